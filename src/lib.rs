@@ -1,0 +1,7 @@
+//! customs-ip-bot: exact, cited answers about China's customs protection of
+//! intellectual property. See ARCHITECTURE.md for the code map.
+
+pub mod engine;
+pub mod model;
+pub mod selfcheck;
+pub mod snapshot;

@@ -5,3 +5,8 @@ pub mod engine;
 pub mod model;
 pub mod selfcheck;
 pub mod snapshot;
+pub mod extract;
+pub mod ingest;
+pub mod normalize;
+pub mod numbers;
+pub mod vocabulary;

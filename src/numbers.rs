@@ -1,0 +1,208 @@
+//! numbers: "here is a figure as written, give me its exact value".
+//! 4.16万 → 41600, 1.74万余 → 17400 (qualifier 余), 56.18 million →
+//! 56180000, 55,500 → 55500, 二〇二四 → 2024, 93.57% → 93.57.
+//!
+//! Invariant: exact decimals only; no floating point anywhere a figure
+//! passes through.
+
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Parses a decimal written with ASCII digits, optional thousands
+/// separators (`,` or `，`) and an optional fraction.
+pub fn parse_plain(text: &str) -> Option<Decimal> {
+    let cleaned: String = text.chars().filter(|&c| c != ',' && c != '，' && c != ' ').collect();
+    if cleaned.is_empty() || cleaned.len() > 28 {
+        return None;
+    }
+    Decimal::from_str(&cleaned).ok().map(|d| d.normalize())
+}
+
+/// The factor of a Chinese or English magnitude word.
+pub fn multiplier(word: &str) -> Option<Decimal> {
+    let factor: i64 = match word {
+        "" => 1,
+        "十" => 10,
+        "百" => 100,
+        "千" | "thousand" => 1_000,
+        "万" | "萬" => 10_000,
+        "十万" => 100_000,
+        "百万" | "million" => 1_000_000,
+        "千万" => 10_000_000,
+        "亿" | "億" => 100_000_000,
+        "billion" => 1_000_000_000,
+        _ => return None,
+    };
+    Some(Decimal::from(factor))
+}
+
+/// `number × magnitude`, e.g. ("8160.51", "万") → 81605100.
+pub fn scaled(number: &str, magnitude: &str) -> Option<Decimal> {
+    let base = parse_plain(number)?;
+    let factor = multiplier(magnitude)?;
+    base.checked_mul(factor).map(|d| d.normalize())
+}
+
+fn chinese_digit(c: char) -> Option<u32> {
+    Some(match c {
+        '〇' | '零' | 'O' | 'o' | '○' => 0,
+        '一' => 1,
+        '二' | '两' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+/// A year written digit by digit in Chinese numerals (二〇二四 → 2024).
+pub fn chinese_year(text: &str) -> Option<u16> {
+    let digits: Option<Vec<u32>> = text.chars().map(chinese_digit).collect();
+    let digits = digits?;
+    if digits.len() != 4 {
+        return None;
+    }
+    let year = digits.iter().fold(0u32, |acc, d| acc * 10 + d);
+    u16::try_from(year).ok()
+}
+
+/// A small Chinese number (一 … 九十九), as used for quarters and counts.
+pub fn chinese_small(text: &str) -> Option<u32> {
+    let chars: Vec<char> = text.chars().collect();
+    match chars.as_slice() {
+        [] => None,
+        [d] if *d == '十' => Some(10),
+        [d] => chinese_digit(*d),
+        ['十', d] => Some(10 + chinese_digit(*d)?),
+        [t, '十'] => Some(chinese_digit(*t)? * 10),
+        [t, '十', d] => Some(chinese_digit(*t)? * 10 + chinese_digit(*d)?),
+        _ => None,
+    }
+}
+
+/// Formats a value the Chinese way when it is large: 41600 → 4.16万,
+/// 81605100 → 8160.51万, 345 → 345.
+pub fn format_chinese(value: Decimal) -> String {
+    let wan = Decimal::from(10_000);
+    let yi = Decimal::from(100_000_000);
+    if value.abs() >= yi {
+        format!("{}亿", (value / yi).normalize())
+    } else if value.abs() >= wan {
+        format!("{}万", (value / wan).normalize())
+    } else {
+        value.normalize().to_string()
+    }
+}
+
+/// Formats a value the English way: 56181900 → 56,181,900.
+pub fn format_english(value: Decimal) -> String {
+    let text = value.normalize().to_string();
+    let (sign, rest) = text.strip_prefix('-').map_or(("", text.as_str()), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Whether `rounded` is `precise` rounded to the precision `rounded` is
+/// written with (56.18 million agrees with 5618.19万). Figures that agree
+/// this way are one figure, not a conflict.
+pub fn agrees_within_precision(precise: Decimal, rounded: Decimal) -> bool {
+    if precise == rounded {
+        return true;
+    }
+    // The unit of the last significant digit of `rounded`.
+    let r = rounded.normalize();
+    let mantissa_digits = r.mantissa().abs().to_string().trim_end_matches('0').len() as u32;
+    let total_digits = r.trunc().abs().to_string().len() as u32;
+    if r.scale() > 0 || mantissa_digits == 0 {
+        return false;
+    }
+    let trailing_zeros = total_digits.saturating_sub(mantissa_digits);
+    let unit = Decimal::from(10u64.pow(trailing_zeros.min(18)));
+    let half = unit / Decimal::from(2);
+    (precise - rounded).abs() <= half && trailing_zeros >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn check(number: &str, magnitude: &str, expected: &str) {
+        assert_eq!(scaled(number, magnitude), Some(dec(expected)), "{number}{magnitude}");
+    }
+
+    #[test]
+    fn wan_and_yi_scale_exactly() {
+        check("4.16", "万", "41600");
+        check("8160.51", "万", "81605100");
+        check("1.5163", "万", "15163");
+        check("5618.19", "万", "56181900");
+        check("1.2", "亿", "120000000");
+        check("12885", "", "12885");
+    }
+
+    #[test]
+    fn english_millions_and_thousands_separators() {
+        check("56.18", "million", "56180000");
+        check("55,500", "", "55500");
+        check("4,263", "", "4263");
+        check("1.6", "million", "1600000");
+    }
+
+    #[test]
+    fn percentages_are_plain_decimals() {
+        assert_eq!(parse_plain("93.57"), Some(dec("93.57")));
+        assert_eq!(parse_plain("96.20"), Some(dec("96.2")));
+    }
+
+    #[test]
+    fn values_print_without_float_noise() {
+        assert_eq!(scaled("4.16", "万").unwrap().to_string(), "41600");
+        assert_eq!(format_chinese(dec("41600")), "4.16万");
+        assert_eq!(format_chinese(dec("81605100")), "8160.51万");
+        assert_eq!(format_chinese(dec("345")), "345");
+        assert_eq!(format_english(dec("56181900")), "56,181,900");
+        assert_eq!(format_english(dec("-1234.5")), "-1,234.5");
+    }
+
+    #[test]
+    fn chinese_numerals_for_years_and_small_counts() {
+        assert_eq!(chinese_year("二〇二四"), Some(2024));
+        assert_eq!(chinese_year("二零一六"), Some(2016));
+        assert_eq!(chinese_small("三"), Some(3));
+        assert_eq!(chinese_small("十五"), Some(15));
+        assert_eq!(chinese_small("三十五"), Some(35));
+    }
+
+    #[test]
+    fn rounded_figures_agree_with_precise_ones() {
+        assert!(agrees_within_precision(dec("56181900"), dec("56180000")));
+        assert!(!agrees_within_precision(dec("56181900"), dec("1600000")));
+        assert!(!agrees_within_precision(dec("41600"), dec("41300")));
+    }
+
+    #[test]
+    fn garbage_is_none_not_a_panic() {
+        assert_eq!(parse_plain(""), None);
+        assert_eq!(parse_plain("1.2.3"), None);
+        assert_eq!(parse_plain(&"9".repeat(200)), None);
+        assert_eq!(scaled("1", "furlongs"), None);
+    }
+}

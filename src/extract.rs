@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 pub struct SentenceInput<'a> {
     /// Index in the snapshot's sentence list.
     pub index: usize,
+    /// The passage it belongs to.
+    pub passage: usize,
     pub normalized: &'a str,
     pub original: &'a str,
 }
@@ -104,8 +106,20 @@ impl<'v> Extractor<'v> {
         published_year: Option<u16>,
     ) -> Vec<Fact> {
         let mut facts = Vec::new();
-        let mut year: Option<u16> = None;
+        // The document's own year: the first year it names. Each passage
+        // starts from it, so that a year mentioned in passing does not
+        // carry into the next paragraph.
+        let english = language == Language::English;
+        let document_year = sentences
+            .iter()
+            .find_map(|s| self.year_mentions(s.normalized, english, published_year).first().map(|m| m.1));
+        let mut year: Option<u16> = document_year;
+        let mut passage = None;
         for sentence in sentences {
+            if passage != Some(sentence.passage) {
+                passage = Some(sentence.passage);
+                year = document_year;
+            }
             self.extract_sentence(doc, sentence, language, published_year, &mut year, &mut facts);
         }
         facts
@@ -176,8 +190,7 @@ impl<'v> Extractor<'v> {
             // Scope: campaign words stick; otherwise the latest word wins.
             let mut scope = Scope::Nationwide;
             for (pos, sc) in &scope_hits {
-                let limit = if english { next_group_start } else { group_start };
-                if *pos < limit && !matches!(scope, Scope::Campaign(_)) {
+                if *pos < group_start && !matches!(scope, Scope::Campaign(_)) {
                     scope = sc.clone();
                 }
             }
@@ -191,7 +204,9 @@ impl<'v> Extractor<'v> {
             let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let mut last_end: BTreeMap<String, usize> = BTreeMap::new();
             for hit in dim_hits.iter().filter(|h| h.start < dims_limit) {
-                if english && dims.contains_key(&hit.kind) && hit.start > group_start {
+                // English names the category once, often after the figure:
+                // the first word of a kind counts.
+                if english && dims.contains_key(&hit.kind) {
                     continue;
                 }
                 let continues = last_end
@@ -503,7 +518,7 @@ mod tests {
     fn extract(text: &str, language: Language) -> Vec<Fact> {
         let v = vocabulary();
         let normalized = normalize(text);
-        let input = [SentenceInput { index: 0, normalized: &normalized, original: text }];
+        let input = [SentenceInput { index: 0, passage: 0, normalized: &normalized, original: text }];
         Extractor::new(&v).extract(0, &input, language, Some(2025))
     }
 

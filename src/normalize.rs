@@ -12,7 +12,14 @@ use unicode_normalization::UnicodeNormalization;
 /// The searchable form of `text`.
 pub fn normalize(text: &str) -> String {
     let folded: String = text.nfkc().map(fold_char).collect();
-    let simplified = if folded.chars().any(is_han) { hanconv::tw2sp(&folded) } else { folded };
+    // Taiwan phrase folding only for text that has Traditional characters:
+    // applied to Simplified text it would rewrite mainland words (批次).
+    let simplified = if folded.chars().any(is_han) {
+        let chars = hanconv::t2s(&folded);
+        if chars != folded { hanconv::tw2sp(&folded) } else { chars }
+    } else {
+        folded
+    };
     simplified.to_lowercase()
 }
 
@@ -80,6 +87,11 @@ mod tests {
         check("網際網路", "互联网");
         check("軟體最佳化", "软件优化");
         check("扣留多少批貨物", "扣留多少批货物");
+    }
+
+    #[test]
+    fn simplified_text_keeps_mainland_words() {
+        check("查扣侵权货物12885批次", "查扣侵权货物12885批次");
     }
 
     #[test]

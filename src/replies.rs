@@ -1,0 +1,325 @@
+//! replies: every sentence the engine says to a user, in Simplified
+//! Chinese and English (Traditional is the Simplified reply converted with
+//! Taiwan phrasing). Figures arrive already chosen; this module only words
+//! them.
+//!
+//! Invariant: pure; no figure is computed here.
+
+use crate::model::{DocumentMeta, Fact, Language, Period, PeriodKind, Scope};
+use crate::numbers::{format_chinese, format_english};
+use crate::vocabulary::Vocabulary;
+use rust_decimal::Decimal;
+
+fn zh(language: Language) -> bool {
+    language != Language::English
+}
+
+/// 2024年 / 2021年第1季度 / 截至2016年底; 2024 / Q1 2021 / end of 2016.
+pub fn period_label(period: &Period, language: Language) -> String {
+    let y = period.year;
+    if zh(language) {
+        match period.kind {
+            PeriodKind::Year => format!("{y}年"),
+            PeriodKind::Quarter(q) => format!("{y}年第{q}季度"),
+            PeriodKind::FirstQuarters(n) => format!("{y}年前{n}季度"),
+            PeriodKind::FirstHalf => format!("{y}年上半年"),
+            PeriodKind::YearEnd => format!("截至{y}年底"),
+        }
+    } else {
+        match period.kind {
+            PeriodKind::Year => format!("{y}"),
+            PeriodKind::Quarter(q) => format!("Q{q} {y}"),
+            PeriodKind::FirstQuarters(n) => format!("Q1–Q{n} {y}"),
+            PeriodKind::FirstHalf => format!("H1 {y}"),
+            PeriodKind::YearEnd => format!("end of {y}"),
+        }
+    }
+}
+
+pub fn metric_label(vocabulary: &Vocabulary, metric: &str, language: Language) -> String {
+    match vocabulary.metric(metric) {
+        Some(m) if zh(language) => m.zh.clone(),
+        Some(m) => m.en.clone(),
+        None => metric.to_string(),
+    }
+}
+
+pub fn dims_label(vocabulary: &Vocabulary, dims: &[(String, String)], language: Language) -> String {
+    let names: Vec<String> = dims
+        .iter()
+        .map(|(k, v)| match vocabulary.dimension_value(k, v) {
+            Some(d) if zh(language) => d.zh.clone(),
+            Some(d) => d.en.clone(),
+            None => v.clone(),
+        })
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else if zh(language) {
+        format!("（{}）", names.join("、"))
+    } else {
+        format!(" ({})", names.join(", "))
+    }
+}
+
+fn scope_label(scope: &Scope, language: Language) -> String {
+    match (scope, zh(language)) {
+        (Scope::Nationwide, true) => "全国海关".into(),
+        (Scope::Nationwide, false) => "nationwide".into(),
+        (Scope::Customs(n) | Scope::Campaign(n) | Scope::Subset(n), _) => n.clone(),
+    }
+}
+
+/// The figure as a user reads it: 4.16万批 / 41,600 (4.16万批).
+pub fn figure(fact: &Fact, language: Language) -> String {
+    if zh(language) {
+        fact.text.clone()
+    } else if fact.text.chars().any(crate::normalize::is_han) {
+        format!("{} ({})", format_english(fact.value), fact.text)
+    } else {
+        format!("{} ({})", format_english(fact.value), fact.text)
+    }
+}
+
+fn percent_change(change: Decimal, language: Language) -> String {
+    let abs = change.abs().normalize();
+    match (zh(language), change.is_sign_negative()) {
+        (true, false) => format!("同比增长{abs}%"),
+        (true, true) => format!("同比下降{abs}%"),
+        (false, false) => format!("up {abs}% year on year"),
+        (false, true) => format!("down {abs}% year on year"),
+    }
+}
+
+/// The first line of a fact answer: the figure, with share and change.
+pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> String {
+    let period = period_label(&fact.period, language);
+    let metric = metric_label(vocabulary, &fact.metric, language);
+    let dims = dims_label(vocabulary, &fact.dims, language);
+    let scope = scope_label(&fact.scope, language);
+    let mut line = if zh(language) {
+        format!("{period}{scope}{metric}{dims}：{}", figure(fact, language))
+    } else {
+        format!("{period}, {metric}{dims}, {scope}: {}", figure(fact, language))
+    };
+    if let Some(share) = fact.share {
+        line.push_str(&if zh(language) { format!("，占{}%", share.normalize()) } else { format!(", {}% of the total", share.normalize()) });
+    }
+    if let Some(change) = fact.yoy {
+        line.push_str(if zh(language) { "，" } else { ", " });
+        line.push_str(&percent_change(change, language));
+    }
+    line.push_str(if zh(language) { "。" } else { "." });
+    line
+}
+
+pub fn evidence_line(quote: &str, language: Language) -> String {
+    if zh(language) {
+        format!("原文：“{quote}”")
+    } else {
+        format!("Evidence: \"{quote}\"")
+    }
+}
+
+pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
+    let mut parts = vec![if zh(language) || meta.language != Language::English { format!("《{}》", meta.title) } else { meta.title.clone() }];
+    parts.extend(meta.publisher.clone());
+    parts.extend(meta.published.clone());
+    if zh(language) {
+        format!("来源：{}", parts.join("，"))
+    } else {
+        format!("Source: {}", parts.join(", "))
+    }
+}
+
+pub fn also_line(titles: &[String], language: Language) -> String {
+    if zh(language) {
+        format!("另见：{}", titles.iter().map(|t| format!("《{t}》")).collect::<Vec<_>>().join("、"))
+    } else {
+        format!("Also stated in: {}", titles.join("; "))
+    }
+}
+
+pub fn conflict_line(other: &Fact, title: &str, language: Language) -> String {
+    if zh(language) {
+        format!("注意：《{title}》给出的数值不同：{}。", other.text)
+    } else {
+        format!("Note: \"{title}\" gives a different figure: {}.", figure(other, language))
+    }
+}
+
+/// 2020年→2024年：6.19万批 → 4.16万批，减少2.03万批（-32.79%）.
+pub fn change_phrase(old: Decimal, new: Decimal, language: Language) -> String {
+    let diff = new - old;
+    let pct = if old.is_zero() { None } else { Some((diff / old * Decimal::from(100)).round_dp(2).normalize()) };
+    let pct_text = pct.map(|p| format!("{}{}%", if p.is_sign_positive() && !p.is_zero() { "+" } else { "" }, p)).unwrap_or_default();
+    if zh(language) {
+        let verb = if diff.is_sign_negative() { "减少" } else if diff.is_zero() { "持平" } else { "增加" };
+        if diff.is_zero() {
+            verb.to_string()
+        } else {
+            format!("{verb}{}（{pct_text}）", format_chinese(diff.abs()))
+        }
+    } else {
+        let verb = if diff.is_sign_negative() { "down" } else if diff.is_zero() { "unchanged" } else { "up" };
+        if diff.is_zero() {
+            verb.to_string()
+        } else {
+            format!("{verb} {} ({pct_text})", format_english(diff.abs()))
+        }
+    }
+}
+
+/// The arithmetic behind a change, shown in full.
+pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String {
+    let diff = new - old;
+    let label = if zh(language) { "计算" } else { "Computation" };
+    if old.is_zero() {
+        return format!("{label}: {} − {} = {}", new.normalize(), old.normalize(), diff.normalize());
+    }
+    let pct = (diff / old * Decimal::from(100)).round_dp(2).normalize();
+    format!(
+        "{label}: {} − {} = {}; {} ÷ {} × 100% = {}%",
+        new.normalize(),
+        old.normalize(),
+        diff.normalize(),
+        diff.normalize(),
+        old.normalize(),
+        pct
+    )
+}
+
+pub fn comparison_head(vocabulary: &Vocabulary, metric: &str, dims: &[(String, String)], from: &Period, to: &Period, change: &str, language: Language) -> String {
+    let m = metric_label(vocabulary, metric, language);
+    let d = dims_label(vocabulary, dims, language);
+    if zh(language) {
+        format!("{}与{}相比，{m}{d}{change}：", period_label(to, language), period_label(from, language))
+    } else {
+        format!("{} compared with {}, {m}{d}: {change}.", period_label(to, language), period_label(from, language))
+    }
+}
+
+pub fn trend_head(vocabulary: &Vocabulary, metric: &str, dims: &[(String, String)], language: Language) -> String {
+    let m = metric_label(vocabulary, metric, language);
+    let d = dims_label(vocabulary, dims, language);
+    if zh(language) {
+        format!("{m}{d}，历年数据（全国海关）：")
+    } else {
+        format!("{m}{d}, by year (nationwide):")
+    }
+}
+
+pub fn value_row(fact: &Fact, change: Option<String>, language: Language) -> String {
+    let period = period_label(&fact.period, language);
+    let mut row = format!("{period}{}{}", if zh(language) { "：" } else { ": " }, figure(fact, language));
+    if let Some(c) = change {
+        row.push_str(&if zh(language) { format!("（{c}）") } else { format!(" ({c})") });
+    }
+    row
+}
+
+pub fn versus(from_year: u16, language: Language) -> String {
+    if zh(language) {
+        format!("较{from_year}年")
+    } else {
+        format!("vs {from_year}")
+    }
+}
+
+pub fn summary_head(year: u16, language: Language) -> String {
+    if zh(language) {
+        format!("{year}年知识产权海关保护概况：")
+    } else {
+        format!("Customs IP protection in {year}:")
+    }
+}
+
+pub fn summary_dimension_head(name_zh: &str, kind: &str, language: Language) -> String {
+    if zh(language) {
+        format!("按{name_zh}：")
+    } else {
+        format!("By {}:", kind.replace('_', " "))
+    }
+}
+
+pub fn sources_head(language: Language) -> &'static str {
+    if zh(language) {
+        "来源："
+    } else {
+        "Sources:"
+    }
+}
+
+/// The reply when no figure or passage answers: what the bot does have.
+pub fn no_data(asked: &[Period], metric: Option<&str>, have_years: &[String], topics: &[String], language: Language) -> String {
+    let years = have_years.join(if zh(language) { "、" } else { ", " });
+    let topics = topics.join(if zh(language) { "、" } else { ", " });
+    let missing: Vec<String> = asked.iter().map(|p| period_label(p, language)).collect();
+    if zh(language) {
+        let what = match (missing.is_empty(), metric) {
+            (false, Some(m)) => format!("没有{}{m}的数据。", missing.join("、")),
+            (false, None) => format!("没有{}的相关数据。", missing.join("、")),
+            (true, _) => "没有找到能回答这个问题的数据或段落。".to_string(),
+        };
+        format!("{what}\n现有数据的年份：{years}。\n可以问的指标：{topics}。")
+    } else {
+        let what = match (missing.is_empty(), metric) {
+            (false, Some(m)) => format!("No data on {m} for {}.", missing.join(", ")),
+            (false, None) => format!("No data for {}.", missing.join(", ")),
+            (true, _) => "Nothing in the documents answers this question.".to_string(),
+        };
+        format!("{what}\nYears with figures: {years}.\nFigures I can give: {topics}.")
+    }
+}
+
+/// A year's label in the list of years the bot has: 2021（仅第1季度）.
+pub fn year_with_periods(year: u16, periods: &[PeriodKind], language: Language) -> String {
+    if periods.contains(&PeriodKind::Year) || periods.is_empty() {
+        return year.to_string();
+    }
+    let labels: Vec<String> = periods
+        .iter()
+        .map(|k| period_label(&Period { year, kind: *k }, language).replace(&format!("{year}年"), "").replace(&format!(" {year}"), ""))
+        .collect();
+    if zh(language) {
+        format!("{year}（仅{}）", labels.join("、"))
+    } else {
+        format!("{year} ({} only)", labels.join(", "))
+    }
+}
+
+pub fn empty_question(language: Language) -> String {
+    if zh(language) {
+        "请输入问题，例如：“2024年扣留多少批？”".to_string()
+    } else {
+        "Please ask a question, for example: \"How many batches were detained in 2024?\"".to_string()
+    }
+}
+
+/// Puts a Simplified reply into the question's script.
+pub fn in_script(text: String, language: Language) -> String {
+    if language == Language::Traditional {
+        crate::normalize::to_traditional(&text)
+    } else {
+        text
+    }
+}
+
+/// A quote in the reader's script: Traditional quotes shown to a Simplified
+/// reader are converted, and the reverse.
+pub fn quote_for(quote: &str, quote_language: Language, reader: Language) -> String {
+    match (quote_language, reader) {
+        (Language::Traditional, Language::Simplified) => hanconv::tw2sp(quote),
+        _ => quote.to_string(),
+    }
+}
+
+/// The reply to a question longer than the bot reads.
+pub fn too_long(max_chars: usize) -> String {
+    format!("问题太长（超过{max_chars}个字符），请缩短后再问。 / The question is longer than {max_chars} characters; please shorten it.")
+}
+
+/// The reply to a line that is not UTF-8 text.
+pub fn not_utf8() -> &'static str {
+    "这一行不是有效的UTF-8文本，无法读取。 / This line is not valid UTF-8 text and cannot be read."
+}

@@ -105,7 +105,7 @@ fn reply_none(query: &Query, text: String) -> Answer {
 }
 
 fn quote_of(snapshot: &Snapshot, f: &Fact, language: Language) -> String {
-    replies::quote_for(f.quote.trim(), snapshot.documents[f.doc].meta.language, language)
+    replies::quote_for(f.excerpt.trim(), snapshot.documents[f.doc].meta.language, language)
 }
 
 fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
@@ -125,6 +125,7 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
     // A question about something the fact's sentence does not mention is
     // better answered by the passage that does.
     if !query.subject.is_empty() && !mentions_subject(&best.quote, query, snapshot) {
+        // (the whole source sentence, not only the excerpt)
         if let Some(a) = passage(snapshot, query) {
             return a;
         }
@@ -373,16 +374,27 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     }
     let keys: Vec<&str> = terms.iter().map(|t| t.0).collect();
     let coverage = |text: &str| terms.iter().filter(|t| text.contains(t.0)).map(|t| t.1).sum::<f32>() / total;
+    // Character pairs of the question's own words: a name written as in
+    // the question (剑网2020) beats the same characters apart (网剑).
+    let pairs = char_pairs(&query.normalized, filler);
+    let pair_coverage = |text: &str| {
+        if pairs.is_empty() {
+            0.0
+        } else {
+            pairs.iter().filter(|p| text.contains(p.as_str())).count() as f32 / pairs.len() as f32
+        }
+    };
     let mut best: Option<(f32, usize, usize)> = None;
-    for (pid, score) in snapshot.search(&keys, 8) {
+    for (pid, score) in snapshot.search(&keys, 24) {
         let p = &snapshot.passages[pid];
         let pc = coverage(&p.normalized);
         if pc < PASSAGE_COVERAGE {
             continue;
         }
         for si in p.first_sentence..p.first_sentence + p.sentence_count {
-            let sc = coverage(&snapshot.sentences[si].normalized);
-            let s = 0.6 * sc + 0.4 * pc + score.min(50.0) / 500.0;
+            let sentence = &snapshot.sentences[si].normalized;
+            let sc = coverage(sentence);
+            let s = 0.45 * sc + 0.25 * pc + 0.3 * pair_coverage(sentence) + score.min(50.0) / 500.0;
             if best.is_none_or(|b| s > b.0) {
                 best = Some((s, pid, si));
             }
@@ -406,6 +418,28 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     }
     lines.push(replies::source_line(doc, lang));
     Some(finish(query, lines.join("\n"), AnswerKind::Passage, vec![], vec![source_ref(snapshot, p.doc)]))
+}
+
+/// Adjacent character pairs of a question with its filler words taken out.
+fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
+    let hits = crate::vocabulary::find_words(question, filler.iter().map(String::as_str));
+    let mut kept = String::new();
+    let mut pos = 0;
+    for (s, e, _) in hits {
+        kept.push_str(&question[pos..s]);
+        kept.push(' ');
+        pos = e;
+    }
+    kept.push_str(&question[pos..]);
+    let chars: Vec<char> = kept.chars().collect();
+    let mut pairs: Vec<String> = chars
+        .windows(2)
+        .filter(|w| w.iter().all(|c| c.is_alphanumeric()))
+        .map(|w| w.iter().collect())
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
 }
 
 /// A sentence cut to fit a first line, keeping the part with the most

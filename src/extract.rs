@@ -223,6 +223,7 @@ impl<'v> Extractor<'v> {
             // Shares and changes that follow the group, before the next one.
             let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
             let mut cursor = group_end;
+            let mut last_used_percent = None;
             for &(ps, pe, value) in percents.iter().filter(|p| p.0 >= group_end && p.0 < next_group_start) {
                 let between = &s[cursor..ps];
                 let between_from_group = &s[group_end..ps];
@@ -241,8 +242,25 @@ impl<'v> Extractor<'v> {
                 };
                 if let Some(k) = kind {
                     kinds.push((k, value));
+                    last_used_percent = Some(pe);
                 }
                 cursor = pe;
+            }
+            let mut excerpt_end = clause_end(s, group_end);
+            if let Some(pe) = last_used_percent {
+                excerpt_end = excerpt_end.max(clause_end(s, pe));
+            }
+            let excerpt_start = group_start - clause_before(s, group_start).len();
+            // The clauses before the sentence's first figure set the scene
+            // (year, subject); they lead the excerpt when short.
+            let first_start = figures[groups[0][0]].start;
+            let lead_end = first_start - clause_before(s, first_start).len();
+            let lead = (gi > 0 && lead_end > 0 && s[..lead_end].chars().count() <= 60)
+                .then(|| excerpt_of(sentence.original, s, 0, lead_end))
+                .map(|l| l.trim_end_matches('…').to_string());
+            let mut excerpt = excerpt_of(sentence.original, s, if gi == 0 { 0 } else { excerpt_start }, excerpt_end);
+            if let Some(lead) = lead.filter(|l| !l.is_empty()) {
+                excerpt = format!("{lead}{excerpt}");
             }
             let shares: Vec<Decimal> = kinds.iter().filter(|k| k.0 == PercentKind::Share).map(|k| k.1).collect();
             let changes: Vec<Decimal> = kinds
@@ -281,6 +299,7 @@ impl<'v> Extractor<'v> {
                     doc,
                     sentence: Some(sentence.index),
                     quote: sentence.original.to_string(),
+                    excerpt: excerpt.clone(),
                     curated: false,
                 });
                 if metric.is_some_and(|m| m.sets_scope) {
@@ -491,6 +510,24 @@ fn is_qualifier(word: &str) -> bool {
 
 fn is_list_gap(between: &str) -> bool {
     between.chars().all(|c| LIST_SEPARATORS.contains(&c)) || matches!(between.trim(), "and" | "," | ", and")
+}
+
+/// The original text of the normalized byte range, marked with … where
+/// the sentence goes on; the whole sentence when the two do not line up
+/// character by character.
+fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> String {
+    let original: Vec<char> = original.trim().chars().collect();
+    if original.len() != normalized.chars().count() {
+        return original.iter().collect();
+    }
+    let from = normalized[..start].chars().count();
+    let to = normalized[..end.min(normalized.len())].chars().count();
+    let body: String = original[from..to].iter().collect();
+    let body = body.trim_matches(|c: char| c.is_whitespace() || "，,；;：:".contains(c));
+    let head = if from > 0 { "…" } else { "" };
+    let rest: String = original[to..].iter().collect();
+    let tail = if rest.trim_matches(|c: char| c.is_whitespace() || "。.!?！？".contains(c)).is_empty() { "" } else { "…" };
+    format!("{head}{body}{tail}")
 }
 
 /// The clause before `pos`: from the last clause break to `pos`.

@@ -29,7 +29,10 @@ const PASSAGE_CHARS: usize = 360;
 /// Lines from which on the rest of a page is a reading list or footer.
 const TAIL_MARKERS: &[&str] = &["相关阅读", "推荐阅读", "延伸阅读", "相关新闻", "相关词条", "热门词条", "联络我们", "阅读剩余全文"];
 
-/// Lines that are page furniture wherever they stand.
+/// Lines longer than this are text, whatever words they contain.
+const FURNITURE_CHARS: usize = 80;
+
+/// Lines (short ones) that are page furniture wherever they stand.
 const FURNITURE: &[&str] = &[
     "分享",
     "朋友圈",
@@ -145,7 +148,8 @@ pub fn clean_lines(text: &str) -> Vec<String> {
         if TAIL_MARKERS.iter().any(|m| compact.starts_with(m)) {
             break;
         }
-        if FURNITURE.iter().any(|m| compact.contains(m)) {
+        // Furniture is short; a paragraph that merely mentions 分享 stays.
+        if compact.chars().count() <= FURNITURE_CHARS && FURNITURE.iter().any(|m| compact.contains(m)) {
             continue;
         }
         // Navigation crumbs, emoji counters, lone numbers and headings of a
@@ -212,6 +216,12 @@ mod tests {
     fn reading_lists_and_share_prompts_are_dropped() {
         let page = "点击右上角微信好友\n\n朋友圈\n\n正文第一段说明了很多事情。\n\n[ 责编:孙满桃 ]\n相关阅读\n\n推荐阅读\n莱州中华武校第十次登上央视春晚舞台\n";
         assert_eq!(clean_lines(page), ["正文第一段说明了很多事情。"]);
+    }
+
+    #[test]
+    fn a_paragraph_mentioning_a_furniture_word_is_kept() {
+        let paragraph = "著力规范网络游戏、网络音乐、知识分享等平台的作品传播秩序，强化对大型网站著作权重点监管，开展电子商务领域专利执法维权。";
+        assert_eq!(clean_lines(paragraph), [paragraph]);
     }
 
     #[test]

@@ -163,6 +163,9 @@ pub struct Fact {
     pub sentence: Option<usize>,
     /// The source sentence (or curated quote), as written.
     pub quote: String,
+    /// The clauses of the sentence that state this figure (with its share
+    /// and change), as written; the evidence shown under the figure.
+    pub excerpt: String,
     pub curated: bool,
 }
 

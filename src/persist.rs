@@ -111,7 +111,7 @@ impl TableStore {
             .collect();
         let mut facts = Vec::new();
         for r in sqlx::query(
-            "SELECT period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated \
+            "SELECT period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt \
              FROM facts WHERE version = $1 ORDER BY idx",
         )
         .bind(version)
@@ -132,6 +132,7 @@ impl TableStore {
                 sentence: r.get::<Option<i64>, _>(11).map(|s| s as usize),
                 quote: r.get(12),
                 curated: r.get::<i64, _>(13) != 0,
+                excerpt: r.get(14),
             });
         }
         let mut conflicts = Vec::new();
@@ -190,8 +191,8 @@ impl TableStore {
         }
         for (i, f) in t.facts.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO facts (version, idx, period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                "INSERT INTO facts (version, idx, period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             )
             .bind(&t.version)
             .bind(i as i64)
@@ -209,6 +210,7 @@ impl TableStore {
             .bind(f.sentence.map(|s| s as i64))
             .bind(&f.quote)
             .bind(f.curated as i64)
+            .bind(&f.excerpt)
             .execute(&mut *tx)
             .await?;
         }

@@ -236,6 +236,7 @@ fn curated_fact(c: &CuratedFact, documents: &[Document], files: &KnowledgeFiles)
         doc,
         sentence: None,
         quote: c.quote.clone(),
+        excerpt: c.quote.clone(),
         curated: true,
     })
 }

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS facts (
     doc         INTEGER NOT NULL,
     sentence    INTEGER,
     quote       TEXT NOT NULL,
+    excerpt     TEXT NOT NULL,
     curated     INTEGER NOT NULL,
     PRIMARY KEY (version, idx)
 );

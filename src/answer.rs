@@ -7,7 +7,9 @@
 //! every figure in a reply is a fact row or computed from fact rows. No IO
 //! beyond reading the snapshot's in-memory index.
 
-use crate::model::{Answer, AnswerKind, Fact, FactRef, Language, Period, PeriodKind, Scope, SourceRef};
+use crate::model::{
+    Answer, AnswerKind, Fact, FactRef, Language, Period, PeriodKind, Scope, SourceRef,
+};
 use crate::numbers::agrees_within_precision;
 use crate::replies;
 use crate::snapshot::Snapshot;
@@ -26,7 +28,11 @@ pub fn answer(snapshot: &Snapshot, query: &Query) -> Answer {
     }
     match query.intent {
         Intent::Summary => {
-            let year = query.years.first().copied().or_else(|| snapshot.headline_years().last().copied());
+            let year = query
+                .years
+                .first()
+                .copied()
+                .or_else(|| snapshot.headline_years().last().copied());
             match year {
                 Some(y) => {
                     let mut a = summary(snapshot, y, query.language);
@@ -44,11 +50,21 @@ pub fn answer(snapshot: &Snapshot, query: &Query) -> Answer {
 }
 
 /// Nationwide rows for one key.
-fn rows<'a>(snapshot: &'a Snapshot, period: Period, metric: &str, dims: &[(String, String)]) -> Vec<&'a Fact> {
+fn rows<'a>(
+    snapshot: &'a Snapshot,
+    period: Period,
+    metric: &str,
+    dims: &[(String, String)],
+) -> Vec<&'a Fact> {
     snapshot
         .facts
         .iter()
-        .filter(|f| f.period == period && f.scope == Scope::Nationwide && f.metric == metric && f.dims == dims)
+        .filter(|f| {
+            f.period == period
+                && f.scope == Scope::Nationwide
+                && f.metric == metric
+                && f.dims == dims
+        })
         .collect()
 }
 
@@ -57,7 +73,13 @@ fn rows<'a>(snapshot: &'a Snapshot, period: Period, metric: &str, dims: &[(Strin
 /// agree with it and those that contradict it.
 fn choose<'a>(rows: &[&'a Fact]) -> Option<(&'a Fact, Vec<&'a Fact>, Vec<&'a Fact>)> {
     let best = *rows.iter().max_by_key(|f| {
-        let digits = f.value.mantissa().abs().to_string().trim_end_matches('0').len();
+        let digits = f
+            .value
+            .mantissa()
+            .abs()
+            .to_string()
+            .trim_end_matches('0')
+            .len();
         (f.curated, digits, f.quote.chars().count())
     })?;
     let (agree, conflict): (Vec<&Fact>, Vec<&Fact>) = rows
@@ -80,15 +102,29 @@ fn fact_ref(snapshot: &Snapshot, f: &Fact) -> FactRef {
 
 fn source_ref(snapshot: &Snapshot, doc: usize) -> SourceRef {
     let meta = &snapshot.documents[doc].meta;
-    SourceRef { title: meta.title.clone(), publisher: meta.publisher.clone(), published: meta.published.clone(), url: meta.url.clone() }
+    SourceRef {
+        title: meta.title.clone(),
+        publisher: meta.publisher.clone(),
+        published: meta.published.clone(),
+        url: meta.url.clone(),
+    }
 }
 
 fn sources_of(snapshot: &Snapshot, docs: impl IntoIterator<Item = usize>) -> Vec<SourceRef> {
     let mut seen = BTreeSet::new();
-    docs.into_iter().filter(|d| seen.insert(*d)).map(|d| source_ref(snapshot, d)).collect()
+    docs.into_iter()
+        .filter(|d| seen.insert(*d))
+        .map(|d| source_ref(snapshot, d))
+        .collect()
 }
 
-fn finish(query: &Query, text: String, kind: AnswerKind, facts: Vec<FactRef>, sources: Vec<SourceRef>) -> Answer {
+fn finish(
+    query: &Query,
+    text: String,
+    kind: AnswerKind,
+    facts: Vec<FactRef>,
+    sources: Vec<SourceRef>,
+) -> Answer {
     Answer {
         question: query.question.clone(),
         answer: replies::in_script(text, query.language),
@@ -105,13 +141,23 @@ fn reply_none(query: &Query, text: String) -> Answer {
 }
 
 fn quote_of(snapshot: &Snapshot, f: &Fact, language: Language) -> String {
-    replies::quote_for(f.excerpt.trim(), snapshot.documents[f.doc].meta.language, language)
+    replies::quote_for(
+        f.excerpt.trim(),
+        snapshot.documents[f.doc].meta.language,
+        language,
+    )
 }
 
 fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
-    let metric = query.metric.as_deref().expect("a fact question has a metric");
+    let metric = query
+        .metric
+        .as_deref()
+        .expect("a fact question has a metric");
     let year = query.years[0];
-    let period = Period { year, kind: query.period };
+    let period = Period {
+        year,
+        kind: query.period,
+    };
     let found = rows(snapshot, period, metric, &query.dims);
     let Some((best, agree, conflict)) = choose(&found) else {
         // A question about a subject of its own may still have a passage.
@@ -132,8 +178,14 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
     }
     let lang = query.language;
     let v = &snapshot.vocabulary;
-    let mut lines = vec![replies::fact_line(v, best, lang), replies::evidence_line(&quote_of(snapshot, best, lang), lang)];
-    lines.push(replies::source_line(&snapshot.documents[best.doc].meta, lang));
+    let mut lines = vec![
+        replies::fact_line(v, best, lang),
+        replies::evidence_line(&quote_of(snapshot, best, lang), lang),
+    ];
+    lines.push(replies::source_line(
+        &snapshot.documents[best.doc].meta,
+        lang,
+    ));
     let also: Vec<String> = agree
         .iter()
         .filter(|f| f.doc != best.doc)
@@ -145,18 +197,31 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
         lines.push(replies::also_line(&also, lang));
     }
     for c in &conflict {
-        lines.push(replies::conflict_line(c, &snapshot.documents[c.doc].meta.title, lang));
+        lines.push(replies::conflict_line(
+            c,
+            &snapshot.documents[c.doc].meta.title,
+            lang,
+        ));
     }
     let mut used = vec![best];
     used.extend(conflict.iter().copied());
     let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
-    let sources = sources_of(snapshot, std::iter::once(best.doc).chain(agree.iter().map(|f| f.doc)).chain(conflict.iter().map(|f| f.doc)));
+    let sources = sources_of(
+        snapshot,
+        std::iter::once(best.doc)
+            .chain(agree.iter().map(|f| f.doc))
+            .chain(conflict.iter().map(|f| f.doc)),
+    );
     finish(query, lines.join("\n"), AnswerKind::Fact, facts, sources)
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Snapshot) -> bool {
     let normalized = crate::normalize::normalize(quote);
-    let words: Vec<&str> = query.subject.iter().flat_map(|s| snapshot.segment(s)).collect();
+    let words: Vec<&str> = query
+        .subject
+        .iter()
+        .flat_map(|s| snapshot.segment(s))
+        .collect();
     if words.is_empty() {
         return true;
     }
@@ -169,7 +234,12 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
     let v = &snapshot.vocabulary;
     let metrics: Vec<String> = match &query.metric {
         Some(m) => vec![m.clone()],
-        None => v.metrics.iter().filter(|m| m.headline).map(|m| m.id.clone()).collect(),
+        None => v
+            .metrics
+            .iter()
+            .filter(|m| m.headline)
+            .map(|m| m.id.clone())
+            .collect(),
     };
     let mut years = query.years.clone();
     years.sort_unstable();
@@ -178,7 +248,15 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
     for metric in &metrics {
         let mut picked = Vec::new();
         for &y in &years {
-            match choose(&rows(snapshot, Period { year: y, kind: query.period }, metric, &query.dims)) {
+            match choose(&rows(
+                snapshot,
+                Period {
+                    year: y,
+                    kind: query.period,
+                },
+                metric,
+                &query.dims,
+            )) {
                 Some((f, _, _)) => picked.push(f),
                 None => break,
             }
@@ -191,9 +269,23 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
         }
         let (first, last) = (picked[0], picked[picked.len() - 1]);
         let change = replies::change_phrase(first.value, last.value, lang);
-        lines.push(replies::comparison_head(v, metric, &query.dims, &first.period, &last.period, &change, lang));
+        lines.push(replies::comparison_head(
+            v,
+            metric,
+            &query.dims,
+            &first.period,
+            &last.period,
+            &change,
+            lang,
+        ));
         for (i, f) in picked.iter().enumerate() {
-            let step = (i > 0).then(|| format!("{} {}", replies::versus(picked[i - 1].period.year, lang), replies::change_phrase(picked[i - 1].value, f.value, lang)));
+            let step = (i > 0).then(|| {
+                format!(
+                    "{} {}",
+                    replies::versus(picked[i - 1].period.year, lang),
+                    replies::change_phrase(picked[i - 1].value, f.value, lang)
+                )
+            });
             lines.push(replies::value_row(f, step, lang));
         }
         lines.push(replies::arithmetic_line(first.value, last.value, lang));
@@ -209,33 +301,67 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
         lines.push(replies::source_line(&snapshot.documents[*d].meta, lang));
     }
     let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
-    finish(query, lines.join("\n"), AnswerKind::Comparison, facts, sources_of(snapshot, docs))
+    finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Comparison,
+        facts,
+        sources_of(snapshot, docs),
+    )
 }
 
 fn trend(snapshot: &Snapshot, query: &Query) -> Answer {
     let lang = query.language;
     let v = &snapshot.vocabulary;
-    let Some(metric) = query.metric.as_deref() else { return no_data(snapshot, query) };
+    let Some(metric) = query.metric.as_deref() else {
+        return no_data(snapshot, query);
+    };
     let years: BTreeSet<u16> = snapshot
         .facts
         .iter()
-        .filter(|f| f.metric == metric && f.period.kind == query.period && f.scope == Scope::Nationwide && f.dims == query.dims)
+        .filter(|f| {
+            f.metric == metric
+                && f.period.kind == query.period
+                && f.scope == Scope::Nationwide
+                && f.dims == query.dims
+        })
         .map(|f| f.period.year)
         .collect();
     let picked: Vec<&Fact> = years
         .iter()
-        .filter_map(|&y| choose(&rows(snapshot, Period { year: y, kind: query.period }, metric, &query.dims)).map(|c| c.0))
+        .filter_map(|&y| {
+            choose(&rows(
+                snapshot,
+                Period {
+                    year: y,
+                    kind: query.period,
+                },
+                metric,
+                &query.dims,
+            ))
+            .map(|c| c.0)
+        })
         .collect();
     if picked.is_empty() {
         return no_data(snapshot, query);
     }
     let mut lines = vec![replies::trend_head(v, metric, &query.dims, lang)];
     for (i, f) in picked.iter().enumerate() {
-        let step = (i > 0).then(|| format!("{} {}", replies::versus(picked[i - 1].period.year, lang), replies::change_phrase(picked[i - 1].value, f.value, lang)));
+        let step = (i > 0).then(|| {
+            format!(
+                "{} {}",
+                replies::versus(picked[i - 1].period.year, lang),
+                replies::change_phrase(picked[i - 1].value, f.value, lang)
+            )
+        });
         lines.push(replies::value_row(f, step, lang));
     }
     if picked.len() >= 2 {
-        lines.push(replies::arithmetic_line(picked[0].value, picked[picked.len() - 1].value, lang));
+        lines.push(replies::arithmetic_line(
+            picked[0].value,
+            picked[picked.len() - 1].value,
+            lang,
+        ));
     }
     lines.push(replies::sources_head(lang).to_string());
     let mut seen = BTreeSet::new();
@@ -243,7 +369,13 @@ fn trend(snapshot: &Snapshot, query: &Query) -> Answer {
         lines.push(replies::source_line(&snapshot.documents[f.doc].meta, lang));
     }
     let facts = picked.iter().map(|f| fact_ref(snapshot, f)).collect();
-    finish(query, lines.join("\n"), AnswerKind::Trend, facts, sources_of(snapshot, picked.iter().map(|f| f.doc)))
+    finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Trend,
+        facts,
+        sources_of(snapshot, picked.iter().map(|f| f.doc)),
+    )
 }
 
 /// A year's summary: headline figures, main dimensions, change against the
@@ -274,12 +406,26 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         return no_data(snapshot, &query);
     }
     let mut used: Vec<&Fact> = headline.clone();
-    let sep = if language == Language::English { "; " } else { "；" };
+    let sep = if language == Language::English {
+        "; "
+    } else {
+        "；"
+    };
     let head_items: Vec<String> = headline
         .iter()
-        .map(|f| format!("{} {}", replies::metric_label(v, &f.metric, language), replies::figure(f, language)))
+        .map(|f| {
+            format!(
+                "{} {}",
+                replies::metric_label(v, &f.metric, language),
+                replies::figure(f, language)
+            )
+        })
         .collect();
-    let mut lines = vec![format!("{}{}", replies::summary_head(year, language), head_items.join(sep))];
+    let mut lines = vec![format!(
+        "{}{}",
+        replies::summary_head(year, language),
+        head_items.join(sep)
+    )];
     for d in &v.dimensions {
         let mut items = Vec::new();
         for value in d.values.iter().filter(|x| !x.id.is_empty()) {
@@ -293,7 +439,11 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
             if figures.is_empty() {
                 continue;
             }
-            let name = if language == Language::English { value.en.clone() } else { value.zh.clone() };
+            let name = if language == Language::English {
+                value.en.clone()
+            } else {
+                value.zh.clone()
+            };
             let shown: Vec<String> = figures
                 .iter()
                 .map(|f| {
@@ -304,11 +454,22 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
                     s
                 })
                 .collect();
-            items.push(format!("{name} {}", shown.join(if language == Language::English { ", " } else { "、" })));
+            items.push(format!(
+                "{name} {}",
+                shown.join(if language == Language::English {
+                    ", "
+                } else {
+                    "、"
+                })
+            ));
             used.extend(figures);
         }
         if !items.is_empty() {
-            lines.push(format!("{}{}", replies::summary_dimension_head(&d.zh, &d.kind, language), items.join(sep)));
+            lines.push(format!(
+                "{}{}",
+                replies::summary_dimension_head(&d.zh, &d.kind, language),
+                items.join(sep)
+            ));
         }
     }
     // Change against the previous year the table has.
@@ -316,7 +477,13 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         let previous = snapshot
             .facts
             .iter()
-            .filter(|p| p.metric == f.metric && p.period.kind == PeriodKind::Year && p.period.year < year && p.scope == Scope::Nationwide && p.dims.is_empty())
+            .filter(|p| {
+                p.metric == f.metric
+                    && p.period.kind == PeriodKind::Year
+                    && p.period.year < year
+                    && p.scope == Scope::Nationwide
+                    && p.dims.is_empty()
+            })
             .map(|p| p.period.year)
             .max();
         if let Some(py) = previous {
@@ -338,11 +505,20 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
     lines.push(replies::sources_head(language).to_string());
     let mut seen = BTreeSet::new();
     for f in used.iter().filter(|f| seen.insert(f.doc)) {
-        lines.push(replies::source_line(&snapshot.documents[f.doc].meta, language));
+        lines.push(replies::source_line(
+            &snapshot.documents[f.doc].meta,
+            language,
+        ));
     }
     let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
     let sources = sources_of(snapshot, used.iter().map(|f| f.doc));
-    finish(&query, lines.join("\n"), AnswerKind::Summary, facts, sources)
+    finish(
+        &query,
+        lines.join("\n"),
+        AnswerKind::Summary,
+        facts,
+        sources,
+    )
 }
 
 /// The best passage for an open question, if one holds enough of it.
@@ -373,7 +549,14 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
         return None;
     }
     let keys: Vec<&str> = terms.iter().map(|t| t.0).collect();
-    let coverage = |text: &str| terms.iter().filter(|t| text.contains(t.0)).map(|t| t.1).sum::<f32>() / total;
+    let coverage = |text: &str| {
+        terms
+            .iter()
+            .filter(|t| text.contains(t.0))
+            .map(|t| t.1)
+            .sum::<f32>()
+            / total
+    };
     // Character pairs of the question's own words: a name written as in
     // the question (剑网2020) beats the same characters apart (网剑).
     let pairs = char_pairs(&query.normalized, filler);
@@ -410,14 +593,26 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     // The sentence's neighbours give it context.
     let lo = si.saturating_sub(1).max(p.first_sentence);
     let hi = (si + 2).min(p.first_sentence + p.sentence_count);
-    let context: Vec<String> = (lo..hi).map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang)).collect();
-    let joiner = if doc.language == Language::English { " " } else { "" };
+    let context: Vec<String> = (lo..hi)
+        .map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang))
+        .collect();
+    let joiner = if doc.language == Language::English {
+        " "
+    } else {
+        ""
+    };
     let context = context.join(joiner);
     if context.trim() != sentence.trim() {
         lines.push(context);
     }
     lines.push(replies::source_line(doc, lang));
-    Some(finish(query, lines.join("\n"), AnswerKind::Passage, vec![], vec![source_ref(snapshot, p.doc)]))
+    Some(finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Passage,
+        vec![],
+        vec![source_ref(snapshot, p.doc)],
+    ))
 }
 
 /// Adjacent character pairs of a question with its filler words taken out.
@@ -485,10 +680,29 @@ fn no_data(snapshot: &Snapshot, query: &Query) -> Answer {
         .into_iter()
         .map(|(y, kinds)| replies::year_with_periods(y, &kinds, lang))
         .collect();
-    let topics: Vec<String> = v.metrics.iter().filter(|m| m.headline).map(|m| replies::metric_label(v, &m.id, lang)).collect();
-    let metric = query.metric.as_deref().map(|m| replies::metric_label(v, m, lang));
-    let asked: Vec<Period> = query.years.iter().map(|&year| Period { year, kind: query.period }).collect();
-    let without: Vec<Period> = asked.iter().copied().filter(|p| !snapshot.facts.iter().any(|f| f.period == *p)).collect();
+    let topics: Vec<String> = v
+        .metrics
+        .iter()
+        .filter(|m| m.headline)
+        .map(|m| replies::metric_label(v, &m.id, lang))
+        .collect();
+    let metric = query
+        .metric
+        .as_deref()
+        .map(|m| replies::metric_label(v, m, lang));
+    let asked: Vec<Period> = query
+        .years
+        .iter()
+        .map(|&year| Period {
+            year,
+            kind: query.period,
+        })
+        .collect();
+    let without: Vec<Period> = asked
+        .iter()
+        .copied()
+        .filter(|p| !snapshot.facts.iter().any(|f| f.period == *p))
+        .collect();
     let missing = if without.is_empty() { asked } else { without };
     let text = replies::no_data(&missing, metric.as_deref(), &have, &topics, lang);
     reply_none(query, text)

@@ -15,13 +15,27 @@ use std::path::PathBuf;
 pub const MAX_QUESTION_CHARS: usize = 2000;
 
 #[derive(Debug, Parser)]
-#[command(name = "customs-ip-bot", version, about = "Exact, cited answers about China's customs protection of IP")]
+#[command(
+    name = "customs-ip-bot",
+    version,
+    about = "Exact, cited answers about China's customs protection of IP"
+)]
 pub struct Cli {
     /// The knowledge folder (documents/, vocabulary.toml, sources.toml, facts.toml).
-    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_KNOWLEDGE", default_value = "knowledge")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMS_IP_BOT_KNOWLEDGE",
+        default_value = "knowledge"
+    )]
     pub knowledge: PathBuf,
     /// The data folder (database, search index); created when missing.
-    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_DATA", default_value = "data")]
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMS_IP_BOT_DATA",
+        default_value = "data"
+    )]
     pub data: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -64,7 +78,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Reindex = cli.command {
         let _ = std::fs::remove_dir_all(cli.data.join("index"));
     }
-    let settings = EngineSettings { knowledge_dir: cli.knowledge.clone(), data_dir: cli.data.clone() };
+    let settings = EngineSettings {
+        knowledge_dir: cli.knowledge.clone(),
+        data_dir: cli.data.clone(),
+    };
     let engine = Engine::open(settings)
         .await
         .with_context(|| format!("loading the knowledge from {}", cli.knowledge.display()))?;
@@ -82,7 +99,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let mut line = Vec::new();
                 loop {
                     line.clear();
-                    let n = reader.read_until(b'\n', &mut line).context("reading standard input")?;
+                    let n = reader
+                        .read_until(b'\n', &mut line)
+                        .context("reading standard input")?;
                     if n == 0 {
                         break;
                     }
@@ -96,7 +115,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Facts { year, json } => {
-            for f in snapshot.facts.iter().filter(|f| year.is_none_or(|y| f.period.year == y)) {
+            for f in snapshot
+                .facts
+                .iter()
+                .filter(|f| year.is_none_or(|y| f.period.year == y))
+            {
                 let doc = &snapshot.documents[f.doc];
                 if json {
                     let row = serde_json::json!({
@@ -107,9 +130,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     });
                     writeln!(out, "{row}")?;
                 } else {
-                    let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let dims: Vec<String> =
+                        f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     let scope = crate::snapshot::fact_key(f);
-                    writeln!(out, "{}\t{}\t{}\t{}\t[{}]\t{}", scope, f.value.normalize(), f.text, doc.file, dims.join(","), f.quote)?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t[{}]\t{}",
+                        scope,
+                        f.value.normalize(),
+                        f.text,
+                        doc.file,
+                        dims.join(","),
+                        f.quote
+                    )?;
                 }
             }
             for c in &snapshot.conflicts {
@@ -151,9 +184,14 @@ pub fn answer_line(engine: &Engine, raw: &[u8]) -> Answer {
     let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     match std::str::from_utf8(raw) {
-        Ok(text) if text.chars().count() > MAX_QUESTION_CHARS => refuse(text, replies::too_long(MAX_QUESTION_CHARS)),
+        Ok(text) if text.chars().count() > MAX_QUESTION_CHARS => {
+            refuse(text, replies::too_long(MAX_QUESTION_CHARS))
+        }
         Ok(text) => engine.ask(text),
-        Err(_) => refuse(&String::from_utf8_lossy(raw), replies::not_utf8().to_string()),
+        Err(_) => refuse(
+            &String::from_utf8_lossy(raw),
+            replies::not_utf8().to_string(),
+        ),
     }
 }
 
@@ -170,7 +208,12 @@ fn refuse(question: &str, text: String) -> Answer {
     }
 }
 
-fn print_answer(out: &mut impl Write, answer: &Answer, json: bool, one_line: bool) -> anyhow::Result<()> {
+fn print_answer(
+    out: &mut impl Write,
+    answer: &Answer,
+    json: bool,
+    one_line: bool,
+) -> anyhow::Result<()> {
     if json {
         writeln!(out, "{}", serde_json::to_string(answer)?)?;
     } else if one_line {

@@ -96,11 +96,15 @@ impl Engine {
         let _guard = self.reloading.try_lock().map_err(|_| ReloadError::Busy)?;
         let started = std::time::Instant::now();
         let old = self.snapshot();
-        let new = Snapshot::open_or_build(&self.settings.knowledge_dir, &self.settings.data_dir).await?;
+        let new =
+            Snapshot::open_or_build(&self.settings.knowledge_dir, &self.settings.data_dir).await?;
         let score_before = crate::selfcheck::score(&old);
         let score_after = crate::selfcheck::score(&new);
         if score_after + 1e-9 < score_before {
-            return Err(ReloadError::Worse { before: score_before * 100.0, after: score_after * 100.0 });
+            return Err(ReloadError::Worse {
+                before: score_before * 100.0,
+                after: score_after * 100.0,
+            });
         }
         let mut report = crate::snapshot::diff(&old, &new);
         report.score_before = score_before;

@@ -54,12 +54,50 @@ enum PercentKind {
     Fall,
 }
 
-const UP_WORDS: &[&str] = &["增长", "上升", "增加", "提高", "提升", "increase", "increased", "rose", "up", "growth", "grew"];
-const DOWN_WORDS: &[&str] = &["下降", "减少", "降低", "下滑", "回落", "decrease", "decreased", "fell", "down", "drop", "dropped", "decline"];
-const SHARE_WORDS: &[&str] = &["占", "accounting for", "accounted for", "account for", "share of"];
+const UP_WORDS: &[&str] = &[
+    "增长",
+    "上升",
+    "增加",
+    "提高",
+    "提升",
+    "increase",
+    "increased",
+    "rose",
+    "up",
+    "growth",
+    "grew",
+];
+const DOWN_WORDS: &[&str] = &[
+    "下降",
+    "减少",
+    "降低",
+    "下滑",
+    "回落",
+    "decrease",
+    "decreased",
+    "fell",
+    "down",
+    "drop",
+    "dropped",
+    "decline",
+];
+const SHARE_WORDS: &[&str] = &[
+    "占",
+    "accounting for",
+    "accounted for",
+    "account for",
+    "share of",
+];
 const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
-const RELATIVE_YEARS: &[(&str, i32)] =
-    &[("前年", -2), ("去年", -1), ("上年", -1), ("今年", 0), ("本年", 0), ("last year", -1), ("this year", 0)];
+const RELATIVE_YEARS: &[(&str, i32)] = &[
+    ("前年", -2),
+    ("去年", -1),
+    ("上年", -1),
+    ("今年", 0),
+    ("本年", 0),
+    ("last year", -1),
+    ("this year", 0),
+];
 
 impl<'v> Extractor<'v> {
     pub fn new(vocabulary: &'v Vocabulary) -> Self {
@@ -67,10 +105,20 @@ impl<'v> Extractor<'v> {
             let mut words: Vec<&String> = words.into_iter().filter(|w| !w.is_empty()).collect();
             words.sort_by_key(|w| std::cmp::Reverse(w.len()));
             words.dedup();
-            words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|")
+            words
+                .iter()
+                .map(|w| regex::escape(w))
+                .collect::<Vec<_>>()
+                .join("|")
         };
         let units_zh = alternation(vocabulary.metrics.iter().flat_map(|m| &m.units).collect());
-        let units_en = alternation(vocabulary.metrics.iter().flat_map(|m| &m.units_en).collect());
+        let units_en = alternation(
+            vocabulary
+                .metrics
+                .iter()
+                .flat_map(|m| &m.units_en)
+                .collect(),
+        );
         let before = alternation(vocabulary.qualifiers.before.iter().collect());
         let after = alternation(vocabulary.qualifiers.after.iter().collect());
         let or_never = |s: String| if s.is_empty() { "(?!)".to_string() } else { s };
@@ -89,7 +137,10 @@ impl<'v> Extractor<'v> {
             vocabulary,
             figure_zh: Regex::new(&figure_zh).expect("figure pattern from escaped words"),
             figure_en: Regex::new(&figure_en).expect("figure pattern from escaped words"),
-            year_zh: Regex::new(r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?(底|末)?").unwrap(),
+            year_zh: Regex::new(
+                r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?(底|末)?",
+            )
+            .unwrap(),
             year_en: Regex::new(r"\b((?:19|20)\d{2})\b").unwrap(),
             percent: Regex::new(r"(\d+(?:\.\d+)?)\s*%").unwrap(),
             customs_zh: Regex::new(r"(\p{Han}{1,4})海关").unwrap(),
@@ -110,9 +161,11 @@ impl<'v> Extractor<'v> {
         // starts from it, so that a year mentioned in passing does not
         // carry into the next paragraph.
         let english = language == Language::English;
-        let document_year = sentences
-            .iter()
-            .find_map(|s| self.year_mentions(s.normalized, english, published_year).first().map(|m| m.1));
+        let document_year = sentences.iter().find_map(|s| {
+            self.year_mentions(s.normalized, english, published_year)
+                .first()
+                .map(|m| m.1)
+        });
         let mut year: Option<u16> = document_year;
         let mut passage = None;
         for sentence in sentences {
@@ -120,7 +173,14 @@ impl<'v> Extractor<'v> {
                 passage = Some(sentence.passage);
                 year = document_year;
             }
-            self.extract_sentence(doc, sentence, language, published_year, &mut year, &mut facts);
+            self.extract_sentence(
+                doc,
+                sentence,
+                language,
+                published_year,
+                &mut year,
+                &mut facts,
+            );
         }
         facts
     }
@@ -137,7 +197,11 @@ impl<'v> Extractor<'v> {
         let s = sentence.normalized;
         let english = language == Language::English;
         let years = self.year_mentions(s, english, published_year);
-        let figures = if english { self.figures_en(s) } else { self.figures_zh(s) };
+        let figures = if english {
+            self.figures_en(s)
+        } else {
+            self.figures_zh(s)
+        };
         if figures.is_empty() {
             if let Some(last) = years.last() {
                 *year = Some(last.1);
@@ -160,7 +224,10 @@ impl<'v> Extractor<'v> {
         // Figures separated only by list separators form a group.
         let mut groups: Vec<Vec<usize>> = Vec::new();
         for (i, f) in figures.iter().enumerate() {
-            let joined = i > 0 && s[figures[i - 1].end..f.start].chars().all(|c| LIST_SEPARATORS.contains(&c));
+            let joined = i > 0
+                && s[figures[i - 1].end..f.start]
+                    .chars()
+                    .all(|c| LIST_SEPARATORS.contains(&c));
             match groups.last_mut() {
                 Some(g) if joined => g.push(i),
                 _ => groups.push(vec![i]),
@@ -182,7 +249,11 @@ impl<'v> Extractor<'v> {
                 }
             }
             for &(pos, k) in &period_hits {
-                if pos < group_start && years.iter().all(|&(yp, _, _)| yp < pos || yp >= group_start) {
+                if pos < group_start
+                    && years
+                        .iter()
+                        .all(|&(yp, _, _)| yp < pos || yp >= group_start)
+                {
                     kind = k;
                 }
             }
@@ -199,7 +270,11 @@ impl<'v> Extractor<'v> {
             }
             // Dimensions: before the group (Chinese); up to the end of the
             // figure's clause (English, where they follow the figure).
-            let dims_limit = if english { clause_end(s, group_end).min(next_group_start) } else { group_start };
+            let dims_limit = if english {
+                clause_end(s, group_end).min(next_group_start)
+            } else {
+                group_start
+            };
             let mut dims: BTreeMap<String, String> = BTreeMap::new();
             let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let mut last_end: BTreeMap<String, usize> = BTreeMap::new();
@@ -224,7 +299,10 @@ impl<'v> Extractor<'v> {
             let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
             let mut cursor = group_end;
             let mut last_used_percent = None;
-            for &(ps, pe, value) in percents.iter().filter(|p| p.0 >= group_end && p.0 < next_group_start) {
+            for &(ps, pe, value) in percents
+                .iter()
+                .filter(|p| p.0 >= group_end && p.0 < next_group_start)
+            {
                 let between = &s[cursor..ps];
                 let between_from_group = &s[group_end..ps];
                 let kind = if SHARE_WORDS.iter().any(|w| between.contains(w)) {
@@ -235,7 +313,9 @@ impl<'v> Extractor<'v> {
                     Some(PercentKind::Rise)
                 } else if is_list_gap(between) {
                     kinds.last().map(|k| k.0)
-                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w)) && !between.contains(['，', ',']) {
+                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w))
+                    && !between.contains(['，', ','])
+                {
                     Some(PercentKind::Share)
                 } else {
                     None
@@ -258,11 +338,20 @@ impl<'v> Extractor<'v> {
             let lead = (gi > 0 && lead_end > 0 && s[..lead_end].chars().count() <= 60)
                 .then(|| excerpt_of(sentence.original, s, 0, lead_end))
                 .map(|l| l.trim_end_matches('…').to_string());
-            let mut excerpt = excerpt_of(sentence.original, s, if gi == 0 { 0 } else { excerpt_start }, excerpt_end);
+            let mut excerpt = excerpt_of(
+                sentence.original,
+                s,
+                if gi == 0 { 0 } else { excerpt_start },
+                excerpt_end,
+            );
             if let Some(lead) = lead.filter(|l| !l.is_empty()) {
                 excerpt = format!("{lead}{excerpt}");
             }
-            let shares: Vec<Decimal> = kinds.iter().filter(|k| k.0 == PercentKind::Share).map(|k| k.1).collect();
+            let shares: Vec<Decimal> = kinds
+                .iter()
+                .filter(|k| k.0 == PercentKind::Share)
+                .map(|k| k.1)
+                .collect();
             let changes: Vec<Decimal> = kinds
                 .iter()
                 .filter(|k| k.0 != PercentKind::Share)
@@ -287,10 +376,16 @@ impl<'v> Extractor<'v> {
                 }
                 let metric = v.metric(&f.metric);
                 facts.push(Fact {
-                    period: Period { year: fig_year, kind },
+                    period: Period {
+                        year: fig_year,
+                        kind,
+                    },
                     scope: scope.clone(),
                     metric: f.metric.clone(),
-                    dims: row_dims.into_iter().filter(|(_, val)| !val.is_empty()).collect(),
+                    dims: row_dims
+                        .into_iter()
+                        .filter(|(_, val)| !val.is_empty())
+                        .collect(),
                     value: f.value,
                     text: f.text.clone(),
                     qualifier: f.qualifier.clone(),
@@ -314,13 +409,28 @@ impl<'v> Extractor<'v> {
 
     /// Years the sentence speaks of (not points of comparison), with their
     /// positions and whether they mean the year's end.
-    fn year_mentions(&self, s: &str, english: bool, published_year: Option<u16>) -> Vec<(usize, u16, PeriodKind)> {
+    fn year_mentions(
+        &self,
+        s: &str,
+        english: bool,
+        published_year: Option<u16>,
+    ) -> Vec<(usize, u16, PeriodKind)> {
         let mut out = Vec::new();
-        let re = if english { &self.year_en } else { &self.year_zh };
+        let re = if english {
+            &self.year_en
+        } else {
+            &self.year_zh
+        };
         for c in re.captures_iter(s) {
             let m = c.get(0).expect("group 0");
-            let Some(year) = c[1].parse::<u16>().ok().or_else(|| chinese_year(&c[1])) else { continue };
-            if english && s[m.end()..].trim_start().starts_with(|ch: char| ch.is_ascii_digit() || ch == '%') {
+            let Some(year) = c[1].parse::<u16>().ok().or_else(|| chinese_year(&c[1])) else {
+                continue;
+            };
+            if english
+                && s[m.end()..]
+                    .trim_start()
+                    .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%')
+            {
                 continue;
             }
             if self.is_reference(&s[..m.start()]) {
@@ -328,8 +438,19 @@ impl<'v> Extractor<'v> {
             }
             let head = &s[..m.start()];
             let year_end = c.get(2).is_some()
-                || (english && ["end of ", "end of the year "].iter().any(|w| head.ends_with(w)));
-            out.push((m.start(), year, if year_end { PeriodKind::YearEnd } else { PeriodKind::Year }));
+                || (english
+                    && ["end of ", "end of the year "]
+                        .iter()
+                        .any(|w| head.ends_with(w)));
+            out.push((
+                m.start(),
+                year,
+                if year_end {
+                    PeriodKind::YearEnd
+                } else {
+                    PeriodKind::Year
+                },
+            ));
         }
         if let Some(published) = published_year {
             for (word, delta) in RELATIVE_YEARS {
@@ -345,37 +466,82 @@ impl<'v> Extractor<'v> {
     }
 
     fn is_reference(&self, before: &str) -> bool {
-        let tail: String = before.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+        let tail: String = before
+            .chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let tail = tail.trim_end();
-        self.vocabulary.qualifiers.reference_year.iter().any(|w| tail.ends_with(w.as_str()))
+        self.vocabulary
+            .qualifiers
+            .reference_year
+            .iter()
+            .any(|w| tail.ends_with(w.as_str()))
     }
 
     fn period_hits(&self, s: &str) -> Vec<(usize, PeriodKind)> {
         let p = &self.vocabulary.periods;
         let mut words: Vec<(&str, PeriodKind)> = Vec::new();
         words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
-        words.extend(p.first_half.iter().map(|w| (w.as_str(), PeriodKind::FirstHalf)));
+        words.extend(
+            p.first_half
+                .iter()
+                .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
+        );
         for q in &p.quarters {
-            words.extend(q.words.iter().map(|w| (w.as_str(), PeriodKind::Quarter(q.n))));
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::Quarter(q.n))),
+            );
         }
         for q in &p.first_quarters {
-            words.extend(q.words.iter().map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))));
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))),
+            );
         }
-        find_words(s, words.iter().map(|w| w.0)).into_iter().map(|(start, _, i)| (start, words[i].1)).collect()
+        find_words(s, words.iter().map(|w| w.0))
+            .into_iter()
+            .map(|(start, _, i)| (start, words[i].1))
+            .collect()
     }
 
     fn scope_hits(&self, s: &str, english: bool) -> Vec<(usize, Scope)> {
         let sc = &self.vocabulary.scope;
         let mut out: Vec<(usize, Scope)> = Vec::new();
         let mut words: Vec<(&str, Scope)> = Vec::new();
-        words.extend(sc.nationwide.iter().map(|w| (w.as_str(), Scope::Nationwide)));
-        words.extend(sc.campaign.iter().map(|w| (w.as_str(), Scope::Campaign(w.clone()))));
-        words.extend(sc.customs.iter().map(|w| (w.as_str(), Scope::Customs(w.clone()))));
+        words.extend(
+            sc.nationwide
+                .iter()
+                .map(|w| (w.as_str(), Scope::Nationwide)),
+        );
+        words.extend(
+            sc.campaign
+                .iter()
+                .map(|w| (w.as_str(), Scope::Campaign(w.clone()))),
+        );
+        words.extend(
+            sc.customs
+                .iter()
+                .map(|w| (w.as_str(), Scope::Customs(w.clone()))),
+        );
         let word_hits = find_words(s, words.iter().map(|w| w.0));
-        out.extend(word_hits.iter().map(|&(start, _, i)| (start, words[i].1.clone())));
+        out.extend(
+            word_hits
+                .iter()
+                .map(|&(start, _, i)| (start, words[i].1.clone())),
+        );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
         if english {
-            const NOT_NAMES: &[&str] = &["national", "the", "of", "all", "local", "various", "inter", "and", "china", "chinese", "which", "that", "relevant", "other", "by", "to"];
+            const NOT_NAMES: &[&str] = &[
+                "national", "the", "of", "all", "local", "various", "inter", "and", "china",
+                "chinese", "which", "that", "relevant", "other", "by", "to",
+            ];
             for c in self.customs_en.captures_iter(s) {
                 let m = c.get(1).expect("group 1");
                 if !NOT_NAMES.contains(&m.as_str()) && !covered(m.start()) {
@@ -385,7 +551,10 @@ impl<'v> Extractor<'v> {
         } else {
             for c in self.customs_zh.captures_iter(s) {
                 let m = c.get(0).expect("group 0");
-                if covered(m.start()) || covered(m.end() - "海关".len()) || s[m.end()..].starts_with("总署") {
+                if covered(m.start())
+                    || covered(m.end() - "海关".len())
+                    || s[m.end()..].starts_with("总署")
+                {
                     continue;
                 }
                 let prefix: Vec<char> = c[1].chars().collect();
@@ -406,20 +575,35 @@ impl<'v> Extractor<'v> {
             let m = c.get(0).expect("group 0");
             // A digit run glued to a preceding digit, letter or dot is part
             // of something else (a code, a decimal).
-            if s[..m.start()].chars().next_back().is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.') {
+            if s[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+            {
                 continue;
             }
-            let Some(value) = scaled(&c["num"], c.name("mag").map_or("", |g| g.as_str())) else { continue };
+            let Some(value) = scaled(&c["num"], c.name("mag").map_or("", |g| g.as_str())) else {
+                continue;
+            };
             let unit = &c["unit"];
             let clause = clause_before(s, m.start());
-            let Some(metric) = self.pick_metric(unit, clause, false) else { continue };
-            let pre = c.name("pre").map(|g| g.as_str().to_string()).filter(|p| is_qualifier(p));
+            let Some(metric) = self.pick_metric(unit, clause, false) else {
+                continue;
+            };
+            let pre = c
+                .name("pre")
+                .map(|g| g.as_str().to_string())
+                .filter(|p| is_qualifier(p));
             let post = c.name("post").map(|g| g.as_str().to_string());
             let qualifier = match (&pre, &post) {
                 (Some(a), Some(b)) => Some(format!("{a}…{b}")),
                 (a, b) => a.clone().or(b.clone()),
             };
-            let text_start = if pre.is_some() { m.start() } else { c.name("num").expect("num").start() };
+            let text_start = if pre.is_some() {
+                m.start()
+            } else {
+                c.name("num").expect("num").start()
+            };
             out.push(Figure {
                 start: m.start(),
                 end: m.end(),
@@ -436,36 +620,64 @@ impl<'v> Extractor<'v> {
         let mut out = Vec::new();
         for c in self.figure_en.captures_iter(s) {
             let m = c.get(0).expect("group 0");
-            if s[..m.start()].chars().next_back().is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.') {
+            if s[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+            {
                 continue;
             }
             let num = &c["num"];
             // Years are not counts.
-            if c.name("mag").is_none() && num.len() == 4 && (num.starts_with("19") || num.starts_with("20")) {
+            if c.name("mag").is_none()
+                && num.len() == 4
+                && (num.starts_with("19") || num.starts_with("20"))
+            {
                 continue;
             }
             let mid = c.name("mid").map_or("", |g| g.as_str());
-            if mid.split_whitespace().any(|w| w.chars().all(|ch| ch.is_ascii_digit())) {
+            if mid
+                .split_whitespace()
+                .any(|w| w.chars().all(|ch| ch.is_ascii_digit()))
+            {
                 continue;
             }
             let unit = &c["unit"];
             let after = s[m.end()..].trim_start();
             if let Some(rest) = after.strip_prefix("of ") {
-                const GOODS: &[&str] = &["goods", "infringing", "suspected", "counterfeit", "fake", "pirated"];
-                if ["pieces", "items"].contains(&unit) && !GOODS.iter().any(|g| rest.starts_with(g)) {
+                const GOODS: &[&str] = &[
+                    "goods",
+                    "infringing",
+                    "suspected",
+                    "counterfeit",
+                    "fake",
+                    "pirated",
+                ];
+                if ["pieces", "items"].contains(&unit) && !GOODS.iter().any(|g| rest.starts_with(g))
+                {
                     continue;
                 }
             }
-            let Some(value) = scaled(num, c.name("mag").map_or("", |g| g.as_str())) else { continue };
+            let Some(value) = scaled(num, c.name("mag").map_or("", |g| g.as_str())) else {
+                continue;
+            };
             let mut clause = clause_before(s, m.start()).to_string();
             clause.push(' ');
             clause.push_str(mid);
-            let Some(metric) = self.pick_metric(unit, &clause, true) else { continue };
+            let Some(metric) = self.pick_metric(unit, &clause, true) else {
+                continue;
+            };
             let pre = c.name("pre").map(|g| g.as_str().trim().to_string());
             let num_start = c.name("num").expect("num").start();
             let text_start = if pre.is_some() { m.start() } else { num_start };
-            let text_end = c.name("mag").map_or(c.name("num").expect("num").end(), |g| g.end());
-            let unit_text = if mid.is_empty() { unit.to_string() } else { format!("{mid}{unit}") };
+            let text_end = c
+                .name("mag")
+                .map_or(c.name("num").expect("num").end(), |g| g.end());
+            let unit_text = if mid.is_empty() {
+                unit.to_string()
+            } else {
+                format!("{mid}{unit}")
+            };
             out.push(Figure {
                 start: m.start(),
                 end: m.end(),
@@ -488,7 +700,9 @@ impl<'v> Extractor<'v> {
             if !units.iter().any(|u| u == unit) {
                 continue;
             }
-            let cue_pos = find_words(clause, m.cues.iter().map(String::as_str)).last().map(|h| h.1);
+            let cue_pos = find_words(clause, m.cues.iter().map(String::as_str))
+                .last()
+                .map(|h| h.1);
             match cue_pos {
                 Some(p) if best.is_none_or(|(bp, _)| p > bp) => best = Some((p, &m.id)),
                 _ => {}
@@ -509,7 +723,8 @@ fn is_qualifier(word: &str) -> bool {
 }
 
 fn is_list_gap(between: &str) -> bool {
-    between.chars().all(|c| LIST_SEPARATORS.contains(&c)) || matches!(between.trim(), "and" | "," | ", and")
+    between.chars().all(|c| LIST_SEPARATORS.contains(&c))
+        || matches!(between.trim(), "and" | "," | ", and")
 }
 
 /// The original text of the normalized byte range, marked with … where
@@ -526,20 +741,33 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
     let body = body.trim_matches(|c: char| c.is_whitespace() || "，,；;：:".contains(c));
     let head = if from > 0 { "…" } else { "" };
     let rest: String = original[to..].iter().collect();
-    let tail = if rest.trim_matches(|c: char| c.is_whitespace() || "。.!?！？".contains(c)).is_empty() { "" } else { "…" };
+    let tail = if rest
+        .trim_matches(|c: char| c.is_whitespace() || "。.!?！？".contains(c))
+        .is_empty()
+    {
+        ""
+    } else {
+        "…"
+    };
     format!("{head}{body}{tail}")
 }
 
 /// The clause before `pos`: from the last clause break to `pos`.
 fn clause_before(s: &str, pos: usize) -> &str {
     let head = &s[..pos];
-    let start = head.rfind(['，', ',', '；', ';', '：', ':', '。']).map_or(0, |i| i + head[i..].chars().next().map_or(1, char::len_utf8));
+    let start = head
+        .rfind(['，', ',', '；', ';', '：', ':', '。'])
+        .map_or(0, |i| {
+            i + head[i..].chars().next().map_or(1, char::len_utf8)
+        });
     &head[start..]
 }
 
 /// The end of the clause that `pos` is in.
 fn clause_end(s: &str, pos: usize) -> usize {
-    s[pos..].find(['，', ',', '；', ';', '。']).map_or(s.len(), |i| pos + i)
+    s[pos..]
+        .find(['，', ',', '；', ';', '。'])
+        .map_or(s.len(), |i| pos + i)
 }
 
 #[cfg(test)]
@@ -555,7 +783,12 @@ mod tests {
     fn extract(text: &str, language: Language) -> Vec<Fact> {
         let v = vocabulary();
         let normalized = normalize(text);
-        let input = [SentenceInput { index: 0, passage: 0, normalized: &normalized, original: text }];
+        let input = [SentenceInput {
+            index: 0,
+            passage: 0,
+            normalized: &normalized,
+            original: text,
+        }];
         Extractor::new(&v).extract(0, &input, language, Some(2025))
     }
 
@@ -580,13 +813,21 @@ mod tests {
         assert_eq!(row(&facts, "protection_measures", &[]).value, dec("65300"));
         assert_eq!(row(&facts, "detained_batches", &[]).value, dec("61900"));
         let pieces = row(&facts, "detained_pieces", &[]);
-        assert_eq!((pieces.value, pieces.text.as_str()), (dec("56181900"), "5618.19万件"));
-        assert!(facts.iter().all(|f| f.period == Period::year(2020) && f.scope == Scope::Nationwide));
+        assert_eq!(
+            (pieces.value, pieces.text.as_str()),
+            (dec("56181900"), "5618.19万件")
+        );
+        assert!(facts
+            .iter()
+            .all(|f| f.period == Period::year(2020) && f.scope == Scope::Nationwide));
     }
 
     #[test]
     fn qualifiers_are_kept_with_the_text() {
-        let facts = extract("2016年海关在海运渠道查扣侵权嫌疑商品近3940.13万余件，占全年扣留商品数量的93.68%。", Language::Simplified);
+        let facts = extract(
+            "2016年海关在海运渠道查扣侵权嫌疑商品近3940.13万余件，占全年扣留商品数量的93.68%。",
+            Language::Simplified,
+        );
         let f = row(&facts, "detained_pieces", &[("channel", "sea")]);
         assert_eq!(f.value, dec("39401300"));
         assert_eq!(f.text, "近3940.13万余件");
@@ -599,25 +840,49 @@ mod tests {
         let facts = extract("2024年专利权、著作权保护成效逐步显现,共扣留涉嫌侵犯专利权、著作权货物24.9万件和499.59万件,分别同比增长71.33%和393.61%。", Language::Simplified);
         let patent = row(&facts, "detained_pieces", &[("ip_type", "patent")]);
         let copyright = row(&facts, "detained_pieces", &[("ip_type", "copyright")]);
-        assert_eq!((patent.value, patent.yoy), (dec("249000"), Some(dec("71.33"))));
-        assert_eq!((copyright.value, copyright.yoy), (dec("4995900"), Some(dec("393.61"))));
+        assert_eq!(
+            (patent.value, patent.yoy),
+            (dec("249000"), Some(dec("71.33")))
+        );
+        assert_eq!(
+            (copyright.value, copyright.yoy),
+            (dec("4995900"), Some(dec("393.61")))
+        );
     }
 
     #[test]
     fn stages_switch_within_one_sentence_and_falls_are_negative() {
         let facts = extract("2024年,全国海关共在出口环节扣留侵权嫌疑货物4.12万批、8033.37万件,分别占全部扣留批次和数量的99.17%、98.41%,进口环节扣留侵权嫌疑货物345批、130.15万件,同比分别下降34.16%和26.52%,出口环节仍是主战场。", Language::Simplified);
         let export = row(&facts, "detained_batches", &[("stage", "export")]);
-        assert_eq!((export.value, export.share), (dec("41200"), Some(dec("99.17"))));
+        assert_eq!(
+            (export.value, export.share),
+            (dec("41200"), Some(dec("99.17")))
+        );
         let import = row(&facts, "detained_batches", &[("stage", "import")]);
-        assert_eq!((import.value, import.yoy), (dec("345"), Some(dec("-34.16"))));
-        assert_eq!(row(&facts, "detained_pieces", &[("stage", "import")]).yoy, Some(dec("-26.52")));
+        assert_eq!(
+            (import.value, import.yoy),
+            (dec("345"), Some(dec("-34.16")))
+        );
+        assert_eq!(
+            row(&facts, "detained_pieces", &[("stage", "import")]).yoy,
+            Some(dec("-26.52"))
+        );
     }
 
     #[test]
     fn a_quarter_is_not_a_year() {
         let facts = extract("该负责人表示,2021年一季度全国海关累计查扣进出口侵权货物12885批次,扣留侵权嫌疑货物数量1332.9万件。", Language::Simplified);
         let f = row(&facts, "detained_batches", &[]);
-        assert_eq!((f.period, f.value), (Period { year: 2021, kind: PeriodKind::Quarter(1) }, dec("12885")));
+        assert_eq!(
+            (f.period, f.value),
+            (
+                Period {
+                    year: 2021,
+                    kind: PeriodKind::Quarter(1)
+                },
+                dec("12885")
+            )
+        );
     }
 
     #[test]
@@ -631,17 +896,35 @@ mod tests {
 
     #[test]
     fn named_customs_and_campaigns_are_not_nationwide() {
-        let facts = extract("昆明、哈尔滨、南宁海关加强边民互市模式监管,扣留侵权货物364批,涉及侵权货物73.49万件;", Language::Simplified);
-        assert!(facts.iter().all(|f| matches!(f.scope, Scope::Customs(_))), "{facts:?}");
-        let facts = extract("行动期间全国海关共计查获涉嫌侵权电动平衡车28批次，涉及商品数量12766台。", Language::Simplified);
-        assert!(facts.iter().all(|f| matches!(f.scope, Scope::Campaign(_))), "{facts:?}");
+        let facts = extract(
+            "昆明、哈尔滨、南宁海关加强边民互市模式监管,扣留侵权货物364批,涉及侵权货物73.49万件;",
+            Language::Simplified,
+        );
+        assert!(
+            facts.iter().all(|f| matches!(f.scope, Scope::Customs(_))),
+            "{facts:?}"
+        );
+        let facts = extract(
+            "行动期间全国海关共计查获涉嫌侵权电动平衡车28批次，涉及商品数量12766台。",
+            Language::Simplified,
+        );
+        assert!(
+            facts.iter().all(|f| matches!(f.scope, Scope::Campaign(_))),
+            "{facts:?}"
+        );
     }
 
     #[test]
     fn year_end_stocks_have_their_own_period() {
-        let facts = extract("截至2016年底，在海关总署备案的中国企业的知识产权达27873项，占全部生效备案的52.51%。", Language::Simplified);
+        let facts = extract(
+            "截至2016年底，在海关总署备案的中国企业的知识产权达27873项，占全部生效备案的52.51%。",
+            Language::Simplified,
+        );
         let f = row(&facts, "recorded_rights", &[]);
-        assert_eq!((f.period.kind, f.value), (PeriodKind::YearEnd, dec("27873")));
+        assert_eq!(
+            (f.period.kind, f.value),
+            (PeriodKind::YearEnd, dec("27873"))
+        );
     }
 
     #[test]
@@ -649,14 +932,20 @@ mod tests {
         let facts = extract("2020年,海关总署共审核通过知识产权海关保护备案申请1.5163万件,新增知识产权海关保护备案企业4263家,其中国内企业2710家。", Language::Simplified);
         assert_eq!(row(&facts, "filings", &[]).value, dec("15163"));
         assert_eq!(row(&facts, "filing_enterprises", &[]).value, dec("4263"));
-        assert_eq!(row(&facts, "filing_enterprises", &[("origin", "domestic")]).value, dec("2710"));
+        assert_eq!(
+            row(&facts, "filing_enterprises", &[("origin", "domestic")]).value,
+            dec("2710")
+        );
     }
 
     #[test]
     fn english_millions_and_changes_are_read() {
         let facts = extract("In 2020, the national customs detained a total of 56.18 million suspected infringing goods, a year-on-year increase of 20%.", Language::English);
         let f = row(&facts, "detained_pieces", &[]);
-        assert_eq!((f.value, f.yoy, f.period.year), (dec("56180000"), Some(dec("20")), 2020));
+        assert_eq!(
+            (f.value, f.yoy, f.period.year),
+            (dec("56180000"), Some(dec("20")), 2020)
+        );
     }
 
     #[test]
@@ -667,7 +956,10 @@ mod tests {
 
     #[test]
     fn relative_years_resolve_against_the_publication_date() {
-        let facts = extract("去年全国海关实施知识产权保护措施5.32万次", Language::Simplified);
+        let facts = extract(
+            "去年全国海关实施知识产权保护措施5.32万次",
+            Language::Simplified,
+        );
         assert_eq!(row(&facts, "protection_measures", &[]).period.year, 2024);
     }
 

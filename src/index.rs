@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
+};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
@@ -23,10 +25,16 @@ const TOKENIZER: &str = "jieba_words";
 pub enum IndexError {
     /// tantivy failed (corrupt directory, disk full, …).
     #[error("search index at {path}: {source}")]
-    Tantivy { path: PathBuf, source: tantivy::TantivyError },
+    Tantivy {
+        path: PathBuf,
+        source: tantivy::TantivyError,
+    },
     /// The index directory could not be created or removed.
     #[error("search index at {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 static BASE_JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
@@ -53,7 +61,9 @@ impl Segmenter {
                 jieba.add_word(w, Some(50_000), None);
             }
         }
-        Segmenter { jieba: Arc::new(jieba) }
+        Segmenter {
+            jieba: Arc::new(jieba),
+        }
     }
 
     /// Search-mode words of a normalized text, without punctuation and
@@ -126,20 +136,33 @@ fn schema() -> (Schema, Field, Field) {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-    let text = builder.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
+    let text = builder.add_text_field(
+        "text",
+        TextOptions::default().set_indexing_options(indexing),
+    );
     let passage = builder.add_u64_field("passage", STORED | FAST);
     (builder.build(), text, passage)
 }
 
 impl SearchIndex {
     /// Builds the index in `dir` (created), or in memory when `dir` is None.
-    pub fn build(dir: Option<&Path>, passages: &[Passage], segmenter: Segmenter) -> Result<SearchIndex, IndexError> {
+    pub fn build(
+        dir: Option<&Path>,
+        passages: &[Passage],
+        segmenter: Segmenter,
+    ) -> Result<SearchIndex, IndexError> {
         let (schema, text, passage) = schema();
         let path = dir.map(Path::to_path_buf).unwrap_or_default();
-        let err = |source| IndexError::Tantivy { path: path.clone(), source };
+        let err = |source| IndexError::Tantivy {
+            path: path.clone(),
+            source,
+        };
         let index = match dir {
             Some(d) => {
-                std::fs::create_dir_all(d).map_err(|source| IndexError::Io { path: d.to_path_buf(), source })?;
+                std::fs::create_dir_all(d).map_err(|source| IndexError::Io {
+                    path: d.to_path_buf(),
+                    source,
+                })?;
                 Index::create_in_dir(d, schema).map_err(err)?
             }
             None => Index::create_in_ram(schema),
@@ -147,7 +170,9 @@ impl SearchIndex {
         index.tokenizers().register(TOKENIZER, segmenter.clone());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).map_err(err)?;
         for (i, p) in passages.iter().enumerate() {
-            writer.add_document(doc!(text => p.normalized.as_str(), passage => i as u64)).map_err(err)?;
+            writer
+                .add_document(doc!(text => p.normalized.as_str(), passage => i as u64))
+                .map_err(err)?;
         }
         writer.commit().map_err(err)?;
         drop(writer);
@@ -156,19 +181,34 @@ impl SearchIndex {
 
     /// Opens an index that `build` wrote.
     pub fn open(dir: &Path, segmenter: Segmenter) -> Result<SearchIndex, IndexError> {
-        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy { path: dir.to_path_buf(), source })?;
+        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         index.tokenizers().register(TOKENIZER, segmenter.clone());
         Self::from_index(index, dir, segmenter)
     }
 
-    fn from_index(index: Index, path: &Path, segmenter: Segmenter) -> Result<SearchIndex, IndexError> {
+    fn from_index(
+        index: Index,
+        path: &Path,
+        segmenter: Segmenter,
+    ) -> Result<SearchIndex, IndexError> {
         let (_, text, passage) = schema();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|source| IndexError::Tantivy { path: path.to_path_buf(), source })?;
-        Ok(SearchIndex { reader, text, passage, segmenter })
+            .map_err(|source| IndexError::Tantivy {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(SearchIndex {
+            reader,
+            text,
+            passage,
+            segmenter,
+        })
     }
 
     pub fn segmenter(&self) -> &Segmenter {
@@ -181,7 +221,10 @@ impl SearchIndex {
         let clauses: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
             .map(|w| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(self.text, w), IndexRecordOption::WithFreqs));
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(self.text, w),
+                    IndexRecordOption::WithFreqs,
+                ));
                 (Occur::Should, q)
             })
             .collect();

@@ -18,7 +18,11 @@ pub struct RawPassage {
 
 impl RawPassage {
     pub fn text(&self, language: Language) -> String {
-        let sep = if language == Language::English { " " } else { "" };
+        let sep = if language == Language::English {
+            " "
+        } else {
+            ""
+        };
         self.sentences.join(sep)
     }
 }
@@ -27,7 +31,16 @@ impl RawPassage {
 const PASSAGE_CHARS: usize = 360;
 
 /// Lines from which on the rest of a page is a reading list or footer.
-const TAIL_MARKERS: &[&str] = &["相关阅读", "推荐阅读", "延伸阅读", "相关新闻", "相关词条", "热门词条", "联络我们", "阅读剩余全文"];
+const TAIL_MARKERS: &[&str] = &[
+    "相关阅读",
+    "推荐阅读",
+    "延伸阅读",
+    "相关新闻",
+    "相关词条",
+    "热门词条",
+    "联络我们",
+    "阅读剩余全文",
+];
 
 /// Lines longer than this are text, whatever words they contain.
 const FURNITURE_CHARS: usize = 80;
@@ -57,18 +70,26 @@ const FURNITURE: &[&str] = &[
     "字号:",
 ];
 
-static HTML_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"</?[a-zA-Z][a-zA-Z0-9]*\s*/?>|(^|\s)/[a-z]+>").unwrap());
+static HTML_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"</?[a-zA-Z][a-zA-Z0-9]*\s*/?>|(^|\s)/[a-z]+>").unwrap());
 static MOJIBAKE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\?{2,}|\u{FFFD}+").unwrap());
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})").unwrap());
-static PUBLISHER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:文章来源|来源|來源|source)\s*[:：]\s*([^\s\d:：,，。|]{2,24})").unwrap());
-static SENTENCE_END_ZH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[。！？!?；;]+[”\x22』」)）]*").unwrap());
-static SENTENCE_END_EN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"[.!?]+["')]*\s+"#).unwrap());
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})").unwrap()
+});
+static PUBLISHER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:文章来源|来源|來源|source)\s*[:：]\s*([^\s\d:：,，。|]{2,24})").unwrap()
+});
+static SENTENCE_END_ZH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[。！？!?；;]+[”\x22』」)）]*").unwrap());
+static SENTENCE_END_EN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"[.!?]+["')]*\s+"#).unwrap());
 
 /// Splits front matter (`---` … `---` with `key: value` lines) from the body.
 pub fn split_front_matter(text: &str) -> (Option<DocumentMeta>, &str) {
-    let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) else {
+    let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    else {
         return (None, text);
     };
     let Some(end) = rest.find("\n---") else {
@@ -78,7 +99,9 @@ pub fn split_front_matter(text: &str) -> (Option<DocumentMeta>, &str) {
     let body = rest[end + 4..].trim_start_matches(['-', '\r', '\n']);
     let mut meta = DocumentMeta::default();
     for line in header.lines() {
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim().trim_matches('"').to_string();
         match key.trim() {
             "title" => meta.title = value,
@@ -149,7 +172,9 @@ pub fn clean_lines(text: &str) -> Vec<String> {
             break;
         }
         // Furniture is short; a paragraph that merely mentions 分享 stays.
-        if compact.chars().count() <= FURNITURE_CHARS && FURNITURE.iter().any(|m| compact.contains(m)) {
+        if compact.chars().count() <= FURNITURE_CHARS
+            && FURNITURE.iter().any(|m| compact.contains(m))
+        {
             continue;
         }
         // Navigation crumbs, emoji counters, lone numbers and headings of a
@@ -168,7 +193,11 @@ pub fn clean_lines(text: &str) -> Vec<String> {
 /// Splits a paragraph into sentences at sentence ends, keeping the end
 /// punctuation with its sentence.
 pub fn split_sentences(paragraph: &str, language: Language) -> Vec<String> {
-    let re = if language == Language::English { &*SENTENCE_END_EN } else { &*SENTENCE_END_ZH };
+    let re = if language == Language::English {
+        &*SENTENCE_END_EN
+    } else {
+        &*SENTENCE_END_ZH
+    };
     let mut sentences = Vec::new();
     let mut start = 0;
     for m in re.find_iter(paragraph) {
@@ -195,7 +224,9 @@ pub fn split_passages(text: &str, language: Language) -> Vec<RawPassage> {
         for sentence in split_sentences(&line, language) {
             let n = sentence.chars().count();
             if chars > 0 && chars + n > PASSAGE_CHARS {
-                passages.push(RawPassage { sentences: std::mem::take(&mut current) });
+                passages.push(RawPassage {
+                    sentences: std::mem::take(&mut current),
+                });
                 chars = 0;
             }
             chars += n;
@@ -220,19 +251,25 @@ mod tests {
 
     #[test]
     fn a_paragraph_mentioning_a_furniture_word_is_kept() {
-        let paragraph = "著力规范网络游戏、网络音乐、知识分享等平台的作品传播秩序，强化对大型网站著作权重点监管，开展电子商务领域专利执法维权。";
+        let paragraph = "著力规范网络游戏、网络音乐、知识分享等平台的作品传播秩序，强化对大型网站著作权重点监管，开展电子商务领域专利执法维权，建立完善长效治理机制，加快网络信息内容执法体系建设。";
         assert_eq!(clean_lines(paragraph), [paragraph]);
     }
 
     #[test]
     fn copyright_icp_and_mojibake_are_dropped() {
         let page = "The distribution area of ??enterprises has spread.\ncopyright © Jiangsu Longer\nICP备案编号:京ICP备08103642号-2\n";
-        assert_eq!(clean_lines(page), ["The distribution area of enterprises has spread."]);
+        assert_eq!(
+            clean_lines(page),
+            ["The distribution area of enterprises has spread."]
+        );
     }
 
     #[test]
     fn sentences_split_at_chinese_and_english_ends() {
-        assert_eq!(split_sentences("一是甲。二是乙；三是丙", Language::Simplified), ["一是甲。", "二是乙；", "三是丙"]);
+        assert_eq!(
+            split_sentences("一是甲。二是乙；三是丙", Language::Simplified),
+            ["一是甲。", "二是乙；", "三是丙"]
+        );
         assert_eq!(
             split_sentences("It rose 17.16% in 2020. Then it fell.", Language::English),
             ["It rose 17.16% in 2020.", "Then it fell."]
@@ -244,7 +281,9 @@ mod tests {
         let long = "这是一句很长的话，用来测试段落切分是否按照句子边界进行。".repeat(30);
         let passages = split_passages(&long, Language::Simplified);
         assert!(passages.len() > 1);
-        assert!(passages.iter().all(|p| p.text(Language::Simplified).chars().count() <= PASSAGE_CHARS + 40));
+        assert!(passages
+            .iter()
+            .all(|p| p.text(Language::Simplified).chars().count() <= PASSAGE_CHARS + 40));
     }
 
     #[test]
@@ -258,9 +297,14 @@ mod tests {
 
     #[test]
     fn front_matter_gives_metadata() {
-        let (meta, body) = split_front_matter("---\ntitle: T\npublisher: P\npublished: 2025-04-25\nlanguage: en\n---\nBody.");
+        let (meta, body) = split_front_matter(
+            "---\ntitle: T\npublisher: P\npublished: 2025-04-25\nlanguage: en\n---\nBody.",
+        );
         let meta = meta.unwrap();
-        assert_eq!((meta.title.as_str(), meta.language), ("T", Language::English));
+        assert_eq!(
+            (meta.title.as_str(), meta.language),
+            ("T", Language::English)
+        );
         assert_eq!(body, "Body.");
     }
 }

@@ -23,10 +23,16 @@ pub const EXTRACTION_VERSION: &str = "1";
 pub enum KnowledgeError {
     /// The folder does not exist or cannot be listed.
     #[error("cannot read the knowledge folder {path}: {source}")]
-    Folder { path: PathBuf, source: std::io::Error },
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// `vocabulary.toml` is missing or unreadable.
     #[error("cannot read {path}: {source}")]
-    VocabularyUnreadable { path: PathBuf, source: std::io::Error },
+    VocabularyUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// `vocabulary.toml` is not valid.
     #[error("{path} is not a valid vocabulary: {reason}")]
     VocabularyInvalid { path: PathBuf, reason: String },
@@ -106,10 +112,17 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
     let mut hasher = Sha256::new();
     hasher.update(EXTRACTION_VERSION.as_bytes());
     let vocabulary_path = dir.join("vocabulary.toml");
-    let vocabulary_text = std::fs::read_to_string(&vocabulary_path)
-        .map_err(|source| KnowledgeError::VocabularyUnreadable { path: vocabulary_path.clone(), source })?;
-    let vocabulary = Vocabulary::parse(&vocabulary_text)
-        .map_err(|e| KnowledgeError::VocabularyInvalid { path: vocabulary_path.clone(), reason: e.to_string() })?;
+    let vocabulary_text = std::fs::read_to_string(&vocabulary_path).map_err(|source| {
+        KnowledgeError::VocabularyUnreadable {
+            path: vocabulary_path.clone(),
+            source,
+        }
+    })?;
+    let vocabulary =
+        Vocabulary::parse(&vocabulary_text).map_err(|e| KnowledgeError::VocabularyInvalid {
+            path: vocabulary_path.clone(),
+            reason: e.to_string(),
+        })?;
     hasher.update(vocabulary_text.as_bytes());
     let mut problems = Vec::new();
 
@@ -118,7 +131,11 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
         Ok(text) => {
             hasher.update(text.as_bytes());
             toml::from_str(&text).unwrap_or_else(|e| {
-                problems.push(format!("{}: not valid TOML, metadata inferred instead: {}", sources_path.display(), one_line(&e.to_string())));
+                problems.push(format!(
+                    "{}: not valid TOML, metadata inferred instead: {}",
+                    sources_path.display(),
+                    one_line(&e.to_string())
+                ));
                 SourcesFile::default()
             })
         }
@@ -136,7 +153,11 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
             match toml::from_str::<FactsFile>(&text) {
                 Ok(f) => f.facts,
                 Err(e) => {
-                    problems.push(format!("{}: not valid TOML, no curated facts loaded: {}", facts_path.display(), one_line(&e.to_string())));
+                    problems.push(format!(
+                        "{}: not valid TOML, no curated facts loaded: {}",
+                        facts_path.display(),
+                        one_line(&e.to_string())
+                    ));
                     Vec::new()
                 }
             }
@@ -149,14 +170,23 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
     };
 
     let documents_dir = dir.join("documents");
-    let entries = std::fs::read_dir(&documents_dir)
-        .map_err(|source| KnowledgeError::Folder { path: documents_dir.clone(), source })?;
+    let entries = std::fs::read_dir(&documents_dir).map_err(|source| KnowledgeError::Folder {
+        path: documents_dir.clone(),
+        source,
+    })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     let mut documents = Vec::new();
     for path in paths {
-        let Some(file) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
-            problems.push(format!("{}: the file name is not UTF-8, skipped", path.display()));
+        let Some(file) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            problems.push(format!(
+                "{}: the file name is not UTF-8, skipped",
+                path.display()
+            ));
             continue;
         };
         if file.starts_with('.') || path.is_dir() {
@@ -170,7 +200,10 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
             }
         };
         if bytes.contains(&0) {
-            problems.push(format!("{}: binary content (NUL bytes), skipped", path.display()));
+            problems.push(format!(
+                "{}: binary content (NUL bytes), skipped",
+                path.display()
+            ));
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
@@ -201,15 +234,34 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
         if meta.title.is_empty() {
             meta.title = file.clone();
         }
-        documents.push(DocumentFile { file, meta, body: body.to_string() });
+        documents.push(DocumentFile {
+            file,
+            meta,
+            body: body.to_string(),
+        });
     }
     for entry in &sources.documents {
         if !documents.iter().any(|d| d.file == entry.file) {
-            problems.push(format!("{}: names {}, which is not in documents/", sources_path.display(), entry.file));
+            problems.push(format!(
+                "{}: names {}, which is not in documents/",
+                sources_path.display(),
+                entry.file
+            ));
         }
     }
-    let version = hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
-    Ok(KnowledgeFiles { vocabulary, documents, curated, problems, version })
+    let version = hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(KnowledgeFiles {
+        vocabulary,
+        documents,
+        curated,
+        problems,
+        version,
+    })
 }
 
 fn one_line(text: &str) -> String {

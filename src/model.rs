@@ -101,7 +101,10 @@ pub struct Period {
 
 impl Period {
     pub fn year(year: u16) -> Self {
-        Period { year, kind: PeriodKind::Year }
+        Period {
+            year,
+            kind: PeriodKind::Year,
+        }
     }
 
     /// Stable key as used in JSON output: `2024`, `2021-Q1`, `2021-Q1-Q3`,
@@ -171,7 +174,10 @@ pub struct Fact {
 
 impl Fact {
     pub fn dim(&self, kind: &str) -> Option<&str> {
-        self.dims.iter().find(|(k, _)| k == kind).map(|(_, v)| v.as_str())
+        self.dims
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -16,7 +16,11 @@ pub fn normalize(text: &str) -> String {
     // applied to Simplified text it would rewrite mainland words (批次).
     let simplified = if folded.chars().any(is_han) {
         let chars = hanconv::t2s(&folded);
-        if chars != folded { hanconv::tw2sp(&folded) } else { chars }
+        if chars != folded {
+            hanconv::tw2sp(&folded)
+        } else {
+            chars
+        }
     } else {
         folded
     };
@@ -55,10 +59,18 @@ pub fn detect_language(text: &str) -> Language {
     }
     let han_only: String = sample.chars().filter(|&c| is_han(c)).collect();
     let simplified = hanconv::t2s(&han_only);
-    let changed = han_only.chars().zip(simplified.chars()).filter(|(a, b)| a != b).count();
+    let changed = han_only
+        .chars()
+        .zip(simplified.chars())
+        .filter(|(a, b)| a != b)
+        .count();
     // Traditional text changes roughly a fifth of its characters; Simplified
     // text changes almost none.
-    if changed * 20 >= han { Language::Traditional } else { Language::Simplified }
+    if changed * 20 >= han {
+        Language::Traditional
+    } else {
+        Language::Simplified
+    }
 }
 
 /// Converts Simplified text to Traditional with Taiwan phrasing, for replies
@@ -103,7 +115,13 @@ mod tests {
     #[test]
     fn language_detection_tells_scripts_apart() {
         assert_eq!(detect_language("2024年扣留多少批?"), Language::Simplified);
-        assert_eq!(detect_language("2024年扣留多少批貨物?劍網行動打擊什麼"), Language::Traditional);
-        assert_eq!(detect_language("How many batches were detained in 2024?"), Language::English);
+        assert_eq!(
+            detect_language("2024年扣留多少批貨物?劍網行動打擊什麼"),
+            Language::Traditional
+        );
+        assert_eq!(
+            detect_language("How many batches were detained in 2024?"),
+            Language::English
+        );
     }
 }

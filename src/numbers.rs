@@ -11,7 +11,10 @@ use std::str::FromStr;
 /// Parses a decimal written with ASCII digits, optional thousands
 /// separators (`,` or `，`) and an optional fraction.
 pub fn parse_plain(text: &str) -> Option<Decimal> {
-    let cleaned: String = text.chars().filter(|&c| c != ',' && c != '，' && c != ' ').collect();
+    let cleaned: String = text
+        .chars()
+        .filter(|&c| c != ',' && c != '，' && c != ' ')
+        .collect();
     if cleaned.is_empty() || cleaned.len() > 28 {
         return None;
     }
@@ -101,8 +104,12 @@ pub fn format_chinese(value: Decimal) -> String {
 /// Formats a value the English way: 56181900 → 56,181,900.
 pub fn format_english(value: Decimal) -> String {
     let text = value.normalize().to_string();
-    let (sign, rest) = text.strip_prefix('-').map_or(("", text.as_str()), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (sign, rest) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -145,7 +152,11 @@ mod tests {
     }
 
     fn check(number: &str, magnitude: &str, expected: &str) {
-        assert_eq!(scaled(number, magnitude), Some(dec(expected)), "{number}{magnitude}");
+        assert_eq!(
+            scaled(number, magnitude),
+            Some(dec(expected)),
+            "{number}{magnitude}"
+        );
     }
 
     #[test]

@@ -50,7 +50,8 @@ fn encode<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn decimal(text: Option<String>) -> Result<Option<Decimal>, PersistError> {
-    text.map(|t| Decimal::from_str(&t).map_err(|e| PersistError::Decode(e.to_string()))).transpose()
+    text.map(|t| Decimal::from_str(&t).map_err(|e| PersistError::Decode(e.to_string())))
+        .transpose()
 }
 
 impl TableStore {
@@ -62,7 +63,10 @@ impl TableStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(TableStore { pool })
     }
@@ -136,17 +140,41 @@ impl TableStore {
             });
         }
         let mut conflicts = Vec::new();
-        for r in sqlx::query("SELECT key, facts FROM conflicts WHERE version = $1 ORDER BY key").bind(version).fetch_all(&self.pool).await? {
-            conflicts.push(Conflict { key: r.get(0), facts: decode(&r.get::<String, _>(1))? });
+        for r in sqlx::query("SELECT key, facts FROM conflicts WHERE version = $1 ORDER BY key")
+            .bind(version)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            conflicts.push(Conflict {
+                key: r.get(0),
+                facts: decode(&r.get::<String, _>(1))?,
+            });
         }
-        Ok(Some(SnapshotTables { version: version.to_string(), documents, passages, sentences, facts, conflicts, problems }))
+        Ok(Some(SnapshotTables {
+            version: version.to_string(),
+            documents,
+            passages,
+            sentences,
+            facts,
+            conflicts,
+            problems,
+        }))
     }
 
     /// Stores `tables` as the only generation, in one transaction.
     pub async fn save(&self, t: &SnapshotTables) -> Result<(), PersistError> {
         let mut tx = self.pool.begin().await?;
-        for table in ["conflicts", "facts", "sentences", "passages", "documents", "knowledge_versions"] {
-            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        for table in [
+            "conflicts",
+            "facts",
+            "sentences",
+            "passages",
+            "documents",
+            "knowledge_versions",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("INSERT INTO knowledge_versions (version, problems) VALUES ($1, $2)")
             .bind(&t.version)

@@ -44,7 +44,11 @@ pub fn metric_label(vocabulary: &Vocabulary, metric: &str, language: Language) -
     }
 }
 
-pub fn dims_label(vocabulary: &Vocabulary, dims: &[(String, String)], language: Language) -> String {
+pub fn dims_label(
+    vocabulary: &Vocabulary,
+    dims: &[(String, String)],
+    language: Language,
+) -> String {
     let names: Vec<String> = dims
         .iter()
         .map(|(k, v)| match vocabulary.dimension_value(k, v) {
@@ -100,10 +104,17 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
     let mut line = if zh(language) {
         format!("{period}{scope}{metric}{dims}：{}", figure(fact, language))
     } else {
-        format!("{period}, {metric}{dims}, {scope}: {}", figure(fact, language))
+        format!(
+            "{period}, {metric}{dims}, {scope}: {}",
+            figure(fact, language)
+        )
     };
     if let Some(share) = fact.share {
-        line.push_str(&if zh(language) { format!("，占{}%", share.normalize()) } else { format!(", {}% of the total", share.normalize()) });
+        line.push_str(&if zh(language) {
+            format!("，占{}%", share.normalize())
+        } else {
+            format!(", {}% of the total", share.normalize())
+        });
     }
     if let Some(change) = fact.yoy {
         line.push_str(if zh(language) { "，" } else { ", " });
@@ -122,7 +133,11 @@ pub fn evidence_line(quote: &str, language: Language) -> String {
 }
 
 pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
-    let mut parts = vec![if zh(language) || meta.language != Language::English { format!("《{}》", meta.title) } else { meta.title.clone() }];
+    let mut parts = vec![if zh(language) || meta.language != Language::English {
+        format!("《{}》", meta.title)
+    } else {
+        meta.title.clone()
+    }];
     parts.extend(meta.publisher.clone());
     parts.extend(meta.published.clone());
     if zh(language) {
@@ -134,7 +149,14 @@ pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
 
 pub fn also_line(titles: &[String], language: Language) -> String {
     if zh(language) {
-        format!("另见：{}", titles.iter().map(|t| format!("《{t}》")).collect::<Vec<_>>().join("、"))
+        format!(
+            "另见：{}",
+            titles
+                .iter()
+                .map(|t| format!("《{t}》"))
+                .collect::<Vec<_>>()
+                .join("、")
+        )
     } else {
         format!("Also stated in: {}", titles.join("; "))
     }
@@ -144,24 +166,55 @@ pub fn conflict_line(other: &Fact, title: &str, language: Language) -> String {
     if zh(language) {
         format!("注意：《{title}》给出的数值不同：{}。", other.text)
     } else {
-        format!("Note: \"{title}\" gives a different figure: {}.", figure(other, language))
+        format!(
+            "Note: \"{title}\" gives a different figure: {}.",
+            figure(other, language)
+        )
     }
 }
 
 /// 2020年→2024年：6.19万批 → 4.16万批，减少2.03万批（-32.79%）.
 pub fn change_phrase(old: Decimal, new: Decimal, language: Language) -> String {
     let diff = new - old;
-    let pct = if old.is_zero() { None } else { Some((diff / old * Decimal::from(100)).round_dp(2).normalize()) };
-    let pct_text = pct.map(|p| format!("{}{}%", if p.is_sign_positive() && !p.is_zero() { "+" } else { "" }, p)).unwrap_or_default();
+    let pct = if old.is_zero() {
+        None
+    } else {
+        Some((diff / old * Decimal::from(100)).round_dp(2).normalize())
+    };
+    let pct_text = pct
+        .map(|p| {
+            format!(
+                "{}{}%",
+                if p.is_sign_positive() && !p.is_zero() {
+                    "+"
+                } else {
+                    ""
+                },
+                p
+            )
+        })
+        .unwrap_or_default();
     if zh(language) {
-        let verb = if diff.is_sign_negative() { "减少" } else if diff.is_zero() { "持平" } else { "增加" };
+        let verb = if diff.is_sign_negative() {
+            "减少"
+        } else if diff.is_zero() {
+            "持平"
+        } else {
+            "增加"
+        };
         if diff.is_zero() {
             verb.to_string()
         } else {
             format!("{verb}{}（{pct_text}）", format_chinese(diff.abs()))
         }
     } else {
-        let verb = if diff.is_sign_negative() { "down" } else if diff.is_zero() { "unchanged" } else { "up" };
+        let verb = if diff.is_sign_negative() {
+            "down"
+        } else if diff.is_zero() {
+            "unchanged"
+        } else {
+            "up"
+        };
         if diff.is_zero() {
             verb.to_string()
         } else {
@@ -173,9 +226,18 @@ pub fn change_phrase(old: Decimal, new: Decimal, language: Language) -> String {
 /// The arithmetic behind a change, shown in full.
 pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String {
     let diff = new - old;
-    let label = if zh(language) { "计算" } else { "Computation" };
+    let label = if zh(language) {
+        "计算"
+    } else {
+        "Computation"
+    };
     if old.is_zero() {
-        return format!("{label}: {} − {} = {}", new.normalize(), old.normalize(), diff.normalize());
+        return format!(
+            "{label}: {} − {} = {}",
+            new.normalize(),
+            old.normalize(),
+            diff.normalize()
+        );
     }
     let pct = (diff / old * Decimal::from(100)).round_dp(2).normalize();
     format!(
@@ -189,17 +251,38 @@ pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String
     )
 }
 
-pub fn comparison_head(vocabulary: &Vocabulary, metric: &str, dims: &[(String, String)], from: &Period, to: &Period, change: &str, language: Language) -> String {
+pub fn comparison_head(
+    vocabulary: &Vocabulary,
+    metric: &str,
+    dims: &[(String, String)],
+    from: &Period,
+    to: &Period,
+    change: &str,
+    language: Language,
+) -> String {
     let m = metric_label(vocabulary, metric, language);
     let d = dims_label(vocabulary, dims, language);
     if zh(language) {
-        format!("{}与{}相比，{m}{d}{change}：", period_label(to, language), period_label(from, language))
+        format!(
+            "{}与{}相比，{m}{d}{change}：",
+            period_label(to, language),
+            period_label(from, language)
+        )
     } else {
-        format!("{} compared with {}, {m}{d}: {change}.", period_label(to, language), period_label(from, language))
+        format!(
+            "{} compared with {}, {m}{d}: {change}.",
+            period_label(to, language),
+            period_label(from, language)
+        )
     }
 }
 
-pub fn trend_head(vocabulary: &Vocabulary, metric: &str, dims: &[(String, String)], language: Language) -> String {
+pub fn trend_head(
+    vocabulary: &Vocabulary,
+    metric: &str,
+    dims: &[(String, String)],
+    language: Language,
+) -> String {
     let m = metric_label(vocabulary, metric, language);
     let d = dims_label(vocabulary, dims, language);
     if zh(language) {
@@ -211,9 +294,17 @@ pub fn trend_head(vocabulary: &Vocabulary, metric: &str, dims: &[(String, String
 
 pub fn value_row(fact: &Fact, change: Option<String>, language: Language) -> String {
     let period = period_label(&fact.period, language);
-    let mut row = format!("{period}{}{}", if zh(language) { "：" } else { ": " }, figure(fact, language));
+    let mut row = format!(
+        "{period}{}{}",
+        if zh(language) { "：" } else { ": " },
+        figure(fact, language)
+    );
     if let Some(c) = change {
-        row.push_str(&if zh(language) { format!("（{c}）") } else { format!(" ({c})") });
+        row.push_str(&if zh(language) {
+            format!("（{c}）")
+        } else {
+            format!(" ({c})")
+        });
     }
     row
 }
@@ -251,7 +342,13 @@ pub fn sources_head(language: Language) -> &'static str {
 }
 
 /// The reply when no figure or passage answers: what the bot does have.
-pub fn no_data(asked: &[Period], metric: Option<&str>, have_years: &[String], topics: &[String], language: Language) -> String {
+pub fn no_data(
+    asked: &[Period],
+    metric: Option<&str>,
+    have_years: &[String],
+    topics: &[String],
+    language: Language,
+) -> String {
     let years = have_years.join(if zh(language) { "、" } else { ", " });
     let topics = topics.join(if zh(language) { "、" } else { ", " });
     let missing: Vec<String> = asked.iter().map(|p| period_label(p, language)).collect();
@@ -279,7 +376,11 @@ pub fn year_with_periods(year: u16, periods: &[PeriodKind], language: Language) 
     }
     let labels: Vec<String> = periods
         .iter()
-        .map(|k| period_label(&Period { year, kind: *k }, language).replace(&format!("{year}年"), "").replace(&format!(" {year}"), ""))
+        .map(|k| {
+            period_label(&Period { year, kind: *k }, language)
+                .replace(&format!("{year}年"), "")
+                .replace(&format!(" {year}"), "")
+        })
         .collect();
     if zh(language) {
         format!("{year}（仅{}）", labels.join("、"))
@@ -292,7 +393,8 @@ pub fn empty_question(language: Language) -> String {
     if zh(language) {
         "请输入问题，例如：“2024年扣留多少批？”".to_string()
     } else {
-        "Please ask a question, for example: \"How many batches were detained in 2024?\"".to_string()
+        "Please ask a question, for example: \"How many batches were detained in 2024?\""
+            .to_string()
     }
 }
 

@@ -32,7 +32,10 @@ fn yes() -> bool {
 
 /// Parses a question set; malformed lines are skipped.
 pub fn items(text: &str) -> Vec<Item> {
-    text.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| serde_json::from_str(l).ok()).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
 }
 
 /// The form answers are matched in: NFKC, no white space or thousands
@@ -59,10 +62,17 @@ pub fn grade(item: &Item, answer: &Answer, strict: bool) -> Option<String> {
     if let Some(bad) = item.must_not.iter().find(|b| text.contains(&fold(b))) {
         return Some(format!("contains forbidden {bad}"));
     }
-    if let Some(group) = item.must.iter().find(|g| !g.iter().any(|alt| text.contains(&fold(alt)))) {
+    if let Some(group) = item
+        .must
+        .iter()
+        .find(|g| !g.iter().any(|alt| text.contains(&fold(alt))))
+    {
         return Some(format!("lacks any of {group:?}"));
     }
-    if item.found && ["fact", "compare", "trend", "summary"].contains(&item.cat.as_str()) && answer.sources.is_empty() {
+    if item.found
+        && ["fact", "compare", "trend", "summary"].contains(&item.cat.as_str())
+        && answer.sources.is_empty()
+    {
         return Some("no sources".into());
     }
     if strict && item.found && item.cat == "fact" {
@@ -71,7 +81,11 @@ pub fn grade(item: &Item, answer: &Answer, strict: bool) -> Option<String> {
             return Some("first line longer than 200 characters".into());
         }
         let head = fold(first);
-        if let Some(group) = item.must.iter().find(|g| !g.iter().any(|alt| head.contains(&fold(alt)))) {
+        if let Some(group) = item
+            .must
+            .iter()
+            .find(|g| !g.iter().any(|alt| head.contains(&fold(alt))))
+        {
             return Some(format!("first line lacks any of {group:?}"));
         }
     }
@@ -84,6 +98,9 @@ pub fn score(snapshot: &Snapshot) -> f64 {
     if items.is_empty() {
         return 1.0;
     }
-    let passed = items.iter().filter(|i| grade(i, &snapshot.answer(&i.q), true).is_none()).count();
+    let passed = items
+        .iter()
+        .filter(|i| grade(i, &snapshot.answer(&i.q), true).is_none())
+        .count();
     passed as f64 / items.len() as f64
 }

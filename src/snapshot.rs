@@ -8,7 +8,9 @@ use crate::extract::{Extractor, SentenceInput};
 use crate::index::{IndexError, SearchIndex, Segmenter};
 use crate::ingest::split_passages;
 use crate::knowledge::{self, CuratedFact, KnowledgeError, KnowledgeFiles};
-use crate::model::{Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence};
+use crate::model::{
+    Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence,
+};
 use crate::normalize::normalize;
 use crate::numbers::{agrees_within_precision, parse_plain};
 use crate::persist::{PersistError, SnapshotTables, TableStore};
@@ -30,7 +32,10 @@ pub enum SnapshotError {
     Persist(#[from] PersistError),
     /// The data folder could not be created.
     #[error("cannot create the data folder {path}: {source}")]
-    DataFolder { path: std::path::PathBuf, source: std::io::Error },
+    DataFolder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// One immutable generation of the knowledge.
@@ -51,9 +56,15 @@ pub struct Snapshot {
 impl Snapshot {
     /// Loads the knowledge folder; reuses the data folder's tables and index
     /// when their version matches the folder's content hash.
-    pub async fn open_or_build(knowledge_dir: &Path, data_dir: &Path) -> Result<Snapshot, SnapshotError> {
+    pub async fn open_or_build(
+        knowledge_dir: &Path,
+        data_dir: &Path,
+    ) -> Result<Snapshot, SnapshotError> {
         let files = knowledge::load(knowledge_dir)?;
-        std::fs::create_dir_all(data_dir).map_err(|source| SnapshotError::DataFolder { path: data_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| SnapshotError::DataFolder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let store = TableStore::open(&data_dir.join("state.db")).await?;
         let index_dir = data_dir.join("index").join(&files.version);
         let segmenter = segmenter_for(&files.vocabulary);
@@ -82,7 +93,11 @@ impl Snapshot {
     pub fn build_in_memory(files: &KnowledgeFiles) -> Result<Snapshot, SnapshotError> {
         let tables = build_tables(files);
         let index = SearchIndex::build(None, &tables.passages, segmenter_for(&files.vocabulary))?;
-        Ok(Snapshot::from_tables(files.vocabulary.clone(), tables, index))
+        Ok(Snapshot::from_tables(
+            files.vocabulary.clone(),
+            tables,
+            index,
+        ))
     }
 
     fn from_tables(vocabulary: Vocabulary, t: SnapshotTables, index: SearchIndex) -> Snapshot {
@@ -118,11 +133,22 @@ impl Snapshot {
 
     /// Years with nationwide full-year headline figures: those a summary exists for.
     pub fn headline_years(&self) -> Vec<u16> {
-        let headline: Vec<&str> = self.vocabulary.metrics.iter().filter(|m| m.headline).map(|m| m.id.as_str()).collect();
+        let headline: Vec<&str> = self
+            .vocabulary
+            .metrics
+            .iter()
+            .filter(|m| m.headline)
+            .map(|m| m.id.as_str())
+            .collect();
         let years: BTreeSet<u16> = self
             .facts
             .iter()
-            .filter(|f| f.period.kind == PeriodKind::Year && f.scope == Scope::Nationwide && f.dims.is_empty() && headline.contains(&f.metric.as_str()))
+            .filter(|f| {
+                f.period.kind == PeriodKind::Year
+                    && f.scope == Scope::Nationwide
+                    && f.dims.is_empty()
+                    && headline.contains(&f.metric.as_str())
+            })
             .map(|f| f.period.year)
             .collect();
         years.into_iter().collect()
@@ -134,7 +160,9 @@ impl Snapshot {
         for f in self.facts.iter().filter(|f| f.scope == Scope::Nationwide) {
             map.entry(f.period.year).or_default().insert(f.period.kind);
         }
-        map.into_iter().map(|(y, k)| (y, k.into_iter().collect())).collect()
+        map.into_iter()
+            .map(|(y, k)| (y, k.into_iter().collect()))
+            .collect()
     }
 
     /// Segments a normalized text as the index does.
@@ -176,7 +204,12 @@ pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
             let passage = passages.len();
             let first_sentence = sentences.len();
             for s in &raw.sentences {
-                sentences.push(Sentence { doc, passage, original: s.clone(), normalized: normalize(s) });
+                sentences.push(Sentence {
+                    doc,
+                    passage,
+                    original: s.clone(),
+                    normalized: normalize(s),
+                });
             }
             let original = raw.text(language);
             passages.push(Passage {
@@ -190,24 +223,55 @@ pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
         let inputs: Vec<SentenceInput<'_>> = sentences[first_sentence_of_doc..]
             .iter()
             .enumerate()
-            .map(|(i, s)| SentenceInput { index: first_sentence_of_doc + i, passage: s.passage, normalized: &s.normalized, original: &s.original })
+            .map(|(i, s)| SentenceInput {
+                index: first_sentence_of_doc + i,
+                passage: s.passage,
+                normalized: &s.normalized,
+                original: &s.original,
+            })
             .collect();
-        let published_year = file.meta.published.as_deref().and_then(|p| p.get(..4)).and_then(|y| y.parse().ok());
+        let published_year = file
+            .meta
+            .published
+            .as_deref()
+            .and_then(|p| p.get(..4))
+            .and_then(|y| y.parse().ok());
         facts.extend(extractor.extract(doc, &inputs, language, published_year));
-        documents.push(Document { file: file.file.clone(), meta: file.meta.clone() });
+        documents.push(Document {
+            file: file.file.clone(),
+            meta: file.meta.clone(),
+        });
     }
     for c in &files.curated {
         match curated_fact(c, &documents, files) {
             Ok(f) => facts.push(f),
-            Err(reason) => problems.push(format!("facts.toml: {} ({}): {reason}", c.document, c.metric)),
+            Err(reason) => problems.push(format!(
+                "facts.toml: {} ({}): {reason}",
+                c.document, c.metric
+            )),
         }
     }
     let conflicts = find_conflicts(&facts);
-    SnapshotTables { version: files.version.clone(), documents, passages, sentences, facts, conflicts, problems }
+    SnapshotTables {
+        version: files.version.clone(),
+        documents,
+        passages,
+        sentences,
+        facts,
+        conflicts,
+        problems,
+    }
 }
 
-fn curated_fact(c: &CuratedFact, documents: &[Document], files: &KnowledgeFiles) -> Result<Fact, String> {
-    let doc = documents.iter().position(|d| d.file == c.document).ok_or("no such document")?;
+fn curated_fact(
+    c: &CuratedFact,
+    documents: &[Document],
+    files: &KnowledgeFiles,
+) -> Result<Fact, String> {
+    let doc = documents
+        .iter()
+        .position(|d| d.file == c.document)
+        .ok_or("no such document")?;
     if files.vocabulary.metric(&c.metric).is_none() {
         return Err(format!("unknown metric {}", c.metric));
     }
@@ -250,14 +314,24 @@ pub fn fact_key(f: &Fact) -> String {
         Scope::Campaign(n) => format!("campaign:{n}"),
         Scope::Subset(n) => format!("subset:{n}"),
     };
-    format!("{} {} {} [{}]", f.period.key(), scope, f.metric, dims.join(","))
+    format!(
+        "{} {} {} [{}]",
+        f.period.key(),
+        scope,
+        f.metric,
+        dims.join(",")
+    )
 }
 
 /// Keys (nationwide) for which sources give values that do not agree,
 /// even allowing for rounding.
 pub fn find_conflicts(facts: &[Fact]) -> Vec<Conflict> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, f) in facts.iter().enumerate().filter(|(_, f)| f.scope == Scope::Nationwide) {
+    for (i, f) in facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.scope == Scope::Nationwide)
+    {
         groups.entry(fact_key(f)).or_default().push(i);
     }
     groups
@@ -281,16 +355,27 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> ReloadReport {
     let keyed = |s: &Snapshot| -> BTreeMap<String, BTreeSet<String>> {
         let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for f in &s.facts {
-            m.entry(fact_key(f)).or_default().insert(f.value.normalize().to_string());
+            m.entry(fact_key(f))
+                .or_default()
+                .insert(f.value.normalize().to_string());
         }
         m
     };
     let (a, b) = (keyed(old), keyed(new));
     ReloadReport {
-        documents_added: new_docs.difference(&old_docs).map(|s| s.to_string()).collect(),
-        documents_removed: old_docs.difference(&new_docs).map(|s| s.to_string()).collect(),
+        documents_added: new_docs
+            .difference(&old_docs)
+            .map(|s| s.to_string())
+            .collect(),
+        documents_removed: old_docs
+            .difference(&new_docs)
+            .map(|s| s.to_string())
+            .collect(),
         facts_added: b.keys().filter(|k| !a.contains_key(*k)).count(),
-        facts_changed: b.iter().filter(|(k, v)| a.get(*k).is_some_and(|old| old != *v)).count(),
+        facts_changed: b
+            .iter()
+            .filter(|(k, v)| a.get(*k).is_some_and(|old| old != *v))
+            .count(),
         facts_removed: a.keys().filter(|k| !b.contains_key(*k)).count(),
         conflicts: new.conflicts.len(),
         problems: new.problems.clone(),

@@ -44,9 +44,12 @@ pub struct Query {
     pub subject: Vec<String>,
 }
 
-static YEAR_DIGITS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
-static YEAR_SHORT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?:^|[^\d.])(\d{2})年").unwrap());
-static YEAR_HAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"([〇零一二三四五六七八九]{4})年").unwrap());
+static YEAR_DIGITS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
+static YEAR_SHORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d.])(\d{2})年").unwrap());
+static YEAR_HAN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([〇零一二三四五六七八九]{4})年").unwrap());
 
 /// Reads a question.
 pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
@@ -85,12 +88,24 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let mut period = PeriodKind::Year;
     let mut period_words: Vec<(&str, PeriodKind)> = Vec::new();
     period_words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
-    period_words.extend(p.first_half.iter().map(|w| (w.as_str(), PeriodKind::FirstHalf)));
+    period_words.extend(
+        p.first_half
+            .iter()
+            .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
+    );
     for n in &p.quarters {
-        period_words.extend(n.words.iter().map(|w| (w.as_str(), PeriodKind::Quarter(n.n))));
+        period_words.extend(
+            n.words
+                .iter()
+                .map(|w| (w.as_str(), PeriodKind::Quarter(n.n))),
+        );
     }
     for n in &p.first_quarters {
-        period_words.extend(n.words.iter().map(|w| (w.as_str(), PeriodKind::FirstQuarters(n.n))));
+        period_words.extend(
+            n.words
+                .iter()
+                .map(|w| (w.as_str(), PeriodKind::FirstQuarters(n.n))),
+        );
     }
     let period_hits = find_words(q, period_words.iter().map(|w| w.0));
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
@@ -135,9 +150,21 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     };
     cover(&metric_hits);
     cover(&period_hits);
-    cover(&dim_hits.iter().map(|h| (h.start, h.end, 0)).collect::<Vec<_>>());
+    cover(
+        &dim_hits
+            .iter()
+            .map(|h| (h.start, h.end, 0))
+            .collect::<Vec<_>>(),
+    );
     let mut intent_words: Vec<&str> = Vec::new();
-    for list in [&i.comparison, &i.trend, &i.summary, &i.yoy, &i.share, &vocabulary.question.filler] {
+    for list in [
+        &i.comparison,
+        &i.trend,
+        &i.summary,
+        &i.yoy,
+        &i.share,
+        &vocabulary.question.filler,
+    ] {
         intent_words.extend(list.iter().map(String::as_str));
     }
     cover(&find_words(q, intent_words));
@@ -154,7 +181,10 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     if !current.is_empty() {
         subject.push(current);
     }
-    subject.retain(|w| w.chars().count() >= 2 || (w.chars().all(crate::normalize::is_han) && w.chars().count() >= 2));
+    subject.retain(|w| {
+        w.chars().count() >= 2
+            || (w.chars().all(crate::normalize::is_han) && w.chars().count() >= 2)
+    });
 
     let intent = if contains_any(q, &i.summary) && metric.is_none() {
         Intent::Summary
@@ -195,7 +225,13 @@ mod tests {
         Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).unwrap()
     }
 
-    fn check(question: &str, years: &[u16], period: PeriodKind, metric: Option<&str>, intent: Intent) {
+    fn check(
+        question: &str,
+        years: &[u16],
+        period: PeriodKind,
+        metric: Option<&str>,
+        intent: Intent,
+    ) {
         let q = understand(question, &vocabulary());
         assert_eq!(
             (q.years.as_slice(), q.period, q.metric.as_deref(), q.intent),
@@ -206,48 +242,159 @@ mod tests {
 
     #[test]
     fn years_in_every_writing() {
-        check("2024年扣留多少批?", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
-        check("２０２４年扣留多少批？", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
-        check("二〇二四年扣留多少批", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
-        check("24年扣留多少批", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
-        check("How many batches were detained in 2024?", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
+        check(
+            "2024年扣留多少批?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "２０２４年扣留多少批？",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "二〇二四年扣留多少批",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "24年扣留多少批",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "How many batches were detained in 2024?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
     }
 
     #[test]
     fn periods_are_read() {
-        check("2021年一季度查扣了多少批次", &[2021], PeriodKind::Quarter(1), Some("detained_batches"), Intent::Fact);
-        check("2021年Q1扣留多少批", &[2021], PeriodKind::Quarter(1), Some("detained_batches"), Intent::Fact);
-        check("2021年前三季度扣留多少批", &[2021], PeriodKind::FirstQuarters(3), Some("detained_batches"), Intent::Fact);
-        check("截至2016年底备案的知识产权有多少项", &[2016], PeriodKind::YearEnd, Some("recorded_rights"), Intent::Fact);
+        check(
+            "2021年一季度查扣了多少批次",
+            &[2021],
+            PeriodKind::Quarter(1),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2021年Q1扣留多少批",
+            &[2021],
+            PeriodKind::Quarter(1),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2021年前三季度扣留多少批",
+            &[2021],
+            PeriodKind::FirstQuarters(3),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "截至2016年底备案的知识产权有多少项",
+            &[2016],
+            PeriodKind::YearEnd,
+            Some("recorded_rights"),
+            Intent::Fact,
+        );
     }
 
     #[test]
     fn metrics_in_traditional_and_english() {
-        check("2024年扣留多少批貨物?", &[2024], PeriodKind::Year, Some("detained_batches"), Intent::Fact);
-        check("2020年審核通過了多少件備案申請", &[2020], PeriodKind::Year, Some("filings"), Intent::Fact);
-        check("How many items did customs detain in 2020?", &[2020], PeriodKind::Year, Some("detained_pieces"), Intent::Fact);
+        check(
+            "2024年扣留多少批貨物?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2020年審核通過了多少件備案申請",
+            &[2020],
+            PeriodKind::Year,
+            Some("filings"),
+            Intent::Fact,
+        );
+        check(
+            "How many items did customs detain in 2020?",
+            &[2020],
+            PeriodKind::Year,
+            Some("detained_pieces"),
+            Intent::Fact,
+        );
     }
 
     #[test]
     fn intents_are_told_apart() {
-        check("2024年和2020年相比扣留批次有什么变化?", &[2024, 2020], PeriodKind::Year, Some("detained_batches"), Intent::Comparison);
-        check("历年扣留侵权嫌疑货物的批次是多少", &[], PeriodKind::Year, Some("detained_batches"), Intent::Trend);
-        check("2024年知识产权海关保护概况", &[2024], PeriodKind::Year, None, Intent::Summary);
+        check(
+            "2024年和2020年相比扣留批次有什么变化?",
+            &[2024, 2020],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Comparison,
+        );
+        check(
+            "历年扣留侵权嫌疑货物的批次是多少",
+            &[],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Trend,
+        );
+        check(
+            "2024年知识产权海关保护概况",
+            &[2024],
+            PeriodKind::Year,
+            None,
+            Intent::Summary,
+        );
         check("什么是蓝网行动?", &[], PeriodKind::Year, None, Intent::Open);
     }
 
     #[test]
     fn dimensions_and_subject_words() {
-        let q = understand("2024年涉嫌侵犯商标权的货物在进口环节扣留了多少批", &vocabulary());
-        assert_eq!(q.dims, [("ip_type".to_string(), "trademark".to_string()), ("stage".to_string(), "import".to_string())]);
+        let q = understand(
+            "2024年涉嫌侵犯商标权的货物在进口环节扣留了多少批",
+            &vocabulary(),
+        );
+        assert_eq!(
+            q.dims,
+            [
+                ("ip_type".to_string(), "trademark".to_string()),
+                ("stage".to_string(), "import".to_string())
+            ]
+        );
         assert!(q.subject.is_empty(), "{:?}", q.subject);
         let q = understand("电动平衡车专项行动查获了多少批次?", &vocabulary());
-        assert!(q.subject.iter().any(|w| w.contains("电动平衡车")), "{:?}", q.subject);
+        assert!(
+            q.subject.iter().any(|w| w.contains("电动平衡车")),
+            "{:?}",
+            q.subject
+        );
     }
 
     #[test]
     fn any_text_is_understood_without_panic() {
-        for text in ["", " ", "AND ( \" * : ~ ^", "'; DROP TABLE facts; --", "😀😀", "\u{0}\u{7}", &"长".repeat(100_000)] {
+        for text in [
+            "",
+            " ",
+            "AND ( \" * : ~ ^",
+            "'; DROP TABLE facts; --",
+            "😀😀",
+            "\u{0}\u{7}",
+            &"长".repeat(100_000),
+        ] {
             let _ = understand(text, &vocabulary());
         }
     }

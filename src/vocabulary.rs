@@ -166,7 +166,12 @@ impl Vocabulary {
         all(&mut self.periods.year);
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
-        for n in self.periods.first_quarters.iter_mut().chain(self.periods.quarters.iter_mut()) {
+        for n in self
+            .periods
+            .first_quarters
+            .iter_mut()
+            .chain(self.periods.quarters.iter_mut())
+        {
             all(&mut n.words);
         }
         all(&mut self.qualifiers.before);
@@ -188,7 +193,12 @@ impl Vocabulary {
     }
 
     pub fn dimension_value(&self, kind: &str, id: &str) -> Option<&DimensionValue> {
-        self.dimensions.iter().find(|d| d.kind == kind)?.values.iter().find(|v| v.id == id)
+        self.dimensions
+            .iter()
+            .find(|d| d.kind == kind)?
+            .values
+            .iter()
+            .find(|v| v.id == id)
     }
 
     /// Every dimension word in `text`, leftmost-longest, not overlapping.
@@ -216,7 +226,10 @@ impl Vocabulary {
 /// Leftmost-longest, non-overlapping occurrences of any of `words` in
 /// `text`: (byte start, byte end, index of the word). Latin words match
 /// only at word boundaries.
-pub fn find_words<'a>(text: &str, words: impl IntoIterator<Item = &'a str>) -> Vec<(usize, usize, usize)> {
+pub fn find_words<'a>(
+    text: &str,
+    words: impl IntoIterator<Item = &'a str>,
+) -> Vec<(usize, usize, usize)> {
     let words: Vec<&str> = words.into_iter().collect();
     let mut hits = Vec::new();
     let mut pos = 0;
@@ -246,8 +259,14 @@ pub fn find_words<'a>(text: &str, words: impl IntoIterator<Item = &'a str>) -> V
 }
 
 /// The longest of `words` found anywhere in `text`, with its index.
-pub fn longest_word_in<'a>(text: &str, words: impl IntoIterator<Item = &'a str>) -> Option<(usize, usize)> {
-    find_words(text, words).into_iter().max_by_key(|(s, e, _)| (e - s, usize::MAX - s)).map(|(s, _, i)| (s, i))
+pub fn longest_word_in<'a>(
+    text: &str,
+    words: impl IntoIterator<Item = &'a str>,
+) -> Option<(usize, usize)> {
+    find_words(text, words)
+        .into_iter()
+        .max_by_key(|(s, e, _)| (e - s, usize::MAX - s))
+        .map(|(s, _, i)| (s, i))
 }
 
 /// Whether any of `words` occurs in `text` (Latin words at word boundaries).
@@ -262,7 +281,8 @@ fn is_latin_word(w: &str) -> bool {
 fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
     let after = text[end..].chars().next();
-    !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -270,14 +290,23 @@ mod tests {
     use super::*;
 
     pub(crate) fn shipped() -> Vocabulary {
-        Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).expect("the shipped vocabulary parses")
+        Vocabulary::parse(include_str!("../knowledge/vocabulary.toml"))
+            .expect("the shipped vocabulary parses")
     }
 
     #[test]
     fn shipped_vocabulary_has_the_headline_metrics() {
         let v = shipped();
-        let headline: Vec<&str> = v.metrics.iter().filter(|m| m.headline).map(|m| m.id.as_str()).collect();
-        assert_eq!(headline, ["protection_measures", "detained_batches", "detained_pieces"]);
+        let headline: Vec<&str> = v
+            .metrics
+            .iter()
+            .filter(|m| m.headline)
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(
+            headline,
+            ["protection_measures", "detained_batches", "detained_pieces"]
+        );
     }
 
     #[test]
@@ -287,7 +316,10 @@ mod tests {
         assert!(hits.iter().all(|h| h.value.is_empty()), "{hits:?}");
         let hits = v.dimension_hits("在出口环节扣留");
         assert_eq!(hits.len(), 1);
-        assert_eq!((hits[0].kind.as_str(), hits[0].value.as_str()), ("stage", "export"));
+        assert_eq!(
+            (hits[0].kind.as_str(), hits[0].value.as_str()),
+            ("stage", "export")
+        );
     }
 
     #[test]

@@ -483,28 +483,7 @@ impl<'v> Extractor<'v> {
     }
 
     fn period_hits(&self, s: &str) -> Vec<(usize, PeriodKind)> {
-        let p = &self.vocabulary.periods;
-        let mut words: Vec<(&str, PeriodKind)> = Vec::new();
-        words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
-        words.extend(
-            p.first_half
-                .iter()
-                .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
-        );
-        for q in &p.quarters {
-            words.extend(
-                q.words
-                    .iter()
-                    .map(|w| (w.as_str(), PeriodKind::Quarter(q.n))),
-            );
-        }
-        for q in &p.first_quarters {
-            words.extend(
-                q.words
-                    .iter()
-                    .map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))),
-            );
-        }
+        let words = self.vocabulary.period_words();
         find_words(s, words.iter().map(|w| w.0))
             .into_iter()
             .map(|(start, _, i)| (start, words[i].1))

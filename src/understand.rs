@@ -84,29 +84,8 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
         }
     }
 
-    let p = &vocabulary.periods;
     let mut period = PeriodKind::Year;
-    let mut period_words: Vec<(&str, PeriodKind)> = Vec::new();
-    period_words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
-    period_words.extend(
-        p.first_half
-            .iter()
-            .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
-    );
-    for n in &p.quarters {
-        period_words.extend(
-            n.words
-                .iter()
-                .map(|w| (w.as_str(), PeriodKind::Quarter(n.n))),
-        );
-    }
-    for n in &p.first_quarters {
-        period_words.extend(
-            n.words
-                .iter()
-                .map(|w| (w.as_str(), PeriodKind::FirstQuarters(n.n))),
-        );
-    }
+    let period_words = vocabulary.period_words();
     let period_hits = find_words(q, period_words.iter().map(|w| w.0));
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
         period = period_words[i].1;

@@ -188,6 +188,34 @@ impl Vocabulary {
         }
     }
 
+    /// Every period word with the period kind it names.
+    pub fn period_words(&self) -> Vec<(&str, crate::model::PeriodKind)> {
+        use crate::model::PeriodKind;
+        let p = &self.periods;
+        let mut words: Vec<(&str, PeriodKind)> = Vec::new();
+        words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
+        words.extend(
+            p.first_half
+                .iter()
+                .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
+        );
+        for q in &p.quarters {
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::Quarter(q.n))),
+            );
+        }
+        for q in &p.first_quarters {
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))),
+            );
+        }
+        words
+    }
+
     pub fn metric(&self, id: &str) -> Option<&Metric> {
         self.metrics.iter().find(|m| m.id == id)
     }

@@ -3,6 +3,7 @@
 //!
 //! Invariant: wiring only; every answer comes from the engine.
 
+use crate::config::{self, GlobalFlags, ServeArgs};
 use crate::engine::{Engine, EngineSettings};
 use crate::model::{Answer, AnswerKind, Language};
 use crate::replies;
@@ -21,22 +22,17 @@ pub const MAX_QUESTION_CHARS: usize = 2000;
     about = "Exact, cited answers about China's customs protection of IP"
 )]
 pub struct Cli {
-    /// The knowledge folder (documents/, vocabulary.toml, sources.toml, facts.toml).
-    #[arg(
-        long,
-        global = true,
-        env = "CUSTOMS_IP_BOT_KNOWLEDGE",
-        default_value = "knowledge"
-    )]
-    pub knowledge: PathBuf,
-    /// The data folder (database, search index); created when missing.
-    #[arg(
-        long,
-        global = true,
-        env = "CUSTOMS_IP_BOT_DATA",
-        default_value = "data"
-    )]
-    pub data: PathBuf,
+    /// The knowledge folder (documents/, vocabulary.toml, sources.toml,
+    /// facts.toml) [default: knowledge]
+    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_KNOWLEDGE")]
+    pub knowledge: Option<PathBuf>,
+    /// The data folder (database, search index); created when missing
+    /// [default: data]
+    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_DATA")]
+    pub data: Option<PathBuf>,
+    /// A TOML config file (see customs-ip-bot.example.toml).
+    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -71,20 +67,35 @@ pub enum Command {
     },
     /// Rebuild the database tables and the search index from the knowledge folder.
     Reindex,
+    /// Run the Telegram bot (long polling; token from TELOXIDE_TOKEN or the config file).
+    Serve(ServeArgs),
 }
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Reindex = cli.command {
-        let _ = std::fs::remove_dir_all(cli.data.join("index"));
-    }
-    let settings = EngineSettings {
-        knowledge_dir: cli.knowledge.clone(),
-        data_dir: cli.data.clone(),
+    let flags = GlobalFlags {
+        config: cli.config.clone(),
+        knowledge: cli.knowledge.clone(),
+        data: cli.data.clone(),
     };
-    let engine = Engine::open(settings)
-        .await
-        .with_context(|| format!("loading the knowledge from {}", cli.knowledge.display()))?;
+    let serve_args = match &cli.command {
+        Command::Serve(args) => args.clone(),
+        _ => ServeArgs::default(),
+    };
+    let settings = config::load(&flags, &serve_args, &|name| std::env::var(name).ok())?;
+    if let Command::Serve(_) = cli.command {
+        return crate::telegram::serve(settings).await;
+    }
+    if let Command::Reindex = cli.command {
+        let _ = std::fs::remove_dir_all(settings.data_dir.join("index"));
+    }
+    let knowledge_dir = settings.knowledge_dir.clone();
+    let engine = Engine::open(EngineSettings {
+        knowledge_dir: settings.knowledge_dir,
+        data_dir: settings.data_dir,
+    })
+    .await
+    .with_context(|| format!("loading the knowledge from {}", knowledge_dir.display()))?;
     let snapshot = engine.snapshot();
     for problem in &snapshot.problems {
         eprintln!("warning: {problem}");
@@ -162,6 +173,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("no summary for {year}");
             }
         }
+        // Handled before the engine is opened.
+        Command::Serve(_) => {}
         Command::Reindex => {
             writeln!(
                 out,

@@ -3,6 +3,7 @@
 
 pub mod answer;
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod extract;
 pub mod index;
@@ -15,5 +16,7 @@ pub mod persist;
 pub mod replies;
 pub mod selfcheck;
 pub mod snapshot;
+pub mod store;
+pub mod telegram;
 pub mod understand;
 pub mod vocabulary;

@@ -425,3 +425,19 @@ pub fn too_long(max_chars: usize) -> String {
 pub fn not_utf8() -> &'static str {
     "这一行不是有效的UTF-8文本，无法读取。 / This line is not valid UTF-8 text and cannot be read."
 }
+
+/// Whether a line of an answer names its sources (`来源：…`, `Source: …`,
+/// `另见：…`), so that a channel can set them apart as a footer.
+pub fn is_source_line(line: &str) -> bool {
+    [
+        "来源：",
+        "來源：",
+        "另见：",
+        "另見：",
+        "Source:",
+        "Sources:",
+        "Also stated in:",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
+}

@@ -1,0 +1,427 @@
+//! config: "here are the defaults, the config file, the environment and the
+//! flags, give me one set of settings". Layers, lowest first: built-in
+//! defaults < config file (TOML, `--config` / `CUSTOMS_IP_BOT_CONFIG`) <
+//! environment (`TELOXIDE_TOKEN`, `TELOXIDE_API_URL`, `CUSTOMS_IP_BOT_*`) <
+//! command-line flags. Every key is documented in
+//! `customs-ip-bot.example.toml`.
+//!
+//! Invariant: the token never prints (`BotToken`'s Debug and Display hide
+//! it). Environment reads go through a lookup function handed in, so the
+//! layering is tested without touching the process environment.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the settings could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file named by `--config` / `CUSTOMS_IP_BOT_CONFIG` cannot be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or has an unknown key.
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// An environment variable or flag has a value that does not parse.
+    #[error("{name} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        name: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// The bot token: a secret that never appears in logs or error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BotToken(String);
+
+impl BotToken {
+    pub fn new(token: impl Into<String>) -> BotToken {
+        BotToken(token.into())
+    }
+
+    /// The token itself, for the one place that sends it to Telegram.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BotToken(<hidden>)")
+    }
+}
+
+impl fmt::Display for BotToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+/// The default Bot API address.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
+
+/// Everything the program needs to run, after layering.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub knowledge_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// `None` when no layer gives one: `serve` refuses to start.
+    pub token: Option<BotToken>,
+    pub api_url: url::Url,
+    /// Telegram user ids allowed to use /reload and /stats.
+    pub admins: Vec<u64>,
+    /// Long-polling timeout of getUpdates.
+    pub poll_timeout: Duration,
+    /// Questions and commands one user may send per minute before the bot
+    /// sends a polite notice and ignores them until the minute has passed.
+    pub flood_per_minute: u32,
+    /// Attempts to send one message through network errors and Telegram 5xx.
+    pub send_attempts: u32,
+    /// First wait between attempts; doubles each time up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            knowledge_dir: PathBuf::from("knowledge"),
+            data_dir: PathBuf::from("data"),
+            token: None,
+            api_url: url::Url::parse(DEFAULT_API_URL).expect("valid default URL"),
+            admins: Vec::new(),
+            poll_timeout: Duration::from_secs(10),
+            flood_per_minute: 20,
+            send_attempts: 5,
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The config file: every key optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub knowledge: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub token: Option<String>,
+    pub api_url: Option<String>,
+    pub admins: Option<Vec<u64>>,
+    pub poll_timeout_secs: Option<u64>,
+    pub flood_per_minute: Option<u32>,
+    pub send_attempts: Option<u32>,
+    pub retry_base_ms: Option<u64>,
+    pub retry_max_ms: Option<u64>,
+}
+
+/// The `serve` subcommand's flags (the highest layer).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Bot API server address (a local Bot API server, or a test double).
+    #[arg(long)]
+    pub api_url: Option<String>,
+    /// Admin Telegram user ids, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub admins: Option<Vec<u64>>,
+    /// Long-polling timeout of getUpdates, in seconds.
+    #[arg(long)]
+    pub poll_timeout_secs: Option<u64>,
+    /// Messages one user may send per minute.
+    #[arg(long)]
+    pub flood_per_minute: Option<u32>,
+}
+
+/// The global flags that also exist outside `serve`.
+#[derive(Debug, Clone, Default)]
+pub struct GlobalFlags {
+    pub config: Option<PathBuf>,
+    pub knowledge: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+}
+
+/// Reads the config file, if any, and layers everything.
+/// `env` looks up one environment variable.
+pub fn load(
+    flags: &GlobalFlags,
+    serve: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let path = flags
+        .config
+        .clone()
+        .or_else(|| env("CUSTOMS_IP_BOT_CONFIG").map(PathBuf::from));
+    let file = match path {
+        Some(path) => read_file(&path)?,
+        None => FileConfig::default(),
+    };
+    layer(&file, flags, serve, env)
+}
+
+/// Parses a config file.
+pub fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.message().to_string(),
+    })
+}
+
+/// defaults < file < environment < flags.
+pub fn layer(
+    file: &FileConfig,
+    flags: &GlobalFlags,
+    serve: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
+    let mut s = Settings::default();
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+
+    // The config file.
+    if let Some(v) = &file.knowledge {
+        s.knowledge_dir = v.clone();
+    }
+    if let Some(v) = &file.data {
+        s.data_dir = v.clone();
+    }
+    if let Some(v) = &file.token {
+        s.token = Some(BotToken::new(v.trim()));
+    }
+    if let Some(v) = &file.api_url {
+        s.api_url = parse_url("api_url", v)?;
+    }
+    if let Some(v) = &file.admins {
+        s.admins = v.clone();
+    }
+    if let Some(v) = file.poll_timeout_secs {
+        s.poll_timeout = Duration::from_secs(v);
+    }
+    if let Some(v) = file.flood_per_minute {
+        s.flood_per_minute = v;
+    }
+    if let Some(v) = file.send_attempts {
+        s.send_attempts = v;
+    }
+    if let Some(v) = file.retry_base_ms {
+        s.retry_base = Duration::from_millis(v);
+    }
+    if let Some(v) = file.retry_max_ms {
+        s.retry_max = Duration::from_millis(v);
+    }
+
+    // The environment.
+    if let Some(v) = env("CUSTOMS_IP_BOT_KNOWLEDGE") {
+        s.knowledge_dir = PathBuf::from(v);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_DATA") {
+        s.data_dir = PathBuf::from(v);
+    }
+    if let Some(v) = env("TELOXIDE_TOKEN") {
+        s.token = Some(BotToken::new(v.trim()));
+    }
+    if let Some(v) = env("TELOXIDE_API_URL") {
+        s.api_url = parse_url("TELOXIDE_API_URL", &v)?;
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_ADMINS") {
+        s.admins = parse_admins("CUSTOMS_IP_BOT_ADMINS", &v)?;
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_POLL_TIMEOUT_SECS") {
+        s.poll_timeout = Duration::from_secs(parse_number("CUSTOMS_IP_BOT_POLL_TIMEOUT_SECS", &v)?);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_FLOOD_PER_MINUTE") {
+        s.flood_per_minute = parse_number("CUSTOMS_IP_BOT_FLOOD_PER_MINUTE", &v)?;
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_SEND_ATTEMPTS") {
+        s.send_attempts = parse_number("CUSTOMS_IP_BOT_SEND_ATTEMPTS", &v)?;
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_RETRY_BASE_MS") {
+        s.retry_base = Duration::from_millis(parse_number("CUSTOMS_IP_BOT_RETRY_BASE_MS", &v)?);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_RETRY_MAX_MS") {
+        s.retry_max = Duration::from_millis(parse_number("CUSTOMS_IP_BOT_RETRY_MAX_MS", &v)?);
+    }
+
+    // The flags.
+    if let Some(v) = &flags.knowledge {
+        s.knowledge_dir = v.clone();
+    }
+    if let Some(v) = &flags.data {
+        s.data_dir = v.clone();
+    }
+    if let Some(v) = &serve.api_url {
+        s.api_url = parse_url("--api-url", v)?;
+    }
+    if let Some(v) = &serve.admins {
+        s.admins = v.clone();
+    }
+    if let Some(v) = serve.poll_timeout_secs {
+        s.poll_timeout = Duration::from_secs(v);
+    }
+    if let Some(v) = serve.flood_per_minute {
+        s.flood_per_minute = v;
+    }
+    if s.token.as_ref().is_some_and(|t| t.expose().is_empty()) {
+        s.token = None;
+    }
+    Ok(s)
+}
+
+fn parse_url(name: &str, value: &str) -> Result<url::Url, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: name.to_string(),
+        value: value.to_string(),
+        reason,
+    };
+    let url = url::Url::parse(value.trim()).map_err(|e| invalid(e.to_string()))?;
+    if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("not an http(s) address".into()));
+    }
+    Ok(url)
+}
+
+fn parse_admins(name: &str, value: &str) -> Result<Vec<u64>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_number(name, v))
+        .collect()
+}
+
+fn parse_number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    value
+        .trim()
+        .parse()
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn check(
+        file: &str,
+        env: &[(&str, &str)],
+        flags: GlobalFlags,
+        serve: ServeArgs,
+        expected: impl Fn(&Settings),
+    ) {
+        let file: FileConfig = toml::from_str(file).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let settings = layer(&file, &flags, &serve, &|k| env.get(k).cloned()).unwrap();
+        expected(&settings);
+    }
+
+    #[test]
+    fn defaults_apply_when_no_layer_sets_a_key() {
+        check("", &[], GlobalFlags::default(), ServeArgs::default(), |s| {
+            assert_eq!(s.knowledge_dir, PathBuf::from("knowledge"));
+            assert_eq!(s.data_dir, PathBuf::from("data"));
+            assert!(s.token.is_none());
+            assert_eq!(s.api_url.as_str(), DEFAULT_API_URL);
+            assert_eq!(s.flood_per_minute, 20);
+        });
+    }
+
+    #[test]
+    fn file_overrides_defaults_env_overrides_file_flags_override_env() {
+        let file = r#"
+            knowledge = "k-file"
+            data = "d-file"
+            token = "file-token"
+            admins = [1, 2]
+            flood_per_minute = 5
+            api_url = "http://file.example/"
+        "#;
+        check(
+            file,
+            &[],
+            GlobalFlags::default(),
+            ServeArgs::default(),
+            |s| {
+                assert_eq!(s.knowledge_dir, PathBuf::from("k-file"));
+                assert_eq!(s.admins, vec![1, 2]);
+                assert_eq!(s.token.as_ref().unwrap().expose(), "file-token");
+                assert_eq!(s.api_url.as_str(), "http://file.example/");
+            },
+        );
+        let env = [
+            ("TELOXIDE_TOKEN", "env-token"),
+            ("CUSTOMS_IP_BOT_ADMINS", "7, 8"),
+            ("TELOXIDE_API_URL", "http://127.0.0.1:9/"),
+            ("CUSTOMS_IP_BOT_DATA", "d-env"),
+        ];
+        check(
+            file,
+            &env,
+            GlobalFlags::default(),
+            ServeArgs::default(),
+            |s| {
+                assert_eq!(s.token.as_ref().unwrap().expose(), "env-token");
+                assert_eq!(s.admins, vec![7, 8]);
+                assert_eq!(s.data_dir, PathBuf::from("d-env"));
+                assert_eq!(s.api_url.as_str(), "http://127.0.0.1:9/");
+                assert_eq!(s.flood_per_minute, 5);
+            },
+        );
+        let flags = GlobalFlags {
+            data: Some("d-flag".into()),
+            ..Default::default()
+        };
+        let serve = ServeArgs {
+            admins: Some(vec![9]),
+            flood_per_minute: Some(3),
+            ..Default::default()
+        };
+        check(file, &env, flags, serve, |s| {
+            assert_eq!(s.data_dir, PathBuf::from("d-flag"));
+            assert_eq!(s.admins, vec![9]);
+            assert_eq!(s.flood_per_minute, 3);
+        });
+    }
+
+    #[test]
+    fn token_never_prints() {
+        let token = BotToken::new("123:SECRET");
+        assert!(!format!("{token:?} {token}").contains("SECRET"));
+        check(
+            "token = \"123:SECRET\"",
+            &[],
+            GlobalFlags::default(),
+            ServeArgs::default(),
+            |s| assert!(!format!("{s:?}").contains("SECRET")),
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_naming_the_variable() {
+        let err = layer(
+            &FileConfig::default(),
+            &GlobalFlags::default(),
+            &ServeArgs::default(),
+            &|k| (k == "CUSTOMS_IP_BOT_ADMINS").then(|| "12,abc".to_string()),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("CUSTOMS_IP_BOT_ADMINS"));
+        assert!(toml::from_str::<FileConfig>("unknown_key = 1").is_err());
+    }
+}

@@ -61,11 +61,11 @@ impl Running {
             if self.dispatcher.is_finished() {
                 break;
             }
+            // The future `shutdown` returns can miss the dispatcher's "done"
+            // signal (it registers only when first polled), so wait on the
+            // dispatcher's task instead.
             match self.shutdown.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
+                Ok(_) => break,
                 // Not dispatching yet: try again in a moment.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
             }

@@ -1,0 +1,229 @@
+//! Shared helpers of the integration tests: a temp copy of the knowledge
+//! folder, the real engine and store over it, the real dispatcher started
+//! through `telegram::start` against the fake Bot API, and builders for
+//! Telegram updates.
+
+#![allow(dead_code)]
+
+pub mod fake_bot_api;
+
+use customs_ip_bot::config::{BotToken, Settings};
+use customs_ip_bot::engine::{Engine, EngineSettings};
+use customs_ip_bot::store::Store;
+use customs_ip_bot::telegram::{self, Running};
+use fake_bot_api::FakeBotApi;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ADMIN: i64 = 9001;
+pub const USER: i64 = 4242;
+pub const GROUP: i64 = -100_777;
+
+/// Test knobs; `Default` is what most tests want.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub flood_per_minute: u32,
+    pub send_attempts: u32,
+    /// Documents written into the knowledge folder before the bot starts.
+    pub extra_documents: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            flood_per_minute: 0,
+            send_attempts: 8,
+            extra_documents: Vec::new(),
+        }
+    }
+}
+
+pub struct TestBot {
+    pub fake: Arc<FakeBotApi>,
+    pub running: Option<Running>,
+    pub knowledge: PathBuf,
+    pub data: PathBuf,
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    _dir: tempfile::TempDir,
+}
+
+static NEXT_MESSAGE_ID: AtomicI64 = AtomicI64::new(1);
+
+/// Copies the repository's knowledge folder into `to`.
+pub fn copy_knowledge(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+    copy_dir(&from, to);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Options) -> Settings {
+    Settings {
+        knowledge_dir: knowledge.to_path_buf(),
+        data_dir: data.to_path_buf(),
+        token: Some(BotToken::new(fake_bot_api::TOKEN)),
+        api_url,
+        admins: vec![ADMIN as u64],
+        poll_timeout: Duration::from_secs(1),
+        flood_per_minute: options.flood_per_minute,
+        send_attempts: options.send_attempts,
+        retry_base: Duration::from_millis(50),
+        retry_max: Duration::from_millis(400),
+    }
+}
+
+impl TestBot {
+    pub async fn start() -> TestBot {
+        TestBot::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> TestBot {
+        let dir = tempfile::tempdir().unwrap();
+        let knowledge = dir.path().join("knowledge");
+        let data = dir.path().join("data");
+        copy_knowledge(&knowledge);
+        for (name, text) in &options.extra_documents {
+            std::fs::write(knowledge.join("documents").join(name), text).unwrap();
+        }
+        let fake = Arc::new(FakeBotApi::start().await);
+        let engine = Arc::new(
+            Engine::open(EngineSettings {
+                knowledge_dir: knowledge.clone(),
+                data_dir: data.clone(),
+            })
+            .await
+            .unwrap(),
+        );
+        let store = Store::open(&data.join("state.db")).await.unwrap();
+        let settings = settings(fake.url(), &knowledge, &data, &options);
+        let running = telegram::start(&settings, engine.clone(), store.clone())
+            .await
+            .unwrap();
+        TestBot {
+            fake,
+            running: Some(running),
+            knowledge,
+            data,
+            engine,
+            store,
+            _dir: dir,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+fn next_message_id() -> i64 {
+    NEXT_MESSAGE_ID.fetch_add(1, Ordering::SeqCst)
+}
+
+fn user(id: i64) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": format!("User{id}"), "language_code": "zh-hans"})
+}
+
+/// A text message in the private chat with user `from`.
+pub fn private_text(from: i64, text: &str) -> Value {
+    json!({"message": {
+        "message_id": next_message_id(), "date": 1_700_000_000,
+        "chat": {"id": from, "type": "private", "first_name": format!("User{from}")},
+        "from": user(from), "text": text
+    }})
+}
+
+/// A text message in a supergroup; `reply_to` is a message the bot sent.
+pub fn group_text(group: i64, from: i64, text: &str, reply_to_bot: bool) -> Value {
+    let mut update = json!({"message": {
+        "message_id": next_message_id(), "date": 1_700_000_000,
+        "chat": {"id": group, "type": "supergroup", "title": "IP lawyers"},
+        "from": user(from), "text": text
+    }});
+    if reply_to_bot {
+        update["message"]["reply_to_message"] = json!({
+            "message_id": next_message_id(), "date": 1_700_000_000,
+            "chat": {"id": group, "type": "supergroup", "title": "IP lawyers"},
+            "from": {"id": fake_bot_api::BOT_ID, "is_bot": true, "first_name": "Customs IP",
+                     "username": fake_bot_api::BOT_USERNAME},
+            "text": "2024年全国海关扣留侵权嫌疑货物批次：4.16万批。"
+        });
+    }
+    update
+}
+
+pub fn message_id(update: &Value) -> i64 {
+    update["message"]["message_id"].as_i64().unwrap()
+}
+
+/// Every tag opened is closed in the same message, only the tags the bot
+/// uses appear, and every `&` starts an entity: the text is safe HTML.
+pub fn is_safe_html(html: &str) -> bool {
+    let mut rest = html;
+    let mut open: Vec<&str> = Vec::new();
+    while let Some(i) = rest.find(['<', '&', '>']) {
+        let tail = &rest[i..];
+        if tail.starts_with('>') {
+            return false;
+        }
+        if tail.starts_with('&') {
+            if !["&amp;", "&lt;", "&gt;", "&quot;"]
+                .iter()
+                .any(|e| tail.starts_with(e))
+            {
+                return false;
+            }
+            rest = &tail[1..];
+            continue;
+        }
+        let Some(end) = tail.find('>') else {
+            return false;
+        };
+        let tag = &tail[1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            if open.pop() != Some(name) {
+                return false;
+            }
+        } else if ["b", "i"].contains(&tag) {
+            open.push(tag);
+        } else {
+            return false;
+        }
+        rest = &tail[end + 1..];
+    }
+    open.is_empty()
+}
+
+/// The text a user sees, entities decoded and tags dropped.
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}

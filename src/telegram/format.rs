@@ -193,14 +193,14 @@ mod tests {
         let mut open: Vec<&str> = Vec::new();
         while let Some(i) = rest.find(['<', '&']) {
             let tail = &rest[i..];
-            if tail.starts_with('&') {
+            if let Some(after) = tail.strip_prefix('&') {
                 if !["&amp;", "&lt;", "&gt;", "&quot;"]
                     .iter()
                     .any(|e| tail.starts_with(e))
                 {
                     return false;
                 }
-                rest = &tail[1..];
+                rest = after;
                 continue;
             }
             let Some(end) = tail.find('>') else {

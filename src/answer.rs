@@ -467,7 +467,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         if !items.is_empty() {
             lines.push(format!(
                 "{}{}",
-                replies::summary_dimension_head(&d.zh, &d.kind, language),
+                replies::summary_dimension_head(d, language),
                 items.join(sep)
             ));
         }

@@ -7,7 +7,7 @@
 
 use crate::model::{DocumentMeta, Fact, Language, Period, PeriodKind, Scope};
 use crate::numbers::{format_chinese, format_english};
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{Dimension, Vocabulary};
 use rust_decimal::Decimal;
 
 fn zh(language: Language) -> bool {
@@ -78,8 +78,6 @@ fn scope_label(scope: &Scope, language: Language) -> String {
 pub fn figure(fact: &Fact, language: Language) -> String {
     if zh(language) {
         fact.text.clone()
-    } else if fact.text.chars().any(crate::normalize::is_han) {
-        format!("{} ({})", format_english(fact.value), fact.text)
     } else {
         format!("{} ({})", format_english(fact.value), fact.text)
     }
@@ -321,15 +319,18 @@ pub fn summary_head(year: u16, language: Language) -> String {
     if zh(language) {
         format!("{year}年知识产权海关保护概况：")
     } else {
-        format!("Customs IP protection in {year}:")
+        format!("Customs IP protection in {year}: ")
     }
 }
 
-pub fn summary_dimension_head(name_zh: &str, kind: &str, language: Language) -> String {
+pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> String {
     if zh(language) {
-        format!("按{name_zh}：")
+        format!("按{}：", dimension.zh)
     } else {
-        format!("By {}:", kind.replace('_', " "))
+        match &dimension.en {
+            Some(en) => format!("By {en}: "),
+            None => format!("By {}: ", dimension.kind.replace('_', " ")),
+        }
     }
 }
 

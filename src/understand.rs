@@ -70,10 +70,15 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
             years.push((m.start(), 2000 + y));
         }
     }
+    // Years written in Chinese numerals are letters, not digits: their
+    // span is covered so that they are not taken for the subject.
+    let mut han_year_spans: Vec<(usize, usize, usize)> = Vec::new();
     for c in YEAR_HAN.captures_iter(q) {
         let m = c.get(1).expect("group 1");
         if let Some(y) = chinese_year(m.as_str()) {
             years.push((m.start(), y));
+            let whole = c.get(0).expect("match");
+            han_year_spans.push((whole.start(), whole.end(), 0));
         }
     }
     years.sort();
@@ -129,6 +134,7 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     };
     cover(&metric_hits);
     cover(&period_hits);
+    cover(&han_year_spans);
     cover(
         &dim_hits
             .iter()
@@ -256,6 +262,14 @@ mod tests {
             Some("detained_batches"),
             Intent::Fact,
         );
+    }
+
+    #[test]
+    fn a_year_in_chinese_numerals_is_not_a_subject() {
+        let q = understand("二〇二四年实施了多少次保护措施", &vocabulary());
+        assert_eq!(q.years, vec![2024]);
+        assert!(q.subject.is_empty(), "{:?}", q.subject);
+        assert_eq!(q.intent, Intent::Fact);
     }
 
     #[test]

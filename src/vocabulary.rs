@@ -41,6 +41,9 @@ pub struct DimensionValue {
 pub struct Dimension {
     pub kind: String,
     pub zh: String,
+    /// English name; the kind id with spaces when missing.
+    #[serde(default)]
+    pub en: Option<String>,
     pub values: Vec<DimensionValue>,
 }
 

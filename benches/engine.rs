@@ -10,8 +10,9 @@
 use criterion::Criterion;
 use customs_ip_bot::snapshot::Snapshot;
 use std::hint::black_box;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn knowledge_dir() -> PathBuf {
@@ -44,14 +45,29 @@ fn answering(c: &mut Criterion, snapshot: &Snapshot, questions: &[String]) {
     });
     // Percentiles over single answers.
     let mut times = Vec::new();
+    let mut per_question = vec![Vec::new(); questions.len()];
     for _ in 0..200 {
-        for q in questions {
+        for (i, q) in questions.iter().enumerate() {
             let started = Instant::now();
             black_box(snapshot.answer(q));
-            times.push(started.elapsed());
+            let took = started.elapsed();
+            times.push(took);
+            per_question[i].push(took);
         }
     }
     times.sort();
+    let mut slowest: Vec<(Duration, &String)> = per_question
+        .iter_mut()
+        .zip(questions)
+        .map(|(t, q)| {
+            t.sort();
+            (percentile(t, 0.5), q)
+        })
+        .collect();
+    slowest.sort();
+    for (t, q) in slowest.iter().rev().take(3) {
+        println!("slow question: {:.3} ms median: {q}", t.as_secs_f64() * 1e3);
+    }
     println!(
         "answer latency over {} answers: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         times.len(),
@@ -73,16 +89,55 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-fn cold_process() {
+fn ask_command(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_customs-ip-bot"));
+    command
+        .arg("--knowledge")
+        .arg(knowledge_dir())
+        .arg("--data")
+        .arg(data)
+        .arg("ask");
+    command
+}
+
+/// Peak resident memory (VmHWM) of a process, in MB.
+fn peak_memory_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// A process answering from standard input: its peak memory after it
+/// answered `questions` (read before it exits, so that the figure is the
+/// process's own, not its parent's at fork time).
+fn peak_memory_after(data: &Path, questions: &[String]) -> f64 {
+    let mut child = ask_command(data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for q in questions {
+        writeln!(stdin, "{q}").unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+    }
+    let peak = peak_memory_mb(child.id());
+    drop(stdin);
+    child.wait().unwrap();
+    peak
+}
+
+fn cold_process(questions: &[String]) {
     let data = tempfile::tempdir().unwrap();
     let run = || {
-        let status = Command::new(env!("CARGO_BIN_EXE_customs-ip-bot"))
-            .arg("--knowledge")
-            .arg(knowledge_dir())
-            .arg("--data")
-            .arg(data.path())
-            .args(["ask", "2024年扣留多少批?"])
-            .stdout(std::process::Stdio::null())
+        let status = ask_command(data.path())
+            .arg("2024年扣留多少批?")
+            .stdout(Stdio::null())
             .status()
             .unwrap();
         assert!(status.success());
@@ -95,15 +150,16 @@ fn cold_process() {
         times.push(started.elapsed());
     }
     times.sort();
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     println!(
-        "cold `ask` with the data folder built, {} runs: p50 {:.0} ms, max {:.0} ms; peak RSS of any run {:.1} MB",
+        "cold `ask` with the data folder built, {} runs: p50 {:.0} ms, max {:.0} ms",
         times.len(),
         percentile(&times, 0.5).as_secs_f64() * 1e3,
         times.last().unwrap().as_secs_f64() * 1e3,
-        usage.ru_maxrss as f64 / 1024.0
+    );
+    println!(
+        "peak memory: one question {:.1} MB; the whole question set in one process {:.1} MB",
+        peak_memory_after(data.path(), &questions[..1]),
+        peak_memory_after(data.path(), questions)
     );
 }
 
@@ -117,6 +173,6 @@ fn main() {
     let questions = questions();
     answering(&mut c, &snapshot, &questions);
     ingest(&mut c);
-    cold_process();
+    cold_process(&questions);
     c.final_summary();
 }

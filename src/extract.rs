@@ -161,11 +161,16 @@ impl<'v> Extractor<'v> {
         // starts from it, so that a year mentioned in passing does not
         // carry into the next paragraph.
         let english = language == Language::English;
-        let document_year = sentences.iter().find_map(|s| {
-            self.year_mentions(s.normalized, english, published_year)
-                .first()
-                .map(|m| m.1)
-        });
+        // Years written out win over relative ones ("this year" in a lead
+        // anecdote does not make a yearly report about the next year).
+        let first_year = |published: Option<u16>| {
+            sentences.iter().find_map(|s| {
+                self.year_mentions(s.normalized, english, published)
+                    .first()
+                    .map(|m| m.1)
+            })
+        };
+        let document_year = first_year(None).or_else(|| first_year(published_year));
         let mut year: Option<u16> = document_year;
         let mut passage = None;
         for sentence in sentences {
@@ -430,6 +435,14 @@ impl<'v> Extractor<'v> {
                 && s[m.end()..]
                     .trim_start()
                     .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%')
+            {
+                continue;
+            }
+            // A date stamp (2021/3/2, 2021-03-02) is when the text was
+            // written, not the year it speaks of.
+            let mut after = s[m.end()..].chars();
+            if matches!(after.next(), Some('/' | '-' | '.'))
+                && after.next().is_some_and(|ch| ch.is_ascii_digit())
             {
                 continue;
             }
@@ -940,6 +953,32 @@ mod tests {
             Language::Simplified,
         );
         assert_eq!(row(&facts, "protection_measures", &[]).period.year, 2024);
+    }
+
+    #[test]
+    fn a_relative_year_in_the_lead_does_not_set_the_document_year() {
+        let v = vocabulary();
+        let texts = [
+            "2021/3/2 21:08:30",
+            "At the beginning of this year, Beijing Customs added a platform.",
+            "The General Administration of Customs launched the \"Blue Network Action\" on March 15, 2020 to protect intellectual property rights in shipping channels.",
+            "During the operation, customs across the country detained 55,500 batches of infringing goods in inbound and outbound mail and express mail channels, an increase of 17.16% year-on-year.",
+        ];
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let input: Vec<SentenceInput> = texts
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(i, (t, n))| SentenceInput {
+                index: i,
+                passage: i,
+                normalized: n,
+                original: t,
+            })
+            .collect();
+        let facts = Extractor::new(&v).extract(0, &input, Language::English, Some(2021));
+        let batches = row(&facts, "detained_batches", &[("channel", "mail_express")]);
+        assert_eq!(batches.period.year, 2020, "{facts:#?}");
     }
 
     #[test]

@@ -412,7 +412,9 @@ pub fn in_script(text: String, language: Language) -> String {
 /// reader are converted, and the reverse.
 pub fn quote_for(quote: &str, quote_language: Language, reader: Language) -> String {
     match (quote_language, reader) {
-        (Language::Traditional, Language::Simplified) => hanconv::tw2sp(quote),
+        // Character by character: a quotation keeps the source's wording
+        // (新增 stays 新增), only the script changes.
+        (Language::Traditional, Language::Simplified) => hanconv::t2s(quote),
         _ => quote.to_string(),
     }
 }

@@ -97,14 +97,20 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     }
 
     // The metric: the longest ask word.
-    let mut ask: Vec<(&str, &str)> = Vec::new();
+    // Words naming a metric beat words that only name its unit.
+    let mut ask: Vec<(&str, &str, bool)> = Vec::new();
     for m in &vocabulary.metrics {
-        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str())));
+        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
+        ask.extend(
+            m.ask_weak
+                .iter()
+                .map(|w| (w.as_str(), m.id.as_str(), false)),
+        );
     }
     let metric_hits = find_words(q, ask.iter().map(|a| a.0));
     let metric = metric_hits
         .iter()
-        .max_by_key(|h| (h.1 - h.0, h.0))
+        .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))
         .map(|&(_, _, i)| ask[i].1.to_string());
 
     let mut dims: Vec<(String, String)> = Vec::new();
@@ -270,6 +276,24 @@ mod tests {
         assert_eq!(q.years, vec![2024]);
         assert!(q.subject.is_empty(), "{:?}", q.subject);
         assert_eq!(q.intent, Intent::Fact);
+    }
+
+    #[test]
+    fn a_named_metric_beats_a_unit_word() {
+        check(
+            "2022年新增备案多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("filings"),
+            Intent::Fact,
+        );
+        check(
+            "2022年扣留多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("detained_pieces"),
+            Intent::Fact,
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - the project's own question set is answered with an accuracy floor;
 //! - a document dropped into a knowledge folder, with no metadata at all, is
 //!   ingested and answers questions about its year after a reload;
+//! - unseen Traditional, English and quarterly reports answer by their own
+//!   period: a quarter or month-end stock never answers for the year;
 //! - a year the corpus lacks is answered found=false with the years it has,
 //!   never with another year's figure;
 //! - an unchanged knowledge folder is reopened from the data folder, not
@@ -314,4 +316,62 @@ fn a_question_argument_prints_the_figure_first_and_its_source() {
     assert_eq!(a["facts"][0]["metric"], "detained_batches");
     assert_eq!(a["facts"][0]["value"], "41600");
     assert_eq!(a["sources"][0]["published"], "2025-04-25");
+}
+
+#[test]
+fn unseen_traditional_english_and_quarterly_reports_answer_by_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let documents = knowledge.join("documents");
+    std::fs::write(
+        documents.join("a.txt"),
+        "海關總署發布2022年中國海關智慧財產權保護狀況\n2023-04-25 10:30\n\
+         2022年，全國海關共採取智慧財產權保護措施6.9萬次，實際扣留進出口侵權嫌疑貨物6.5萬批、7793.68萬件。\n\
+         全年新增智慧財產權海關保護備案2.2萬件。\n",
+    )
+    .unwrap();
+    std::fs::write(
+        documents.join("b.txt"),
+        "China customs detained 50,000 batches of infringing goods in 2023\nPublished: 2024-04-26\n\
+         In 2023, China's customs took 58,000 IP protection measures and detained 50,000 batches of \
+         suspected infringing goods, totaling 76.3 million items, down 8.2% year-on-year.\n\
+         In the first three quarters of 2023, customs detained 38,000 batches of suspected infringing goods.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        documents.join("c.txt"),
+        "海关总署：2025年一季度全国海关扣留侵权嫌疑货物1.1万批\n发布时间：2025-04-20\n\
+         2025年一季度，全国海关共扣留进出口侵权嫌疑货物1.1万批、2150.3万件，同比分别增长5.2%和3.1%。\
+         截至2025年3月底，海关总署已核准知识产权海关保护备案5.8万件。\n",
+    )
+    .unwrap();
+    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
+    let snapshot = Snapshot::build_in_memory(&files).unwrap();
+    let expect = |question: &str, figure: &str| {
+        let answer = snapshot.answer(question);
+        assert!(answer.found, "{question}: {}", answer.answer);
+        let first_line = answer.answer.lines().next().unwrap_or_default();
+        assert!(first_line.contains(figure), "{question}: {}", answer.answer);
+    };
+    expect("2022年扣留多少批?", "6.5万批");
+    expect("2022年扣留多少件貨物", "7793.68萬件");
+    expect("2022年新增备案多少件", "2.2万件");
+    expect(
+        "How many IP protection measures did customs take in 2023?",
+        "58,000",
+    );
+    expect("2023年扣留多少批", "50,000");
+    expect("2023年扣留多少件", "76.3 million");
+    expect("2023年前三季度扣留多少批", "38,000");
+    expect("2025年一季度扣留多少批", "1.1万批");
+    let year = snapshot.answer("2025年扣留多少批?");
+    assert!(!year.found, "{}", year.answer);
+    let stock = snapshot.answer("2025年备案多少件?");
+    assert!(!stock.answer.contains("5.8万"), "{}", stock.answer);
+    let evidence = snapshot.answer("2022年新增备案多少件");
+    assert!(
+        evidence.answer.contains("新增"),
+        "quotes keep the source's words: {}",
+        evidence.answer
+    );
 }

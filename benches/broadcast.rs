@@ -15,11 +15,13 @@ async fn store_with_subscribers(dir: &std::path::Path) -> BroadcastStore {
     let store = BroadcastStore::open(&dir.join("state.db")).await.unwrap();
     let mut tx = store.pool().begin().await.unwrap();
     for chat in 1..=RECIPIENTS {
-        sqlx::query("INSERT INTO subscriptions (chat_id, kind, active) VALUES ($1, 'supergroup', TRUE)")
-            .bind(-chat)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO subscriptions (chat_id, kind, active) VALUES ($1, 'supergroup', TRUE)",
+        )
+        .bind(-chat)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     store

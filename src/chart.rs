@@ -37,7 +37,8 @@ pub static FONT_DATA: &[u8] = include_bytes!("../assets/fonts/NotoSansSC-chart-s
 pub fn font() -> &'static FontRef<'static> {
     static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
     FONT.get_or_init(|| {
-        FontRef::try_from_slice(FONT_DATA).expect("the embedded chart font is a valid OpenType font")
+        FontRef::try_from_slice(FONT_DATA)
+            .expect("the embedded chart font is a valid OpenType font")
     })
 }
 
@@ -117,7 +118,11 @@ pub fn summary_chart(snapshot: &Snapshot, year: u16) -> Result<Vec<u8>, ChartErr
 
 /// Draws the chart and encodes it as PNG.
 pub fn render(data: &ChartData) -> Result<Vec<u8>, ChartError> {
-    if data.series.iter().all(|s| s.values.iter().all(Option::is_none)) {
+    if data
+        .series
+        .iter()
+        .all(|s| s.values.iter().all(Option::is_none))
+    {
         return Err(ChartError::NoFigures);
     }
     let mut canvas = Canvas::new(WIDTH, HEIGHT, BACKGROUND);
@@ -206,7 +211,12 @@ fn draw_panel(
     let value_labels: Vec<String> = series
         .values
         .iter()
-        .map(|v| v.map_or_else(|| replies::chart_no_value().to_string(), replies::chart_value))
+        .map(|v| {
+            v.map_or_else(
+                || replies::chart_no_value().to_string(),
+                replies::chart_value,
+            )
+        })
         .collect();
     let year_labels: Vec<String> = data.years.iter().map(|&y| replies::chart_year(y)).collect();
     let widest_value = value_labels.iter().map(String::as_str).max_by(|a, b| {
@@ -446,6 +456,10 @@ mod tests {
         assert!(!missing_glyphs(&data.series[0].title).is_empty());
         let png = render(&data).unwrap();
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let _ = std::fs::write(
+            std::env::temp_dir().join("customs-ip-bot-chart-missing-glyphs.png"),
+            png,
+        );
     }
 
     #[test]
@@ -472,7 +486,11 @@ mod tests {
             }],
             years,
         };
-        assert!(render(&data).is_ok());
+        let png = render(&data).unwrap();
+        let _ = std::fs::write(
+            std::env::temp_dir().join("customs-ip-bot-chart-many-years.png"),
+            png,
+        );
     }
 
     #[test]

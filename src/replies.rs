@@ -78,8 +78,6 @@ fn scope_label(scope: &Scope, language: Language) -> String {
 pub fn figure(fact: &Fact, language: Language) -> String {
     if zh(language) {
         fact.text.clone()
-    } else if fact.text.chars().any(crate::normalize::is_han) {
-        format!("{} ({})", format_english(fact.value), fact.text)
     } else {
         format!("{} ({})", format_english(fact.value), fact.text)
     }
@@ -492,12 +490,17 @@ pub fn broadcast_preview_head(year: u16, recipients: u64, language: Language) ->
     if zh(language) {
         format!("预览：{year}年摘要将发送给{recipients}个订阅会话。确认后开始发送。")
     } else {
-        format!("Preview: the {year} summary will go to {recipients} subscribed chats once confirmed.")
+        format!(
+            "Preview: the {year} summary will go to {recipients} subscribed chats once confirmed."
+        )
     }
 }
 
 /// A job's status in words.
-pub fn broadcast_job_status(status: crate::broadcast::store::JobStatus, language: Language) -> &'static str {
+pub fn broadcast_job_status(
+    status: crate::broadcast::store::JobStatus,
+    language: Language,
+) -> &'static str {
     use crate::broadcast::store::JobStatus::*;
     match (status, zh(language)) {
         (PendingConfirmation, true) => "待确认",

@@ -37,7 +37,6 @@ use customs_ip_bot::model::Language;
 use customs_ip_bot::replies;
 use customs_ip_bot::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -48,14 +47,17 @@ fn snapshot() -> &'static Snapshot {
     static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
     SNAPSHOT.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        let files = customs_ip_bot::knowledge::load(&dir).expect("the repository's knowledge loads");
+        let files =
+            customs_ip_bot::knowledge::load(&dir).expect("the repository's knowledge loads");
         Snapshot::build_in_memory(&files).expect("the snapshot builds")
     })
 }
 
 async fn temp_store() -> (tempfile::TempDir, BroadcastStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = BroadcastStore::open(&dir.path().join("state.db")).await.unwrap();
+    let store = BroadcastStore::open(&dir.path().join("state.db"))
+        .await
+        .unwrap();
     (dir, store)
 }
 
@@ -99,10 +101,8 @@ impl Clock for FakeClock {
         *self.now.lock().unwrap()
     }
 
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
-        async move {
-            *self.now.lock().unwrap() += duration;
-        }
+    async fn sleep(&self, duration: Duration) {
+        *self.now.lock().unwrap() += duration;
     }
 }
 
@@ -209,7 +209,11 @@ struct Population {
 
 fn population(n: i64) -> Population {
     let chats: Vec<i64> = (1..=n).map(|i| if i % 5 == 0 { i } else { -i }).collect();
-    let forbidden: HashSet<i64> = chats.iter().copied().filter(|c| c.abs() % 23 == 0).collect();
+    let forbidden: HashSet<i64> = chats
+        .iter()
+        .copied()
+        .filter(|c| c.abs() % 23 == 0)
+        .collect();
     let mut migrate: HashMap<i64, i64> = chats
         .iter()
         .copied()
@@ -217,7 +221,11 @@ fn population(n: i64) -> Population {
         .map(|c| (c, -1_000_000_000_000 + c))
         .collect();
     migrate.insert(-501, -499); // onto a chat that is a recipient already
-    let retry_once: HashSet<i64> = chats.iter().copied().filter(|c| c.abs() % 97 == 0).collect();
+    let retry_once: HashSet<i64> = chats
+        .iter()
+        .copied()
+        .filter(|c| c.abs() % 97 == 0)
+        .collect();
     let clock = FakeClock::new();
     let fake = Arc::new(FakeTelegram {
         clock: clock.clone(),
@@ -294,12 +302,19 @@ fn never_stop() -> std::future::Pending<()> {
 #[test]
 fn chart_of_the_knowledge_is_a_png_with_the_year_highlighted_and_cjk_labels_drawn() {
     let snap = snapshot();
-    let year = *snap.headline_years().last().expect("the knowledge has headline years");
+    let year = *snap
+        .headline_years()
+        .last()
+        .expect("the knowledge has headline years");
     let data = chart::chart_data(snap, year);
     assert!(data.years.len() >= 2, "{:?}", data.years);
     assert_eq!(data.series.len(), 3, "one panel per headline metric");
     for s in &data.series {
-        assert!(s.values.iter().any(Option::is_some), "{} has figures", s.metric);
+        assert!(
+            s.values.iter().any(Option::is_some),
+            "{} has figures",
+            s.metric
+        );
     }
     // Every label's characters are in the embedded font.
     let mut labels = vec![
@@ -317,8 +332,11 @@ fn chart_of_the_knowledge_is_a_png_with_the_year_highlighted_and_cjk_labels_draw
     }
 
     let png = chart::render(&data).unwrap();
-    std::fs::write(std::env::temp_dir().join(format!("customs-ip-bot-chart-{year}.png")), &png)
-        .unwrap();
+    std::fs::write(
+        std::env::temp_dir().join(format!("customs-ip-bot-chart-{year}.png")),
+        &png,
+    )
+    .unwrap();
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
     let decoder = png::Decoder::new(std::io::Cursor::new(&png));
     let mut reader = decoder.read_info().unwrap();
@@ -345,7 +363,11 @@ fn chart_of_the_knowledge_is_a_png_with_the_year_highlighted_and_cjk_labels_draw
         .filter(|&(x, y)| pixel(x, y).iter().all(|&c| c < 0x80))
         .count();
     assert!(title_ink > 2000, "title drawn: {title_ink} dark pixels");
-    assert!(png.len() < 400_000, "a photo Telegram takes quickly: {} bytes", png.len());
+    assert!(
+        png.len() < 400_000,
+        "a photo Telegram takes quickly: {} bytes",
+        png.len()
+    );
 }
 
 #[tokio::test]
@@ -357,9 +379,11 @@ async fn a_job_prepared_from_the_knowledge_carries_the_engines_summary_and_chart
         .expect("a summary exists for a headline year");
     assert_eq!(job.message, snap.summary(year, Language::Simplified).answer);
     assert!(job.chart.as_ref().unwrap().starts_with(b"\x89PNG"));
-    assert!(prepare_job(snap, 1999, Language::Simplified, None, false, false)
-        .unwrap()
-        .is_none());
+    assert!(
+        prepare_job(snap, 1999, Language::Simplified, None, false, false)
+            .unwrap()
+            .is_none()
+    );
 }
 
 // ---- Subscriptions and jobs.
@@ -367,12 +391,24 @@ async fn a_job_prepared_from_the_knowledge_carries_the_engines_summary_and_chart
 #[tokio::test]
 async fn subscriptions_follow_commands_and_the_bots_removal() {
     let (_dir, store) = temp_store().await;
-    assert_eq!(store.subscribe(&group(-1)).await.unwrap(), SubscriptionChange::Changed);
-    assert_eq!(store.subscribe(&group(-1)).await.unwrap(), SubscriptionChange::Unchanged);
+    assert_eq!(
+        store.subscribe(&group(-1)).await.unwrap(),
+        SubscriptionChange::Changed
+    );
+    assert_eq!(
+        store.subscribe(&group(-1)).await.unwrap(),
+        SubscriptionChange::Unchanged
+    );
     store.subscribe(&group(-2)).await.unwrap();
     store.subscribe(&group(3)).await.unwrap();
-    assert_eq!(store.unsubscribe(-2).await.unwrap(), SubscriptionChange::Changed);
-    assert_eq!(store.unsubscribe(-2).await.unwrap(), SubscriptionChange::Unchanged);
+    assert_eq!(
+        store.unsubscribe(-2).await.unwrap(),
+        SubscriptionChange::Changed
+    );
+    assert_eq!(
+        store.unsubscribe(-2).await.unwrap(),
+        SubscriptionChange::Unchanged
+    );
     let kicked = MembershipEvent {
         chat_id: -1,
         kind: "supergroup".into(),
@@ -381,7 +417,10 @@ async fn subscriptions_follow_commands_and_the_bots_removal() {
         changed_by: Some(9),
     };
     store.record_membership(&kicked).await.unwrap();
-    assert_eq!(store.membership(-1).await.unwrap().as_deref(), Some("kicked"));
+    assert_eq!(
+        store.membership(-1).await.unwrap().as_deref(),
+        Some("kicked")
+    );
     let active: Vec<i64> = store
         .active_subscriptions()
         .await
@@ -408,7 +447,10 @@ async fn recipients_are_the_active_subscriptions_at_confirmation() {
     let (_dir, store) = temp_store().await;
     subscribe_all(&store, &[-1, -2, -3]).await;
     let job = store.create_job(&new_job(2024, false)).await.unwrap();
-    assert_eq!(store.job(job).await.unwrap().status, JobStatus::PendingConfirmation);
+    assert_eq!(
+        store.job(job).await.unwrap().status,
+        JobStatus::PendingConfirmation
+    );
     store.unsubscribe(-2).await.unwrap();
     store.subscribe(&group(-4)).await.unwrap();
     assert_eq!(
@@ -416,7 +458,13 @@ async fn recipients_are_the_active_subscriptions_at_confirmation() {
         Confirmation::Confirmed { recipients: 3 }
     );
     store.subscribe(&group(-5)).await.unwrap();
-    let rows: Vec<i64> = store.deliveries(job).await.unwrap().iter().map(|d| d.chat_id).collect();
+    let rows: Vec<i64> = store
+        .deliveries(job)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.chat_id)
+        .collect();
     assert_eq!(rows, vec![-4, -3, -1]);
     assert_eq!(
         store.confirm_job(job, Some(7)).await.unwrap(),
@@ -427,7 +475,10 @@ async fn recipients_are_the_active_subscriptions_at_confirmation() {
     assert!(replies::broadcast_status(&report, Language::Simplified)
         .contains("已发送 0 / 失败 0 / 待发送 3"));
     assert_eq!(store.years_broadcast().await.unwrap(), vec![2024]);
-    assert_eq!(store.cancel_job(job, Some(7)).await.unwrap(), Cancellation::Cancelled);
+    assert_eq!(
+        store.cancel_job(job, Some(7)).await.unwrap(),
+        Cancellation::Cancelled
+    );
     assert_eq!(
         store.cancel_job(job, Some(7)).await.unwrap(),
         Cancellation::AlreadyOver(JobStatus::Cancelled)
@@ -541,10 +592,19 @@ async fn graceful_stop_mid_job_then_resume_still_exactly_once() {
             .await
             .unwrap();
         assert!(second.finished, "{second:?}");
-        assert_eq!(second.recovered, 0, "a graceful stop leaves nothing sending");
+        assert_eq!(
+            second.recovered, 0,
+            "a graceful stop leaves nothing sending"
+        );
         let received = p.fake.received();
-        assert_eq!(received.keys().copied().collect::<BTreeSet<_>>(), p.expected());
-        assert!(received.values().all(|&n| n == 1), "{policy:?}: somebody got it twice");
+        assert_eq!(
+            received.keys().copied().collect::<BTreeSet<_>>(),
+            p.expected()
+        );
+        assert!(
+            received.values().all(|&n| n == 1),
+            "{policy:?}: somebody got it twice"
+        );
     }
 }
 
@@ -590,7 +650,10 @@ async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_cra
         match policy {
             InterruptedPolicy::Resend => {
                 // Nobody skipped; only the window may have it twice.
-                assert_eq!(received.keys().copied().collect::<BTreeSet<_>>(), p.expected());
+                assert_eq!(
+                    received.keys().copied().collect::<BTreeSet<_>>(),
+                    p.expected()
+                );
                 for (chat, n) in &received {
                     assert!(*n == 1 || (*n == 2 && window.contains(chat)), "{chat}: {n}");
                 }
@@ -637,7 +700,9 @@ async fn cancelling_a_running_job_stops_it() {
         admin_store.cancel_job(job, Some(7)).await.unwrap()
     });
     let send = sender(&p.fake);
-    let report = deliver(&store, job, &s, &*p.clock, send, never_stop()).await.unwrap();
+    let report = deliver(&store, job, &s, &*p.clock, send, never_stop())
+        .await
+        .unwrap();
     assert_eq!(admin.await.unwrap(), Cancellation::Cancelled);
     assert!(!report.finished);
     let status = store.job_status(job).await.unwrap();
@@ -657,21 +722,37 @@ async fn automatic_mode_queues_only_a_year_new_in_the_reload_once() {
     let newest = *years.last().unwrap();
     let before: Vec<u16> = years[..years.len() - 1].to_vec();
     let mut settings = BroadcastSettings::default();
-    assert!(queue_automatic(&store, &settings, &before, snap).await.unwrap().is_empty());
+    assert!(queue_automatic(&store, &settings, &before, snap)
+        .await
+        .unwrap()
+        .is_empty());
     settings.automatic = AutomaticBroadcast::Confirm;
-    let jobs = queue_automatic(&store, &settings, &before, snap).await.unwrap();
+    let jobs = queue_automatic(&store, &settings, &before, snap)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     let job = store.job(jobs[0]).await.unwrap();
-    assert_eq!((job.year, job.status, job.automatic), (newest, JobStatus::PendingConfirmation, true));
+    assert_eq!(
+        (job.year, job.status, job.automatic),
+        (newest, JobStatus::PendingConfirmation, true)
+    );
     // The same reload seen again queues nothing.
-    assert!(queue_automatic(&store, &settings, &before, snap).await.unwrap().is_empty());
+    assert!(queue_automatic(&store, &settings, &before, snap)
+        .await
+        .unwrap()
+        .is_empty());
     // Without confirmation: a confirmed job with its recipients.
     let (_dir2, store2) = temp_store().await;
     subscribe_all(&store2, &[-1, -2]).await;
     settings.automatic = AutomaticBroadcast::Send;
-    let jobs = queue_automatic(&store2, &settings, &before, snap).await.unwrap();
+    let jobs = queue_automatic(&store2, &settings, &before, snap)
+        .await
+        .unwrap();
     let status = store2.job_status(jobs[0]).await.unwrap();
-    assert_eq!((status.status, status.counts.pending), (JobStatus::Confirmed, 2));
+    assert_eq!(
+        (status.status, status.counts.pending),
+        (JobStatus::Confirmed, 2)
+    );
 }
 
 #[tokio::test]

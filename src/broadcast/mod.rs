@@ -424,8 +424,14 @@ mod tests {
 
     #[test]
     fn only_years_new_in_this_reload_and_never_broadcast_are_queued() {
-        assert_eq!(years_to_queue(&[2016, 2020], &[2016, 2020, 2024], &[]), vec![2024]);
-        assert_eq!(years_to_queue(&[2016], &[2016, 2024], &[2024]), Vec::<u16>::new());
+        assert_eq!(
+            years_to_queue(&[2016, 2020], &[2016, 2020, 2024], &[]),
+            vec![2024]
+        );
+        assert_eq!(
+            years_to_queue(&[2016], &[2016, 2024], &[2024]),
+            Vec::<u16>::new()
+        );
         // The first start (nothing before) queues nothing already broadcast.
         assert_eq!(years_to_queue(&[], &[2020, 2024], &[2020]), vec![2024]);
     }

@@ -86,12 +86,9 @@ impl RateLimiter {
             }
             self.paused_until = None;
         }
-        if let Some(wait) = window_wait(
-            &mut self.global,
-            self.limits.global_per_second,
-            SECOND,
-            now,
-        ) {
+        if let Some(wait) =
+            window_wait(&mut self.global, self.limits.global_per_second, SECOND, now)
+        {
             return Some(Hold::Everyone(wait));
         }
         let limit = self.limits.per_chat_per_minute;
@@ -193,7 +190,12 @@ mod tests {
 
     fn max_in_window(times: &[Instant], window: Duration) -> usize {
         (0..times.len())
-            .map(|i| times[i..].iter().take_while(|&&t| t < times[i] + window).count())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|&&t| t < times[i] + window)
+                    .count()
+            })
             .max()
             .unwrap_or(0)
     }
@@ -252,7 +254,10 @@ mod tests {
             limiter.wait(4, start + Duration::from_secs(2)),
             Duration::from_secs(3)
         );
-        assert_eq!(limiter.wait(4, start + Duration::from_secs(5)), Duration::ZERO);
+        assert_eq!(
+            limiter.wait(4, start + Duration::from_secs(5)),
+            Duration::ZERO
+        );
     }
 
     #[test]

@@ -534,10 +534,11 @@ impl BroadcastStore {
 
     /// The newest jobs' reports, newest first.
     pub async fn recent_jobs(&self, limit: u32) -> Result<Vec<JobReport>> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM broadcast_jobs ORDER BY id DESC LIMIT $1")
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM broadcast_jobs ORDER BY id DESC LIMIT $1")
+                .bind(limit as i64)
+                .fetch_all(&self.pool)
+                .await?;
         let mut reports = Vec::with_capacity(ids.len());
         for id in ids {
             reports.push(self.job_status(id).await?);
@@ -820,7 +821,9 @@ pub struct DeliveryRow {
 /// The result of 确认发送.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmation {
-    Confirmed { recipients: u64 },
+    Confirmed {
+        recipients: u64,
+    },
     /// The job was not waiting for confirmation (confirmed twice, cancelled…).
     NotWaiting(JobStatus),
 }

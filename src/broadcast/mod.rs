@@ -3,17 +3,17 @@
 //! [`prepare_job`] makes the job's content from a snapshot,
 //! [`store`] keeps subscriptions, jobs and one delivery row per recipient,
 //! [`rate`] says when the next message may go, and [`deliver`] is the loop
-//! that claims deliveries, sends them through a closure the Telegram layer
-//! supplies, and records each outcome.
+//! that reads pending deliveries, sends them through a closure the
+//! Telegram layer supplies, and records each outcome.
 //!
-//! Crash window: a delivery is `sending` from its claim until its outcome
-//! is recorded, one statement right after the send returns. A graceful stop
-//! (the `stop` future) sends nothing new, waits for the sends in flight,
-//! records them and gives back the claimed rest, so nobody is skipped and
-//! nobody gets it twice. After a hard kill, the rows left `sending` are
-//! resolved by [`store::InterruptedPolicy`]: `Resend` (default, at least
-//! once: at most `max_in_flight` chats may get a second copy) or `GiveUp`
-//! (at most once: those chats are reported failed).
+//! Crash window: a delivery stays `pending` until the outcome of its send
+//! is recorded, one row update right after Telegram answers. A graceful
+//! stop (the `stop` future) sends nothing new and records the sends in
+//! flight, so nobody is skipped and nobody gets it twice. After a hard
+//! kill, the sends that were in flight (at most `max_in_flight`) may or may
+//! not have arrived; [`store::InterruptedPolicy`] decides: `Resend`
+//! (default, at least once: those chats may get a second copy) or `GiveUp`
+//! (at most once: they are reported failed).
 //!
 //! Invariant: no teloxide here; sending is the caller's closure. The loop
 //! reads time only through a [`Clock`], so tests run it on a fake one.
@@ -66,9 +66,9 @@ pub struct DeliverySettings {
     pub messages_per_delivery: u32,
     /// Sends awaiting Telegram's reply at once.
     pub max_in_flight: usize,
-    /// Deliveries claimed per database round trip (1 under `give_up`, so
-    /// that only sends actually in flight are ever left `sending`).
-    pub claim_batch: u32,
+    /// Pending deliveries read per database round trip; a cancelled job
+    /// stops within one batch.
+    pub read_batch: u32,
     /// Attempts before a transient error fails a delivery (429s do not count).
     pub max_attempts: u32,
     /// Wait before retrying after a transient error, in seconds.
@@ -83,7 +83,7 @@ impl Default for DeliverySettings {
             limits: RateLimits::default(),
             messages_per_delivery: 1,
             max_in_flight: 8,
-            claim_batch: 32,
+            read_batch: 32,
             max_attempts: 5,
             transient_backoff_seconds: 5,
             on_interrupted: InterruptedPolicy::Resend,
@@ -148,7 +148,7 @@ pub struct DeliveryReport {
     pub skipped: u64,
     /// 429s and transient errors retried.
     pub retried: u64,
-    /// Rows found `sending` at the start (the previous run was killed).
+    /// Rows found `sending` at the start (a `give_up` run was killed).
     pub recovered: u64,
     /// Every delivery has an outcome and the job is done.
     pub finished: bool,
@@ -227,11 +227,13 @@ pub async fn queue_automatic(
 }
 
 /// Delivers a confirmed (or interrupted running) job to its recipients:
-/// resolves the previous run's crash window, claims deliveries, sends each
-/// through `send(chat_id)` as the rate limits allow, and records each
-/// outcome right away. Returns when every delivery has an outcome, when the
-/// job was cancelled, or when `stop` completes (graceful: the sends in
-/// flight are awaited and recorded, the rest given back).
+/// resolves a killed run's crash window, reads pending deliveries in chat
+/// id order, sends each through `send(chat_id)` as the rate limits allow
+/// (up to `max_in_flight` at once), and records each outcome as soon as it
+/// comes. Returns when every delivery has an outcome, when the job was
+/// cancelled, or when `stop` completes: then nothing new is sent, the sends
+/// in flight are awaited and recorded, and the rest stays pending for the
+/// next run. Run one loop per job at a time (the Telegram layer's worker).
 pub async fn deliver<C, F, Fut, S>(
     store: &BroadcastStore,
     job: i64,
@@ -254,20 +256,18 @@ where
         report.not_runnable = true;
         return Ok(report);
     }
-    report.recovered = store
-        .recover_interrupted(job, settings.on_interrupted)
-        .await?;
-    let batch = match settings.on_interrupted {
-        InterruptedPolicy::Resend => settings.claim_batch.max(1),
-        InterruptedPolicy::GiveUp => 1,
-    };
+    let policy = settings.on_interrupted;
+    report.recovered = store.recover_interrupted(job, policy).await?;
+    let batch = settings.read_batch.max(1);
     let max_in_flight = settings.max_in_flight.max(1);
+    let max_attempts = settings.max_attempts.max(1);
     let backoff = Duration::from_secs(settings.transient_backoff_seconds);
     let mut limiter = RateLimiter::new(settings.limits);
-    // Claimed and ready to go, in order; claimed but waiting until a time.
+    // Read from the store and not yet sent: ready now, or waiting until a time.
     let mut queue: VecDeque<Recipient> = VecDeque::new();
     let mut later: Vec<(Instant, Recipient)> = Vec::new();
     let mut in_flight = FuturesUnordered::new();
+    let mut cursor: Option<i64> = None;
     let mut exhausted = false;
     let mut stopping = false;
     let mut stop = std::pin::pin!(stop);
@@ -284,15 +284,17 @@ where
         let mut wake: Option<Duration> = None;
         while !stopping && in_flight.len() < max_in_flight {
             if queue.is_empty() && !exhausted {
-                let claimed = store.claim_next_batch(job, batch).await?;
-                if claimed.is_empty() {
-                    exhausted = true;
-                    if store.job_state(job).await? == JobStatus::Cancelled {
-                        // Claimed rows were skipped by the cancellation.
-                        later.clear();
+                let next = store.next_batch(job, cursor, batch).await?;
+                match next.last() {
+                    Some(last) => cursor = Some(last.chat_id),
+                    None => {
+                        exhausted = true;
+                        if store.job_state(job).await? == JobStatus::Cancelled {
+                            later.clear();
+                        }
                     }
                 }
-                queue.extend(claimed);
+                queue.extend(next);
             }
             let Some(r) = queue.front().copied() else {
                 break;
@@ -300,6 +302,15 @@ where
             match limiter.hold(r.target, now) {
                 None => {
                     queue.pop_front();
+                    let r = Recipient {
+                        attempts: r.attempts + 1,
+                        ..r
+                    };
+                    if policy == InterruptedPolicy::GiveUp
+                        && !store.mark_sending(job, r.chat_id, r.attempts).await?
+                    {
+                        continue; // cancelled meanwhile
+                    }
                     for _ in 0..settings.messages_per_delivery.max(1) {
                         limiter.record(r.target, now);
                     }
@@ -324,9 +335,8 @@ where
             if stopping || (exhausted && queue.is_empty() && later.is_empty()) {
                 break;
             }
-            let d = wake.unwrap_or(Duration::ZERO);
             tokio::select! {
-                _ = clock.sleep(d) => {}
+                _ = clock.sleep(wake.unwrap_or(Duration::ZERO)) => {}
                 _ = &mut stop, if !stopping => stopping = true,
             }
             continue;
@@ -342,75 +352,67 @@ where
         };
         match outcome {
             SendOutcome::Sent { message_id } => {
-                store.mark_sent(job, r.chat_id, message_id).await?;
+                store
+                    .mark_sent(job, r.chat_id, message_id, r.attempts)
+                    .await?;
                 report.sent += 1;
             }
             SendOutcome::RetryAfter(wait) => {
                 limiter.pause_until(clock.now() + wait);
+                let reason = format!("429: retry after {} s", wait.as_secs());
                 store
-                    .note_retry(
-                        job,
-                        r.chat_id,
-                        &format!("429: retry after {} s", wait.as_secs()),
-                    )
+                    .note_retry(job, r.chat_id, &reason, r.attempts)
                     .await?;
                 report.retried += 1;
-                queue.push_front(Recipient {
-                    attempts: r.attempts + 1,
-                    ..r
-                });
+                queue.push_front(r);
             }
             SendOutcome::Forbidden(description) => {
-                store
-                    .deactivate_on_403(job, r.chat_id, r.target, &description)
-                    .await?;
+                store.deactivate_on_403(job, r, &description).await?;
                 report.failed += 1;
                 report.deactivated += 1;
             }
             SendOutcome::MigrateTo(new) => {
                 report.migrated += 1;
-                if r.attempts >= settings.max_attempts.max(1) {
+                if r.attempts >= max_attempts {
+                    let reason = format!("migrated again, to {new}");
                     store
-                        .mark_failed(job, r.chat_id, &format!("migrated again, to {new}"))
+                        .mark_failed(job, r.chat_id, &reason, r.attempts)
                         .await?;
                     report.failed += 1;
                 } else if store.migrate_chat(job, r.chat_id, new).await? {
-                    let attempts = store
-                        .note_retry(job, r.chat_id, &format!("migrated to {new}"))
+                    let reason = format!("migrated to {new}");
+                    store
+                        .note_retry(job, r.chat_id, &reason, r.attempts)
                         .await?;
-                    queue.push_front(Recipient {
-                        target: new,
-                        attempts,
-                        ..r
-                    });
+                    queue.push_front(Recipient { target: new, ..r });
                 } else {
                     report.skipped += 1;
                 }
             }
             SendOutcome::Transient(reason) => {
-                if r.attempts >= settings.max_attempts.max(1) {
-                    store.mark_failed(job, r.chat_id, &reason).await?;
+                if r.attempts >= max_attempts {
+                    store
+                        .mark_failed(job, r.chat_id, &reason, r.attempts)
+                        .await?;
                     report.failed += 1;
                 } else {
-                    let attempts = store.note_retry(job, r.chat_id, &reason).await?;
+                    store
+                        .note_retry(job, r.chat_id, &reason, r.attempts)
+                        .await?;
                     report.retried += 1;
-                    later.push((clock.now() + backoff, Recipient { attempts, ..r }));
+                    later.push((clock.now() + backoff, r));
                 }
             }
             SendOutcome::Failed(reason) => {
-                store.mark_failed(job, r.chat_id, &reason).await?;
+                store
+                    .mark_failed(job, r.chat_id, &reason, r.attempts)
+                    .await?;
                 report.failed += 1;
             }
         }
     }
 
     if stopping {
-        let unsent: Vec<i64> = queue
-            .iter()
-            .chain(later.iter().map(|(_, r)| r))
-            .map(|r| r.chat_id)
-            .collect();
-        store.release(job, &unsent).await?;
         report.stopped = true;
     } else {
         report.finished = store.finish_job_if_complete(job).await?;

@@ -3,10 +3,11 @@
 //! broadcast jobs and one delivery row per recipient, in the SQL database
 //! (`migrations/*/0003_broadcast.sql`).
 //!
-//! Delivery rows move `pending → sending → sent | failed | skipped`. A row
-//! is `sending` from the moment the delivery loop claims it until the
-//! outcome of its send is recorded; rows found `sending` when a loop starts
-//! are the crash window, resolved by [`InterruptedPolicy`].
+//! Delivery rows move `pending → sent | failed | skipped`. A row stays
+//! `pending` until the outcome of its send is recorded, one statement
+//! right after Telegram answers; under [`InterruptedPolicy::GiveUp`] it is
+//! marked `sending` right before the send, so that the rows a killed
+//! process leaves `sending` are exactly the sends it had in flight.
 //!
 //! Invariant: every state change is one SQL statement or one transaction;
 //! nothing here talks to Telegram or reads the clock (timestamps are the
@@ -149,7 +150,7 @@ pub struct Job {
 pub struct JobCounts {
     pub sent: u64,
     pub failed: u64,
-    /// Not yet sent: pending, or claimed by a loop (`sending`).
+    /// Not yet sent: pending, or in flight under `give_up` (`sending`).
     pub pending: u64,
     /// Not sent on purpose: job cancelled, or the chat migrated to a chat
     /// that was a recipient already.
@@ -171,31 +172,32 @@ pub struct JobReport {
     pub counts: JobCounts,
 }
 
-/// One claimed delivery: the recipient row's key and where to send.
+/// One delivery to make: the recipient row's key and where to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recipient {
     /// The delivery row's key: the chat id at confirmation.
     pub chat_id: i64,
     /// Where to send: the chat's new id after a migration, else `chat_id`.
     pub target: i64,
-    /// Sends tried so far, this one included.
+    /// Sends tried so far.
     pub attempts: u32,
 }
 
-/// What to do with deliveries found `sending` when a loop starts: the
-/// process stopped after claiming them and before recording their outcome,
-/// so each may or may not have reached its chat (Telegram has no
-/// idempotency key and no way to ask).
+/// What a restart does with the sends a killed process had in flight:
+/// each may or may not have reached its chat (Telegram has no idempotency
+/// key and no way to ask). A graceful stop leaves none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterruptedPolicy {
     /// Send them again (at least once): a chat may get the summary twice,
     /// but no chat misses it. The default: a missed yearly summary goes
-    /// unnoticed, a repeated one is visible and harmless.
+    /// unnoticed, a repeated one is visible and harmless. Costs nothing:
+    /// those rows are still `pending`.
     #[default]
     Resend,
-    /// Mark them failed with "interrupted" (at most once): no chat gets it
-    /// twice; /broadcast status shows the uncertain ones as failed.
+    /// Report them failed with [`INTERRUPTED`] (at most once): no chat gets
+    /// it twice. Costs one more row update per message (`sending` before
+    /// each send).
     GiveUp,
 }
 
@@ -393,7 +395,7 @@ impl BroadcastStore {
     }
 
     /// 取消: stops a job that is not finished; deliveries not yet sent are
-    /// skipped. A loop running it stops at its next claim (sends already
+    /// skipped. A loop running it stops at its next batch (sends already
     /// in flight are still recorded as sent).
     pub async fn cancel_job(&self, id: i64, by: Option<i64>) -> Result<Cancellation> {
         let mut tx = self.pool.begin().await?;
@@ -559,8 +561,9 @@ impl BroadcastStore {
 
     // ---- Deliveries.
 
-    /// Resolves the crash window of a job: deliveries left `sending` by a
-    /// process that stopped. Returns how many there were.
+    /// Resolves a killed run's crash window: deliveries left `sending`
+    /// (only `give_up` marks them, right before each send). Returns how
+    /// many there were.
     pub async fn recover_interrupted(&self, job: i64, policy: InterruptedPolicy) -> Result<u64> {
         let sql = match policy {
             InterruptedPolicy::Resend => {
@@ -580,19 +583,26 @@ impl BroadcastStore {
         Ok(done.rows_affected())
     }
 
-    /// Claims up to `limit` pending deliveries of a running job, in chat id
-    /// order: they become `sending`, their attempts go up by one. Empty
-    /// when none is left or the job is no longer running (cancelled).
-    pub async fn claim_next_batch(&self, job: i64, limit: u32) -> Result<Vec<Recipient>> {
-        let mut rows: Vec<Recipient> = sqlx::query(
-            "UPDATE broadcast_deliveries SET status = 'sending', attempts = attempts + 1 \
-             WHERE job_id = $1 AND status = 'pending' AND chat_id IN ( \
-               SELECT d.chat_id FROM broadcast_deliveries d JOIN broadcast_jobs j ON j.id = d.job_id \
-               WHERE d.job_id = $1 AND d.status = 'pending' AND j.status = 'running' \
-               ORDER BY d.chat_id LIMIT $2) \
-             RETURNING chat_id, migrated_to, attempts",
+    /// The next `limit` pending deliveries of a running job after chat id
+    /// `after`, in chat id order; empty when none is left or the job is no
+    /// longer running (cancelled). Reads only: one delivery loop runs a job
+    /// at a time, and a row stays `pending` until its outcome is recorded
+    /// (or, under `give_up`, until [`mark_sending`](Self::mark_sending)).
+    pub async fn next_batch(
+        &self,
+        job: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Recipient>> {
+        Ok(sqlx::query(
+            "SELECT d.chat_id, d.migrated_to, d.attempts FROM broadcast_deliveries d \
+             JOIN broadcast_jobs j ON j.id = d.job_id \
+             WHERE d.job_id = $1 AND d.status = 'pending' AND j.status = 'running' \
+               AND d.chat_id > $2 \
+             ORDER BY d.chat_id LIMIT $3",
         )
         .bind(job)
+        .bind(after.unwrap_or(i64::MIN))
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?
@@ -605,71 +615,88 @@ impl BroadcastStore {
                 attempts: r.get::<i64, _>(2) as u32,
             }
         })
-        .collect();
-        rows.sort_by_key(|r| r.chat_id);
-        Ok(rows)
+        .collect())
     }
 
-    /// Gives back claimed deliveries that were never sent (a loop stopping
-    /// gracefully): `sending → pending`, their claim's attempt undone.
-    pub async fn release(&self, job: i64, chat_ids: &[i64]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        for chat_id in chat_ids {
-            sqlx::query(
-                "UPDATE broadcast_deliveries SET status = 'pending', attempts = attempts - 1 \
-                 WHERE job_id = $1 AND chat_id = $2 AND status = 'sending'",
-            )
-            .bind(job)
-            .bind(chat_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+    /// Under `give_up`, right before a send: `pending → sending`. False
+    /// when the row is no longer pending (the job was cancelled): do not send.
+    pub async fn mark_sending(&self, job: i64, chat_id: i64, attempts: u32) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE broadcast_deliveries SET status = 'sending', attempts = $3 \
+             WHERE job_id = $1 AND chat_id = $2 AND status = 'pending'",
+        )
+        .bind(job)
+        .bind(chat_id)
+        .bind(attempts as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
-    /// Sent: records Telegram's message id.
-    pub async fn mark_sent(&self, job: i64, chat_id: i64, message_id: i64) -> Result<()> {
+    /// Sent: records Telegram's message id (also on a job cancelled while
+    /// the send was in flight: it did arrive).
+    pub async fn mark_sent(
+        &self,
+        job: i64,
+        chat_id: i64,
+        message_id: i64,
+        attempts: u32,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE broadcast_deliveries SET status = 'sent', message_id = $3, \
+            "UPDATE broadcast_deliveries SET status = 'sent', message_id = $3, attempts = $4, \
              sent_at = CURRENT_TIMESTAMP WHERE job_id = $1 AND chat_id = $2",
         )
         .bind(job)
         .bind(chat_id)
         .bind(message_id)
+        .bind(attempts as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Failed for good, with the reason.
-    pub async fn mark_failed(&self, job: i64, chat_id: i64, reason: &str) -> Result<()> {
+    pub async fn mark_failed(
+        &self,
+        job: i64,
+        chat_id: i64,
+        reason: &str,
+        attempts: u32,
+    ) -> Result<()> {
         sqlx::query(
-            "UPDATE broadcast_deliveries SET status = 'failed', last_error = $3 \
+            "UPDATE broadcast_deliveries SET status = 'failed', last_error = $3, attempts = $4 \
              WHERE job_id = $1 AND chat_id = $2",
         )
         .bind(job)
         .bind(chat_id)
         .bind(reason)
+        .bind(attempts as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Another try of a claimed delivery (after a 429 or a transient
-    /// error): attempts up by one, the reason kept; it stays `sending`.
-    /// Returns the attempts so far.
-    pub async fn note_retry(&self, job: i64, chat_id: i64, reason: &str) -> Result<u32> {
-        let attempts: i64 = sqlx::query_scalar(
-            "UPDATE broadcast_deliveries SET attempts = attempts + 1, last_error = $3 \
-             WHERE job_id = $1 AND chat_id = $2 RETURNING attempts",
+    /// A send to be tried again (after a 429, a transient error or a
+    /// migration): back to `pending` with the reason, unless the job was
+    /// cancelled meanwhile.
+    pub async fn note_retry(
+        &self,
+        job: i64,
+        chat_id: i64,
+        reason: &str,
+        attempts: u32,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE broadcast_deliveries SET status = 'pending', last_error = $3, attempts = $4 \
+             WHERE job_id = $1 AND chat_id = $2 AND status IN ('pending', 'sending')",
         )
         .bind(job)
         .bind(chat_id)
         .bind(reason)
-        .fetch_one(&self.pool)
+        .bind(attempts as i64)
+        .execute(&self.pool)
         .await?;
-        Ok(attempts as u32)
+        Ok(())
     }
 
     /// A 403 (bot blocked, kicked, chat deactivated): the delivery failed
@@ -677,25 +704,25 @@ impl BroadcastStore {
     pub async fn deactivate_on_403(
         &self,
         job: i64,
-        chat_id: i64,
-        target: i64,
+        recipient: Recipient,
         description: &str,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE broadcast_deliveries SET status = 'failed', last_error = $3 \
+            "UPDATE broadcast_deliveries SET status = 'failed', last_error = $3, attempts = $4 \
              WHERE job_id = $1 AND chat_id = $2",
         )
         .bind(job)
-        .bind(chat_id)
+        .bind(recipient.chat_id)
         .bind(description)
+        .bind(recipient.attempts as i64)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
             "UPDATE subscriptions SET active = FALSE, inactive_reason = 'forbidden', \
              updated_at = CURRENT_TIMESTAMP WHERE chat_id = $1",
         )
-        .bind(target)
+        .bind(recipient.target)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

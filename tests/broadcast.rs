@@ -19,7 +19,8 @@
 //!   skipped; only the sends in flight at the kill can arrive twice under
 //!   `resend`, and under `give_up` nobody gets it twice and only those are
 //!   reported failed;
-//! - cancelling a running job stops it;
+//! - cancelling a running job stops it; subscribing meanwhile does not
+//!   fail (no SQLITE_BUSY) and does not add recipients to a confirmed job;
 //! - the automatic mode queues only a year new in a reload, once;
 //! - with the real clock, a small rate limit is honoured in wall time.
 
@@ -797,4 +798,41 @@ async fn real_clock_small_limit_is_honoured_in_wall_time() {
     // 45 messages at 20 a second: the 41st waits until second 2.
     assert!(started.elapsed() >= Duration::from_secs(2));
     assert_within_limits(&times.lock().unwrap(), s.limits);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job() {
+    let (_dir, store) = temp_store().await;
+    let p = population(300);
+    subscribe_all(&store, &p.chats).await;
+    let job = store.create_job(&new_job(2024, true)).await.unwrap();
+    let other = store.clone();
+    let subscribing = tokio::spawn(async move {
+        for c in 0..200 {
+            other.subscribe(&group(-10_000 - c)).await.unwrap();
+            other.unsubscribe(-10_000 - c).await.unwrap();
+            other.subscribe(&group(-10_000 - c)).await.unwrap();
+        }
+    });
+    let report = deliver(
+        &store,
+        job,
+        &DeliverySettings::default(),
+        &*p.clock,
+        sender(&p.fake),
+        never_stop(),
+    )
+    .await
+    .unwrap();
+    subscribing.await.unwrap();
+    assert!(report.finished);
+    let received = p.fake.received();
+    assert_eq!(
+        received.keys().copied().collect::<BTreeSet<_>>(),
+        p.expected()
+    );
+    assert_eq!(
+        store.active_subscriptions().await.unwrap().len(),
+        p.expected().len() + 200
+    );
 }

@@ -227,11 +227,19 @@ impl BroadcastStore {
         &self.pool
     }
 
+    /// A transaction that reads before it writes takes the write lock at
+    /// once (`BEGIN IMMEDIATE`): in WAL mode a deferred one that another
+    /// connection writes under fails with SQLITE_BUSY instead of waiting.
+    /// (PostgreSQL: a plain `BEGIN`.)
+    async fn write_transaction(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     // ---- Subscriptions.
 
     /// /subscribe: the chat receives broadcasts from now on.
     pub async fn subscribe(&self, s: &Subscription) -> Result<SubscriptionChange> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let was_active: Option<bool> =
             sqlx::query_scalar("SELECT active FROM subscriptions WHERE chat_id = $1")
                 .bind(s.chat_id)
@@ -735,7 +743,7 @@ impl BroadcastStore {
     /// is already a recipient of the job (that row delivers; this one is
     /// skipped, so nobody gets it twice).
     pub async fn migrate_chat(&self, job: i64, old: i64, new: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let new_exists: Option<bool> =
             sqlx::query_scalar("SELECT active FROM subscriptions WHERE chat_id = $1")
                 .bind(new)

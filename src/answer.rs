@@ -49,6 +49,13 @@ pub fn answer(snapshot: &Snapshot, query: &Query) -> Answer {
     }
 }
 
+/// The nationwide full-year figure a year's summary cites for a metric
+/// (no dimensions), chosen among the rows as every answer chooses; the chart
+/// of a broadcast draws the same figures.
+pub fn headline_figure<'a>(snapshot: &'a Snapshot, year: u16, metric: &str) -> Option<&'a Fact> {
+    choose(&rows(snapshot, Period::year(year), metric, &[])).map(|c| c.0)
+}
+
 /// Nationwide rows for one key.
 fn rows<'a>(
     snapshot: &'a Snapshot,
@@ -400,7 +407,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         .metrics
         .iter()
         .filter(|m| m.headline)
-        .filter_map(|m| choose(&rows(snapshot, period, &m.id, &[])).map(|c| c.0))
+        .filter_map(|m| headline_figure(snapshot, year, &m.id))
         .collect();
     if headline.is_empty() {
         return no_data(snapshot, &query);

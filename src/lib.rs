@@ -2,6 +2,8 @@
 //! intellectual property. See ARCHITECTURE.md for the code map.
 
 pub mod answer;
+pub mod broadcast;
+pub mod chart;
 pub mod cli;
 pub mod engine;
 pub mod extract;

@@ -34,19 +34,89 @@ pub fn answer(snapshot: &Snapshot, query: &Query) -> Answer {
                 .copied()
                 .or_else(|| snapshot.headline_years().last().copied());
             match year {
-                Some(y) => {
-                    let mut a = summary(snapshot, y, query.language);
-                    a.question = query.question.clone();
-                    a
-                }
+                Some(y) => summary_for(snapshot, query, y),
                 None => no_data(snapshot, query),
             }
         }
         Intent::Comparison => comparison(snapshot, query),
         Intent::Trend => trend(snapshot, query),
         Intent::Fact => fact(snapshot, query),
-        Intent::Open => passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query)),
+        Intent::Open => open(snapshot, query),
     }
+}
+
+/// A question naming no metric: figures of the category it names
+/// (2024年商标侵权), the passage that answers it, or the year's summary
+/// when it names only a year the table has.
+fn open(snapshot: &Snapshot, query: &Query) -> Answer {
+    if let (None, [year]) = (&query.metric, query.years.as_slice()) {
+        let has_year = snapshot.facts.iter().any(|f| {
+            f.period
+                == Period {
+                    year: *year,
+                    kind: query.period,
+                }
+        });
+        if has_year && !query.dims.is_empty() {
+            if let Some(a) = figures_of_category(snapshot, query) {
+                return a;
+            }
+        }
+        let only_a_year = query.dims.is_empty() && query.subject.is_empty();
+        if has_year && query.period == PeriodKind::Year && only_a_year {
+            return summary_for(snapshot, query, *year);
+        }
+        if let Some(a) = passage(snapshot, query) {
+            return a;
+        }
+        if has_year && query.period == PeriodKind::Year && query.dims.is_empty() {
+            return summary_for(snapshot, query, *year);
+        }
+        return no_data(snapshot, query);
+    }
+    passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query))
+}
+
+fn summary_for(snapshot: &Snapshot, query: &Query, year: u16) -> Answer {
+    let mut a = summary(snapshot, year, query.language);
+    a.question = query.question.clone();
+    a
+}
+
+/// Every metric's figure for the question's year and category, one fact
+/// answer after another (batches, then pieces…), in vocabulary order.
+fn figures_of_category(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
+    let period = Period {
+        year: query.years[0],
+        kind: query.period,
+    };
+    let answers: Vec<Answer> = snapshot
+        .vocabulary
+        .metrics
+        .iter()
+        .filter(|m| !rows(snapshot, period, &m.id, &query.dims).is_empty())
+        .map(|m| {
+            let mut q = query.clone();
+            q.metric = Some(m.id.clone());
+            q.intent = Intent::Fact;
+            q.subject.clear();
+            fact(snapshot, &q)
+        })
+        .filter(|a| a.kind == AnswerKind::Fact)
+        .collect();
+    let first = answers.first()?.clone();
+    let mut merged = first;
+    for a in answers.into_iter().skip(1) {
+        merged.answer.push('\n');
+        merged.answer.push_str(&a.answer);
+        merged.facts.extend(a.facts);
+        for s in a.sources {
+            if !merged.sources.contains(&s) {
+                merged.sources.push(s);
+            }
+        }
+    }
+    Some(merged)
 }
 
 /// The nationwide full-year figure a year's summary cites for a metric
@@ -578,7 +648,7 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     for (pid, score) in snapshot.search(&keys, 24) {
         let p = &snapshot.passages[pid];
         let pc = coverage(&p.normalized);
-        if pc < PASSAGE_COVERAGE {
+        if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
         }
         for si in p.first_sentence..p.first_sentence + p.sentence_count {
@@ -623,6 +693,16 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
 }
 
 /// Adjacent character pairs of a question with its filler words taken out.
+/// A question naming a year is answered only from a passage (or a
+/// document titled) with that year: never from another year's text.
+fn speaks_of_years(snapshot: &Snapshot, p: &crate::model::Passage, years: &[u16]) -> bool {
+    years.is_empty()
+        || years.iter().any(|y| {
+            let y = y.to_string();
+            p.normalized.contains(&y) || snapshot.documents[p.doc].meta.title.contains(&y)
+        })
+}
+
 fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
     let hits = crate::vocabulary::find_words(question, filler.iter().map(String::as_str));
     let mut kept = String::new();
@@ -710,7 +790,13 @@ fn no_data(snapshot: &Snapshot, query: &Query) -> Answer {
         .copied()
         .filter(|p| !snapshot.facts.iter().any(|f| f.period == *p))
         .collect();
-    let missing = if without.is_empty() { asked } else { without };
+    // A year the table has, asked about something it holds nothing on, is
+    // not "no data for that year".
+    let missing = match (without.is_empty(), &query.metric) {
+        (true, None) => vec![],
+        (true, Some(_)) => asked,
+        (false, _) => without,
+    };
     let text = replies::no_data(&missing, metric.as_deref(), &have, &topics, lang);
     reply_none(query, text)
 }

@@ -104,16 +104,35 @@ fn figures_of_category(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
         })
         .filter(|a| a.kind == AnswerKind::Fact)
         .collect();
-    let first = answers.first()?.clone();
-    let mut merged = first;
-    for a in answers.into_iter().skip(1) {
-        merged.answer.push('\n');
-        merged.answer.push_str(&a.answer);
-        merged.facts.extend(a.facts);
-        for s in a.sources {
-            if !merged.sources.contains(&s) {
-                merged.sources.push(s);
+    // The figures lead, on one line; then each one's evidence and source,
+    // each line once.
+    let mut merged = answers.first()?.clone();
+    let heads: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a.answer.lines().next())
+        .collect();
+    let mut lines: Vec<&str> = vec![];
+    for a in &answers {
+        for line in a.answer.lines().skip(1) {
+            if !lines.contains(&line) {
+                lines.push(line);
             }
+        }
+    }
+    let joiner = if query.language == Language::English {
+        " "
+    } else {
+        ""
+    };
+    merged.answer = std::iter::once(heads.join(joiner))
+        .chain(lines.iter().map(|l| l.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    merged.facts = answers.iter().flat_map(|a| a.facts.clone()).collect();
+    merged.sources = vec![];
+    for s in answers.iter().flat_map(|a| a.sources.iter()) {
+        if !merged.sources.contains(s) {
+            merged.sources.push(s.clone());
         }
     }
     Some(merged)

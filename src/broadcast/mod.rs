@@ -325,6 +325,9 @@ where
             let Some(r) = queue.front().copied() else {
                 break;
             };
+            // The time of the send, not of the loop's turn: a database round
+            // trip (a claim, `sending`) may have passed since.
+            let now = clock.now();
             match limiter.hold(r.target, now) {
                 None => {
                     queue.pop_front();
@@ -337,8 +340,9 @@ where
                     {
                         continue; // cancelled meanwhile
                     }
+                    let sent_at = clock.now();
                     for _ in 0..settings.messages_per_delivery.max(1) {
-                        limiter.record(r.target, now);
+                        limiter.record(r.target, sent_at);
                     }
                     let sending = send(r.target);
                     in_flight.push(async move { (r, sending.await) });

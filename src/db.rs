@@ -191,3 +191,36 @@ macro_rules! on_pool {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_postgres_scheme_picks_postgres() {
+        for (url, postgres) in [
+            ("postgres://bot@db/bot", true),
+            ("postgresql://bot:secret@127.0.0.1:5432/bot", true),
+            ("sqlite://data/state.db", false),
+            ("", false),
+            ("mysql://db/bot", false),
+        ] {
+            assert_eq!(is_postgres_url(url), postgres, "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_postgres_url_the_state_is_a_sqlite_file_in_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in [None, Some(""), Some("sqlite://elsewhere.db")] {
+            let db = Db::connect(url, dir.path()).await.unwrap();
+            assert_eq!(db.backend_name(), "sqlite");
+            db.close().await;
+        }
+        assert!(dir.path().join(SQLITE_FILE).exists());
+        assert!(matches!(
+            Db::connect(Some("postgres://bot@127.0.0.1:notaport/bot"), dir.path()).await,
+            Err(DbError::BadUrl(_))
+        ));
+    }
+}

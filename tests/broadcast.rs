@@ -58,7 +58,6 @@ fn snapshot() -> &'static Snapshot {
     })
 }
 
-
 fn group(chat_id: i64) -> Subscription {
     Subscription {
         chat_id,
@@ -386,7 +385,10 @@ async fn a_job_prepared_from_the_knowledge_carries_the_engines_summary_and_chart
 
 // ---- Subscriptions and jobs.
 
-on_both_backends!(#[tokio::test] subscriptions_follow_commands_and_the_bots_removal);
+on_both_backends!(
+    #[tokio::test]
+    subscriptions_follow_commands_and_the_bots_removal
+);
 async fn subscriptions_follow_commands_and_the_bots_removal(dbs: &TestDatabases) {
     let store = dbs.store().await;
     assert_eq!(
@@ -440,7 +442,10 @@ async fn subscriptions_follow_commands_and_the_bots_removal(dbs: &TestDatabases)
     assert!(store.is_subscribed(-1).await.unwrap());
 }
 
-on_both_backends!(#[tokio::test] recipients_are_the_active_subscriptions_at_confirmation);
+on_both_backends!(
+    #[tokio::test]
+    recipients_are_the_active_subscriptions_at_confirmation
+);
 async fn recipients_are_the_active_subscriptions_at_confirmation(dbs: &TestDatabases) {
     let store = dbs.store().await;
     subscribe_all(&store, &[-1, -2, -3]).await;
@@ -489,7 +494,10 @@ async fn recipients_are_the_active_subscriptions_at_confirmation(dbs: &TestDatab
     ));
 }
 
-on_both_backends!(#[tokio::test] a_job_waiting_for_confirmation_is_not_delivered);
+on_both_backends!(
+    #[tokio::test]
+    a_job_waiting_for_confirmation_is_not_delivered
+);
 async fn a_job_waiting_for_confirmation_is_not_delivered(dbs: &TestDatabases) {
     let store = dbs.store().await;
     subscribe_all(&store, &[-1]).await;
@@ -511,8 +519,13 @@ async fn a_job_waiting_for_confirmation_is_not_delivered(dbs: &TestDatabases) {
 
 // ---- Delivery.
 
-on_both_backends!(#[tokio::test] thousand_recipients_each_active_one_receives_exactly_once_within_limits);
-async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits(dbs: &TestDatabases) {
+on_both_backends!(
+    #[tokio::test]
+    thousand_recipients_each_active_one_receives_exactly_once_within_limits
+);
+async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits(
+    dbs: &TestDatabases,
+) {
     let store = dbs.store().await;
     let p = population(1000);
     subscribe_all(&store, &p.chats).await;
@@ -565,7 +578,10 @@ async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits
     assert!(p.clock.now() - started >= Duration::from_secs(33));
 }
 
-on_both_backends!(#[tokio::test] graceful_stop_mid_job_then_resume_still_exactly_once);
+on_both_backends!(
+    #[tokio::test]
+    graceful_stop_mid_job_then_resume_still_exactly_once
+);
 async fn graceful_stop_mid_job_then_resume_still_exactly_once(dbs: &TestDatabases) {
     for policy in [InterruptedPolicy::Resend, InterruptedPolicy::GiveUp] {
         let store = dbs.store().await;
@@ -606,8 +622,13 @@ async fn graceful_stop_mid_job_then_resume_still_exactly_once(dbs: &TestDatabase
     }
 }
 
-on_both_backends!(#[tokio::test] hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window);
-async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window(dbs: &TestDatabases) {
+on_both_backends!(
+    #[tokio::test]
+    hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window
+);
+async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window(
+    dbs: &TestDatabases,
+) {
     for policy in [InterruptedPolicy::Resend, InterruptedPolicy::GiveUp] {
         let store = dbs.store().await;
         let p = population(300);
@@ -688,7 +709,10 @@ async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_cra
     }
 }
 
-on_both_backends!(#[tokio::test] cancelling_a_running_job_stops_it);
+on_both_backends!(
+    #[tokio::test]
+    cancelling_a_running_job_stops_it
+);
 async fn cancelling_a_running_job_stops_it(dbs: &TestDatabases) {
     let store = dbs.store().await;
     let p = population(200);
@@ -720,7 +744,10 @@ async fn cancelling_a_running_job_stops_it(dbs: &TestDatabases) {
     assert!(delivered < 40, "{delivered} sent after cancelling");
 }
 
-on_both_backends!(#[tokio::test] automatic_mode_queues_only_a_year_new_in_the_reload_once);
+on_both_backends!(
+    #[tokio::test]
+    automatic_mode_queues_only_a_year_new_in_the_reload_once
+);
 async fn automatic_mode_queues_only_a_year_new_in_the_reload_once(dbs: &TestDatabases) {
     let store = dbs.store().await;
     subscribe_all(&store, &[-1]).await;
@@ -762,7 +789,10 @@ async fn automatic_mode_queues_only_a_year_new_in_the_reload_once(dbs: &TestData
     );
 }
 
-on_both_backends!(#[tokio::test] real_clock_small_limit_is_honoured_in_wall_time);
+on_both_backends!(
+    #[tokio::test]
+    real_clock_small_limit_is_honoured_in_wall_time
+);
 async fn real_clock_small_limit_is_honoured_in_wall_time(dbs: &TestDatabases) {
     let store = dbs.store().await;
     let chats: Vec<i64> = (1..=45).map(|i| -i).collect();
@@ -797,7 +827,10 @@ async fn real_clock_small_limit_is_honoured_in_wall_time(dbs: &TestDatabases) {
     assert_within_limits(&times.lock().unwrap(), s.limits);
 }
 
-on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job);
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job
+);
 async fn subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job(dbs: &TestDatabases) {
     let store = dbs.store().await;
     let p = population(300);
@@ -848,10 +881,11 @@ fn counting_sender(
     }
 }
 
-on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total);
-async fn two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total(
-    dbs: &TestDatabases,
-) {
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total
+);
+async fn two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total(dbs: &TestDatabases) {
     let database = dbs.fresh().await;
     // Two pools, two replica ids: two processes.
     let (a, b) = (database.store().await, database.store().await);
@@ -919,7 +953,10 @@ async fn two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total(
     );
 }
 
-on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers_them);
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers_them
+);
 async fn a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers_them(
     dbs: &TestDatabases,
 ) {

@@ -476,8 +476,7 @@ mod tests {
         struct File {
             broadcast: BroadcastSettings,
         }
-        let file: File =
-            toml::from_str(include_str!("../../deploy/config.example.toml")).unwrap();
+        let file: File = toml::from_str(include_str!("../../deploy/config.example.toml")).unwrap();
         assert_eq!(file.broadcast.automatic, AutomaticBroadcast::Confirm);
         assert_eq!(
             file.broadcast.delivery,

@@ -9,10 +9,19 @@
 //! marked `sending` right before the send, so that the rows a killed
 //! process leaves `sending` are exactly the sends it had in flight.
 //!
+//! Several replicas (PostgreSQL): a delivery loop claims the rows it will
+//! send ([`BroadcastStore::claim_batch`]: `claimed_by` its replica id,
+//! `claimed_until` a lease on the database's clock, read `FOR UPDATE SKIP
+//! LOCKED`), renews the lease while it runs and releases the rows when it
+//! stops. A row is claimable when unclaimed, expired, or the claimer's own
+//! (the same replica after a restart). So two replicas never send the
+//! same delivery, and a killed replica's rows wait for its lease.
+//!
 //! Invariant: every state change is one SQL statement or one transaction;
 //! nothing here talks to Telegram or reads the clock (timestamps are the
-//! database's `CURRENT_TIMESTAMP`). The SQL is portable between SQLite and
-//! PostgreSQL (`$n` placeholders, `RETURNING`, `ON CONFLICT`).
+//! database's `CURRENT_TIMESTAMP` and [`Backend::now_ms`]). The SQL is
+//! portable between SQLite and PostgreSQL (`$n` placeholders, `RETURNING`,
+//! `ON CONFLICT`), run on either through [`on_pool!`].
 
 use crate::db::{Backend, Db, DbError};
 use crate::on_pool;

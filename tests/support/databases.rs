@@ -49,7 +49,7 @@ macro_rules! on_both_backends {
 #[derive(Debug, Clone)]
 pub enum Location {
     SqliteFile(PathBuf),
-    PostgresSchema(PgConnectOptions),
+    PostgresSchema(Box<PgConnectOptions>),
 }
 
 impl Location {
@@ -57,7 +57,7 @@ impl Location {
         match self {
             Location::SqliteFile(path) => Db::open_sqlite(path).await.unwrap(),
             Location::PostgresSchema(options) => {
-                Db::connect_postgres(options.clone()).await.unwrap()
+                Db::connect_postgres((**options).clone()).await.unwrap()
             }
         }
     }
@@ -144,7 +144,7 @@ impl TestDatabases {
                     .unwrap();
                 conn.close().await.unwrap();
                 self.schemas.lock().unwrap().push(schema.clone());
-                Location::PostgresSchema(admin.clone().options([("search_path", schema)]))
+                Location::PostgresSchema(Box::new(admin.clone().options([("search_path", schema)])))
             }
         }
     }

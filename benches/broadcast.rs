@@ -7,13 +7,17 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use customs_ip_bot::broadcast::rate::{minimum_duration, RateLimits};
 use customs_ip_bot::broadcast::store::{BroadcastStore, InterruptedPolicy, NewJob};
 use customs_ip_bot::broadcast::{deliver, DeliverySettings, SendOutcome, TokioClock};
+use customs_ip_bot::db::Db;
 use std::time::{Duration, Instant};
 
 const RECIPIENTS: i64 = 10_000;
 
 async fn store_with_subscribers(dir: &std::path::Path) -> BroadcastStore {
     let store = BroadcastStore::open(&dir.join("state.db")).await.unwrap();
-    let mut tx = store.pool().begin().await.unwrap();
+    let Db::Sqlite(pool) = store.db() else {
+        unreachable!("opened as SQLite")
+    };
+    let mut tx = pool.begin().await.unwrap();
     for chat in 1..=RECIPIENTS {
         sqlx::query(
             "INSERT INTO subscriptions (chat_id, kind, active) VALUES ($1, 'supergroup', TRUE)",

@@ -5,6 +5,7 @@ pub mod answer;
 pub mod broadcast;
 pub mod chart;
 pub mod cli;
+pub mod db;
 pub mod engine;
 pub mod extract;
 pub mod index;

@@ -42,6 +42,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+#[path = "support/databases.rs"]
+mod databases;
+use databases::TestDatabases;
+
 // ---- Shared helpers.
 
 fn snapshot() -> &'static Snapshot {
@@ -52,14 +56,6 @@ fn snapshot() -> &'static Snapshot {
             customs_ip_bot::knowledge::load(&dir).expect("the repository's knowledge loads");
         Snapshot::build_in_memory(&files).expect("the snapshot builds")
     })
-}
-
-async fn temp_store() -> (tempfile::TempDir, BroadcastStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = BroadcastStore::open(&dir.path().join("state.db"))
-        .await
-        .unwrap();
-    (dir, store)
 }
 
 fn group(chat_id: i64) -> Subscription {
@@ -389,9 +385,12 @@ async fn a_job_prepared_from_the_knowledge_carries_the_engines_summary_and_chart
 
 // ---- Subscriptions and jobs.
 
-#[tokio::test]
-async fn subscriptions_follow_commands_and_the_bots_removal() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    subscriptions_follow_commands_and_the_bots_removal
+);
+async fn subscriptions_follow_commands_and_the_bots_removal(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     assert_eq!(
         store.subscribe(&group(-1)).await.unwrap(),
         SubscriptionChange::Changed
@@ -443,9 +442,12 @@ async fn subscriptions_follow_commands_and_the_bots_removal() {
     assert!(store.is_subscribed(-1).await.unwrap());
 }
 
-#[tokio::test]
-async fn recipients_are_the_active_subscriptions_at_confirmation() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    recipients_are_the_active_subscriptions_at_confirmation
+);
+async fn recipients_are_the_active_subscriptions_at_confirmation(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     subscribe_all(&store, &[-1, -2, -3]).await;
     let job = store.create_job(&new_job(2024, false)).await.unwrap();
     assert_eq!(
@@ -492,9 +494,12 @@ async fn recipients_are_the_active_subscriptions_at_confirmation() {
     ));
 }
 
-#[tokio::test]
-async fn a_job_waiting_for_confirmation_is_not_delivered() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    a_job_waiting_for_confirmation_is_not_delivered
+);
+async fn a_job_waiting_for_confirmation_is_not_delivered(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     subscribe_all(&store, &[-1]).await;
     let job = store.create_job(&new_job(2024, false)).await.unwrap();
     let fake = population(0).fake;
@@ -514,9 +519,14 @@ async fn a_job_waiting_for_confirmation_is_not_delivered() {
 
 // ---- Delivery.
 
-#[tokio::test]
-async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    thousand_recipients_each_active_one_receives_exactly_once_within_limits
+);
+async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits(
+    dbs: &TestDatabases,
+) {
+    let store = dbs.store().await;
     let p = population(1000);
     subscribe_all(&store, &p.chats).await;
     let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -568,10 +578,13 @@ async fn thousand_recipients_each_active_one_receives_exactly_once_within_limits
     assert!(p.clock.now() - started >= Duration::from_secs(33));
 }
 
-#[tokio::test]
-async fn graceful_stop_mid_job_then_resume_still_exactly_once() {
+on_both_backends!(
+    #[tokio::test]
+    graceful_stop_mid_job_then_resume_still_exactly_once
+);
+async fn graceful_stop_mid_job_then_resume_still_exactly_once(dbs: &TestDatabases) {
     for policy in [InterruptedPolicy::Resend, InterruptedPolicy::GiveUp] {
-        let (_dir, store) = temp_store().await;
+        let store = dbs.store().await;
         let p = population(300);
         subscribe_all(&store, &p.chats).await;
         let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -609,10 +622,15 @@ async fn graceful_stop_mid_job_then_resume_still_exactly_once() {
     }
 }
 
-#[tokio::test]
-async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window() {
+on_both_backends!(
+    #[tokio::test]
+    hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window
+);
+async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_crash_window(
+    dbs: &TestDatabases,
+) {
     for policy in [InterruptedPolicy::Resend, InterruptedPolicy::GiveUp] {
-        let (_dir, store) = temp_store().await;
+        let store = dbs.store().await;
         let p = population(300);
         subscribe_all(&store, &p.chats).await;
         let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -691,9 +709,12 @@ async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_cra
     }
 }
 
-#[tokio::test]
-async fn cancelling_a_running_job_stops_it() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    cancelling_a_running_job_stops_it
+);
+async fn cancelling_a_running_job_stops_it(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     let p = population(200);
     subscribe_all(&store, &p.chats).await;
     let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -723,9 +744,12 @@ async fn cancelling_a_running_job_stops_it() {
     assert!(delivered < 40, "{delivered} sent after cancelling");
 }
 
-#[tokio::test]
-async fn automatic_mode_queues_only_a_year_new_in_the_reload_once() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    automatic_mode_queues_only_a_year_new_in_the_reload_once
+);
+async fn automatic_mode_queues_only_a_year_new_in_the_reload_once(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     subscribe_all(&store, &[-1]).await;
     let snap = snapshot();
     let years = snap.headline_years();
@@ -752,7 +776,7 @@ async fn automatic_mode_queues_only_a_year_new_in_the_reload_once() {
         .unwrap()
         .is_empty());
     // Without confirmation: a confirmed job with its recipients.
-    let (_dir2, store2) = temp_store().await;
+    let store2 = dbs.store().await;
     subscribe_all(&store2, &[-1, -2]).await;
     settings.automatic = AutomaticBroadcast::Send;
     let jobs = queue_automatic(&store2, &settings, &before, snap)
@@ -765,9 +789,12 @@ async fn automatic_mode_queues_only_a_year_new_in_the_reload_once() {
     );
 }
 
-#[tokio::test]
-async fn real_clock_small_limit_is_honoured_in_wall_time() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test]
+    real_clock_small_limit_is_honoured_in_wall_time
+);
+async fn real_clock_small_limit_is_honoured_in_wall_time(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     let chats: Vec<i64> = (1..=45).map(|i| -i).collect();
     subscribe_all(&store, &chats).await;
     let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -800,9 +827,12 @@ async fn real_clock_small_limit_is_honoured_in_wall_time() {
     assert_within_limits(&times.lock().unwrap(), s.limits);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job() {
-    let (_dir, store) = temp_store().await;
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job
+);
+async fn subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job(dbs: &TestDatabases) {
+    let store = dbs.store().await;
     let p = population(300);
     subscribe_all(&store, &p.chats).await;
     let job = store.create_job(&new_job(2024, true)).await.unwrap();
@@ -834,5 +864,155 @@ async fn subscribing_while_a_job_is_delivered_neither_fails_nor_joins_the_job() 
     assert_eq!(
         store.active_subscriptions().await.unwrap().len(),
         p.expected().len() + 200
+    );
+}
+
+// ---- Several replicas on one database.
+
+/// The sender of one replica: counts what it dispatched.
+fn counting_sender(
+    fake: &Arc<FakeTelegram>,
+    count: &Arc<std::sync::atomic::AtomicU64>,
+) -> impl FnMut(i64) -> futures_reply::Reply {
+    let (fake, count) = (fake.clone(), count.clone());
+    move |chat| {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        futures_reply::Reply::new(fake.send(chat))
+    }
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total
+);
+async fn two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total(dbs: &TestDatabases) {
+    let database = dbs.fresh().await;
+    // Two pools, two replica ids: two processes.
+    let (a, b) = (database.store().await, database.store().await);
+    assert_ne!(a.replica_id(), b.replica_id());
+    let p = population(1000);
+    subscribe_all(&a, &p.chats).await;
+    let job = a.create_job(&new_job(2024, true)).await.unwrap();
+    let s = DeliverySettings {
+        read_batch: 16,
+        ..DeliverySettings::default()
+    };
+    let counts = [
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        Arc::new(std::sync::atomic::AtomicU64::new(0)),
+    ];
+    let start = Arc::new(tokio::sync::Barrier::new(2));
+    let replicas: Vec<_> = [a, b]
+        .into_iter()
+        .zip(&counts)
+        .map(|(store, count)| {
+            let (s, clock, send, start) = (
+                s.clone(),
+                p.clock.clone(),
+                counting_sender(&p.fake, count),
+                start.clone(),
+            );
+            tokio::spawn(async move {
+                start.wait().await;
+                deliver(&store, job, &s, &*clock, send, never_stop())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for r in replicas {
+        reports.push(r.await.unwrap());
+    }
+    let dispatched: Vec<u64> = counts
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    eprintln!("dispatched by each replica: {dispatched:?}");
+    assert!(
+        dispatched.iter().all(|&n| n > 0),
+        "both replicas delivered: {dispatched:?}"
+    );
+    assert!(reports.iter().any(|r| r.finished), "{reports:?}");
+
+    let received = p.fake.received();
+    let expected = p.expected();
+    assert_eq!(received.keys().copied().collect::<BTreeSet<_>>(), expected);
+    assert!(received.values().all(|&n| n == 1), "somebody got it twice");
+    let sent: u64 = reports.iter().map(|r| r.sent).sum();
+    assert_eq!(sent as usize, expected.len());
+    let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
+    assert_eq!(skipped, 1, "-501 migrated onto -499");
+    let deactivated: u64 = reports.iter().map(|r| r.deactivated).sum();
+    assert_eq!(deactivated as usize, p.fake.forbidden.len());
+    let status = database.store().await.job_status(job).await.unwrap();
+    assert_eq!(status.status, JobStatus::Done);
+    assert_eq!(
+        (status.counts.sent as usize, status.counts.pending),
+        (expected.len(), 0)
+    );
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers_them
+);
+async fn a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers_them(
+    dbs: &TestDatabases,
+) {
+    let database = dbs.fresh().await;
+    let (a, b) = (database.store().await, database.store().await);
+    let p = population(300);
+    subscribe_all(&a, &p.chats).await;
+    let job = a.create_job(&new_job(2024, true)).await.unwrap();
+    let s = DeliverySettings {
+        claim_lease_seconds: 1,
+        ..DeliverySettings::default()
+    };
+    // Replica a is killed once 100 messages have arrived.
+    let fake = p.fake.clone();
+    let killed = async {
+        while fake.state.lock().unwrap().delivered < 100 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = killed => {}
+        r = deliver(&a, job, &s, &*p.clock, sender(&p.fake), never_stop()) => {
+            panic!("finished before the kill: {r:?}")
+        }
+    }
+    drop(a);
+    // Replica b at once: a's claimed rows are not its own yet.
+    let first = deliver(&b, job, &s, &*p.clock, sender(&p.fake), never_stop())
+        .await
+        .unwrap();
+    assert!(!first.finished, "{first:?}");
+    let left = b.job_status(job).await.unwrap().counts.pending;
+    assert!(
+        left > 0 && left <= (s.read_batch as usize + s.max_in_flight) as u64,
+        "{left} rows left claimed by the killed replica"
+    );
+    assert!(
+        p.fake.received().values().all(|&n| n == 1),
+        "b sent nothing a had claimed"
+    );
+    // After the lease, b takes them.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let second = deliver(&b, job, &s, &*p.clock, sender(&p.fake), never_stop())
+        .await
+        .unwrap();
+    assert!(second.finished, "{second:?}");
+    let received = p.fake.received();
+    assert_eq!(
+        received.keys().copied().collect::<BTreeSet<_>>(),
+        p.expected()
+    );
+    // Only the sends in flight at the kill may arrive twice (resend).
+    let twice = received.values().filter(|&&n| n == 2).count();
+    assert!(
+        twice <= s.max_in_flight && received.values().all(|&n| n <= 2),
+        "{twice} twice"
     );
 }

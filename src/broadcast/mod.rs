@@ -75,6 +75,10 @@ pub struct DeliverySettings {
     pub transient_backoff_seconds: u64,
     /// What a restart does with deliveries a killed process left `sending`.
     pub on_interrupted: InterruptedPolicy,
+    /// How long the rows a loop claimed stay its own without renewal (the
+    /// loop renews every third of it); a replica killed mid-job leaves rows
+    /// that another replica takes after this, in seconds.
+    pub claim_lease_seconds: u64,
 }
 
 impl Default for DeliverySettings {
@@ -87,6 +91,7 @@ impl Default for DeliverySettings {
             max_attempts: 5,
             transient_backoff_seconds: 5,
             on_interrupted: InterruptedPolicy::Resend,
+            claim_lease_seconds: store::DEFAULT_CLAIM_LEASE.as_secs(),
         }
     }
 }
@@ -233,7 +238,17 @@ pub async fn queue_automatic(
 /// comes. Returns when every delivery has an outcome, when the job was
 /// cancelled, or when `stop` completes: then nothing new is sent, the sends
 /// in flight are awaited and recorded, and the rest stays pending for the
-/// next run. Run one loop per job at a time (the Telegram layer's worker).
+/// next run.
+///
+/// Several replicas may run the loop for the same job at once: each claims
+/// the rows it reads (a lease of `claim_lease_seconds`, renewed while it
+/// runs; `FOR UPDATE SKIP LOCKED` on PostgreSQL), so no delivery is sent by
+/// two. A loop returns unfinished when the rows left are claimed by another
+/// replica; the rows of a replica killed mid-job are taken after their
+/// lease by the next run: the worker (the Telegram layer) polls
+/// [`BroadcastStore::jobs_to_run`] and runs one loop per job per process.
+/// Each replica applies its own rate limits: with N replicas delivering,
+/// give each 1/N of Telegram's global limit.
 pub async fn deliver<C, F, Fut, S>(
     store: &BroadcastStore,
     job: i64,
@@ -271,9 +286,20 @@ where
     let mut exhausted = false;
     let mut stopping = false;
     let mut stop = std::pin::pin!(stop);
+    let lease = Duration::from_secs(settings.claim_lease_seconds.max(1));
+    let mut renewed_at = clock.now();
 
     loop {
         let now = clock.now();
+        if now.saturating_duration_since(renewed_at) >= lease / 3 {
+            // Keep the claims on the rows read and not yet sent; a row
+            // another replica took after a lapse is not sent here.
+            let held: std::collections::HashSet<i64> =
+                store.renew_claims(job, lease).await?.into_iter().collect();
+            queue.retain(|r| held.contains(&r.chat_id));
+            later.retain(|(_, r)| held.contains(&r.chat_id));
+            renewed_at = now;
+        }
         if !later.is_empty() {
             let (ready, waiting): (Vec<_>, Vec<_>) = later.drain(..).partition(|(t, _)| *t <= now);
             later = waiting;
@@ -284,7 +310,7 @@ where
         let mut wake: Option<Duration> = None;
         while !stopping && in_flight.len() < max_in_flight {
             if queue.is_empty() && !exhausted {
-                let next = store.next_batch(job, cursor, batch).await?;
+                let next = store.claim_batch(job, cursor, batch, lease).await?;
                 match next.last() {
                     Some(last) => cursor = Some(last.chat_id),
                     None => {
@@ -299,6 +325,9 @@ where
             let Some(r) = queue.front().copied() else {
                 break;
             };
+            // The time of the send, not of the loop's turn: a database round
+            // trip (a claim, `sending`) may have passed since.
+            let now = clock.now();
             match limiter.hold(r.target, now) {
                 None => {
                     queue.pop_front();
@@ -311,8 +340,9 @@ where
                     {
                         continue; // cancelled meanwhile
                     }
+                    let sent_at = clock.now();
                     for _ in 0..settings.messages_per_delivery.max(1) {
-                        limiter.record(r.target, now);
+                        limiter.record(r.target, sent_at);
                     }
                     let sending = send(r.target);
                     in_flight.push(async move { (r, sending.await) });
@@ -412,6 +442,8 @@ where
         }
     }
 
+    // Rows still pending and claimed (a stop, a cancel) go back at once.
+    store.release_claims(job).await?;
     if stopping {
         report.stopped = true;
     } else {
@@ -436,6 +468,21 @@ mod tests {
         );
         // The first start (nothing before) queues nothing already broadcast.
         assert_eq!(years_to_queue(&[], &[2020, 2024], &[2020]), vec![2024]);
+    }
+
+    #[test]
+    fn the_deploy_example_config_reads() {
+        #[derive(Deserialize)]
+        struct File {
+            broadcast: BroadcastSettings,
+        }
+        let file: File = toml::from_str(include_str!("../../deploy/config.example.toml")).unwrap();
+        assert_eq!(file.broadcast.automatic, AutomaticBroadcast::Confirm);
+        assert_eq!(
+            file.broadcast.delivery,
+            DeliverySettings::default(),
+            "the example shows the defaults"
+        );
     }
 
     #[test]

@@ -34,19 +34,115 @@ pub fn answer(snapshot: &Snapshot, query: &Query) -> Answer {
                 .copied()
                 .or_else(|| snapshot.headline_years().last().copied());
             match year {
-                Some(y) => {
-                    let mut a = summary(snapshot, y, query.language);
-                    a.question = query.question.clone();
-                    a
-                }
+                Some(y) => summary_for(snapshot, query, y),
                 None => no_data(snapshot, query),
             }
         }
         Intent::Comparison => comparison(snapshot, query),
         Intent::Trend => trend(snapshot, query),
         Intent::Fact => fact(snapshot, query),
-        Intent::Open => passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query)),
+        Intent::Open => open(snapshot, query),
     }
+}
+
+/// A question naming no metric: figures of the category it names
+/// (2024年商标侵权), the passage that answers it, or the year's summary
+/// when it names only a year the table has.
+fn open(snapshot: &Snapshot, query: &Query) -> Answer {
+    if let (None, [year]) = (&query.metric, query.years.as_slice()) {
+        let has_year = snapshot.facts.iter().any(|f| {
+            f.period
+                == Period {
+                    year: *year,
+                    kind: query.period,
+                }
+        });
+        if has_year && !query.dims.is_empty() {
+            if let Some(a) = figures_of_category(snapshot, query) {
+                return a;
+            }
+        }
+        let only_a_year = query.dims.is_empty() && query.subject.is_empty();
+        if has_year && query.period == PeriodKind::Year && only_a_year {
+            return summary_for(snapshot, query, *year);
+        }
+        if let Some(a) = passage(snapshot, query) {
+            return a;
+        }
+        if has_year && query.period == PeriodKind::Year && query.dims.is_empty() {
+            return summary_for(snapshot, query, *year);
+        }
+        return no_data(snapshot, query);
+    }
+    passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query))
+}
+
+fn summary_for(snapshot: &Snapshot, query: &Query, year: u16) -> Answer {
+    let mut a = summary(snapshot, year, query.language);
+    a.question = query.question.clone();
+    a
+}
+
+/// Every metric's figure for the question's year and category, one fact
+/// answer after another (batches, then pieces…), in vocabulary order.
+fn figures_of_category(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
+    let period = Period {
+        year: query.years[0],
+        kind: query.period,
+    };
+    let answers: Vec<Answer> = snapshot
+        .vocabulary
+        .metrics
+        .iter()
+        .filter(|m| !rows(snapshot, period, &m.id, &query.dims).is_empty())
+        .map(|m| {
+            let mut q = query.clone();
+            q.metric = Some(m.id.clone());
+            q.intent = Intent::Fact;
+            q.subject.clear();
+            fact(snapshot, &q)
+        })
+        .filter(|a| a.kind == AnswerKind::Fact)
+        .collect();
+    // The figures lead, on one line; then each one's evidence and source,
+    // each line once.
+    let mut merged = answers.first()?.clone();
+    let heads: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a.answer.lines().next())
+        .collect();
+    let mut lines: Vec<&str> = vec![];
+    for a in &answers {
+        for line in a.answer.lines().skip(1) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    let joiner = if query.language == Language::English {
+        " "
+    } else {
+        ""
+    };
+    merged.answer = std::iter::once(heads.join(joiner))
+        .chain(lines.iter().map(|l| l.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    merged.facts = answers.iter().flat_map(|a| a.facts.clone()).collect();
+    merged.sources = vec![];
+    for s in answers.iter().flat_map(|a| a.sources.iter()) {
+        if !merged.sources.contains(s) {
+            merged.sources.push(s.clone());
+        }
+    }
+    Some(merged)
+}
+
+/// The nationwide full-year figure a year's summary cites for a metric
+/// (no dimensions), chosen among the rows as every answer chooses; the chart
+/// of a broadcast draws the same figures.
+pub fn headline_figure<'a>(snapshot: &'a Snapshot, year: u16, metric: &str) -> Option<&'a Fact> {
+    choose(&rows(snapshot, Period::year(year), metric, &[])).map(|c| c.0)
 }
 
 /// Nationwide rows for one key.
@@ -400,7 +496,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         .metrics
         .iter()
         .filter(|m| m.headline)
-        .filter_map(|m| choose(&rows(snapshot, period, &m.id, &[])).map(|c| c.0))
+        .filter_map(|m| headline_figure(snapshot, year, &m.id))
         .collect();
     if headline.is_empty() {
         return no_data(snapshot, &query);
@@ -467,7 +563,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         if !items.is_empty() {
             lines.push(format!(
                 "{}{}",
-                replies::summary_dimension_head(&d.zh, &d.kind, language),
+                replies::summary_dimension_head(d, language),
                 items.join(sep)
             ));
         }
@@ -571,7 +667,7 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     for (pid, score) in snapshot.search(&keys, 24) {
         let p = &snapshot.passages[pid];
         let pc = coverage(&p.normalized);
-        if pc < PASSAGE_COVERAGE {
+        if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
         }
         for si in p.first_sentence..p.first_sentence + p.sentence_count {
@@ -616,6 +712,16 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
 }
 
 /// Adjacent character pairs of a question with its filler words taken out.
+/// A question naming a year is answered only from a passage (or a
+/// document titled) with that year: never from another year's text.
+fn speaks_of_years(snapshot: &Snapshot, p: &crate::model::Passage, years: &[u16]) -> bool {
+    years.is_empty()
+        || years.iter().any(|y| {
+            let y = y.to_string();
+            p.normalized.contains(&y) || snapshot.documents[p.doc].meta.title.contains(&y)
+        })
+}
+
 fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
     let hits = crate::vocabulary::find_words(question, filler.iter().map(String::as_str));
     let mut kept = String::new();
@@ -703,7 +809,13 @@ fn no_data(snapshot: &Snapshot, query: &Query) -> Answer {
         .copied()
         .filter(|p| !snapshot.facts.iter().any(|f| f.period == *p))
         .collect();
-    let missing = if without.is_empty() { asked } else { without };
+    // A year the table has, asked about something it holds nothing on, is
+    // not "no data for that year".
+    let missing = match (without.is_empty(), &query.metric) {
+        (true, None) => vec![],
+        (true, Some(_)) => asked,
+        (false, _) => without,
+    };
     let text = replies::no_data(&missing, metric.as_deref(), &have, &topics, lang);
     reply_none(query, text)
 }

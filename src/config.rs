@@ -1,7 +1,8 @@
 //! config: "here are the defaults, the config file, the environment and the
 //! flags, give me one set of settings". Layers, lowest first: built-in
 //! defaults < config file (TOML, `--config` / `CUSTOMS_IP_BOT_CONFIG`) <
-//! environment (`TELOXIDE_TOKEN`, `TELOXIDE_API_URL`, `CUSTOMS_IP_BOT_*`) <
+//! environment (`TELOXIDE_TOKEN`, `TELOXIDE_API_URL`, `DATABASE_URL`,
+//! `CUSTOMS_IP_BOT_*`) <
 //! command-line flags. Every key is documented in
 //! `customs-ip-bot.example.toml`.
 //!
@@ -85,6 +86,9 @@ pub struct Settings {
     /// First wait between attempts; doubles each time up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// `postgres://…` for the shared state on PostgreSQL; otherwise the
+    /// SQLite file `state.db` in the data folder.
+    pub database_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -100,6 +104,7 @@ impl Default for Settings {
             send_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
+            database_url: None,
         }
     }
 }
@@ -118,6 +123,9 @@ pub struct FileConfig {
     pub send_attempts: Option<u32>,
     pub retry_base_ms: Option<u64>,
     pub retry_max_ms: Option<u64>,
+    pub database_url: Option<String>,
+    /// Read by the broadcast layer (see deploy/config.example.toml).
+    pub broadcast: Option<toml::Table>,
 }
 
 /// The `serve` subcommand's flags (the highest layer).
@@ -216,6 +224,9 @@ pub fn layer(
     if let Some(v) = file.retry_max_ms {
         s.retry_max = Duration::from_millis(v);
     }
+    if let Some(v) = &file.database_url {
+        s.database_url = Some(v.clone());
+    }
 
     // The environment.
     if let Some(v) = env("CUSTOMS_IP_BOT_KNOWLEDGE") {
@@ -247,6 +258,10 @@ pub fn layer(
     }
     if let Some(v) = env("CUSTOMS_IP_BOT_RETRY_MAX_MS") {
         s.retry_max = Duration::from_millis(parse_number("CUSTOMS_IP_BOT_RETRY_MAX_MS", &v)?);
+    }
+
+    if let Some(v) = env("DATABASE_URL") {
+        s.database_url = Some(v);
     }
 
     // The flags.

@@ -9,10 +9,11 @@
 
 use crate::model::{Fact, Language, Period, PeriodKind, Scope};
 use crate::numbers::{chinese_year, parse_plain, scaled};
-use crate::vocabulary::{find_words, Vocabulary};
+use crate::vocabulary::{find_words, Metric, Vocabulary};
 use regex::Regex;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// A sentence handed to extraction.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +90,15 @@ const SHARE_WORDS: &[&str] = &[
     "share of",
 ];
 const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
+/// A month written right after a year (2025年3月底, 2025年3月31日).
+static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
+});
+/// "as of the end of March 2025", "by March 31, 2025": a month's stock.
+static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
+        .expect("fixed pattern")
+});
 const RELATIVE_YEARS: &[(&str, i32)] = &[
     ("前年", -2),
     ("去年", -1),
@@ -161,11 +171,16 @@ impl<'v> Extractor<'v> {
         // starts from it, so that a year mentioned in passing does not
         // carry into the next paragraph.
         let english = language == Language::English;
-        let document_year = sentences.iter().find_map(|s| {
-            self.year_mentions(s.normalized, english, published_year)
-                .first()
-                .map(|m| m.1)
-        });
+        // Years written out win over relative ones ("this year" in a lead
+        // anecdote does not make a yearly report about the next year).
+        let first_year = |published: Option<u16>| {
+            sentences.iter().find_map(|s| {
+                self.year_mentions(s.normalized, english, published)
+                    .first()
+                    .map(|m| m.1)
+            })
+        };
+        let document_year = first_year(None).or_else(|| first_year(published_year));
         let mut year: Option<u16> = document_year;
         let mut passage = None;
         for sentence in sentences {
@@ -241,22 +256,34 @@ impl<'v> Extractor<'v> {
             let next_group_start = groups.get(gi + 1).map_or(s.len(), |g| figures[g[0]].start);
             // Period and year: the latest mention before the group.
             let mut fig_year = *year;
-            let mut kind = PeriodKind::Year;
+            let mut kind = Some(PeriodKind::Year);
             for &(pos, y, k) in &years {
                 if pos < group_start {
                     fig_year = Some(y);
                     kind = k;
                 }
             }
-            for &(pos, k) in &period_hits {
-                if pos < group_start
-                    && years
-                        .iter()
-                        .all(|&(yp, _, _)| yp < pos || yp >= group_start)
-                {
-                    kind = k;
+            for &(pos, end, k) in &period_hits {
+                if pos >= group_start {
+                    continue;
+                }
+                // 2023年前三季度: the period follows its year; "the first
+                // three quarters of 2023": it names the year right after it.
+                let follows_its_year = years
+                    .iter()
+                    .all(|&(yp, _, _)| yp < pos || yp >= group_start);
+                let names_next_year = years.iter().any(|&(yp, _, _)| {
+                    yp >= end
+                        && yp < group_start
+                        && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+                });
+                if (follows_its_year || names_next_year) && kind.is_some() {
+                    kind = Some(k);
                 }
             }
+            // A stock at a month's end inside the year is no period we
+            // answer for: better no row than a wrong one.
+            let Some(kind) = kind else { continue };
             let Some(fig_year) = fig_year else { continue };
             // Scope: campaign words stick; otherwise the latest word wins.
             let mut scope = Scope::Nationwide;
@@ -344,7 +371,9 @@ impl<'v> Extractor<'v> {
                 if gi == 0 { 0 } else { excerpt_start },
                 excerpt_end,
             );
-            if let Some(lead) = lead.filter(|l| !l.is_empty()) {
+            // (When the excerpt could not be cut, it is the whole sentence
+            // and already holds its lead.)
+            if let Some(lead) = lead.filter(|l| !l.is_empty() && excerpt.starts_with('…')) {
                 excerpt = format!("{lead}{excerpt}");
             }
             let shares: Vec<Decimal> = kinds
@@ -414,7 +443,7 @@ impl<'v> Extractor<'v> {
         s: &str,
         english: bool,
         published_year: Option<u16>,
-    ) -> Vec<(usize, u16, PeriodKind)> {
+    ) -> Vec<(usize, u16, Option<PeriodKind>)> {
         let mut out = Vec::new();
         let re = if english {
             &self.year_en
@@ -433,6 +462,14 @@ impl<'v> Extractor<'v> {
             {
                 continue;
             }
+            // A date stamp (2021/3/2, 2021-03-02) is when the text was
+            // written, not the year it speaks of.
+            let mut after = s[m.end()..].chars();
+            if matches!(after.next(), Some('/' | '-' | '.'))
+                && after.next().is_some_and(|ch| ch.is_ascii_digit())
+            {
+                continue;
+            }
             if self.is_reference(&s[..m.start()]) {
                 continue;
             }
@@ -442,21 +479,32 @@ impl<'v> Extractor<'v> {
                     && ["end of ", "end of the year "]
                         .iter()
                         .any(|w| head.ends_with(w)));
-            out.push((
-                m.start(),
-                year,
-                if year_end {
-                    PeriodKind::YearEnd
-                } else {
-                    PeriodKind::Year
-                },
-            ));
+            let month = if english {
+                MONTH_BEFORE_YEAR
+                    .captures(head)
+                    .map(|c| (c[1] == *"december", true))
+            } else {
+                MONTH_AFTER_YEAR
+                    .captures(&s[m.end()..])
+                    .map(|c| (&c[1] == "12", c.get(2).is_some()))
+            };
+            let kind = match month {
+                Some((true, true)) => Some(PeriodKind::YearEnd),
+                Some(_) => None,
+                None if year_end => Some(PeriodKind::YearEnd),
+                None => Some(PeriodKind::Year),
+            };
+            out.push((m.start(), year, kind));
         }
         if let Some(published) = published_year {
             for (word, delta) in RELATIVE_YEARS {
                 for (pos, _) in s.match_indices(word) {
                     if !self.is_reference(&s[..pos]) {
-                        out.push((pos, (published as i32 + delta) as u16, PeriodKind::Year));
+                        out.push((
+                            pos,
+                            (published as i32 + delta) as u16,
+                            Some(PeriodKind::Year),
+                        ));
                     }
                 }
             }
@@ -482,11 +530,11 @@ impl<'v> Extractor<'v> {
             .any(|w| tail.ends_with(w.as_str()))
     }
 
-    fn period_hits(&self, s: &str) -> Vec<(usize, PeriodKind)> {
+    fn period_hits(&self, s: &str) -> Vec<(usize, usize, PeriodKind)> {
         let words = self.vocabulary.period_words();
         find_words(s, words.iter().map(|w| w.0))
             .into_iter()
-            .map(|(start, _, i)| (start, words[i].1))
+            .map(|(start, end, i)| (start, end, words[i].1))
             .collect()
     }
 
@@ -523,7 +571,12 @@ impl<'v> Extractor<'v> {
             ];
             for c in self.customs_en.captures_iter(s) {
                 let m = c.get(1).expect("group 1");
-                if !NOT_NAMES.contains(&m.as_str()) && !covered(m.start()) {
+                let possessive = s[..m.start()].ends_with(['\'', '’']);
+                if m.as_str().len() > 2
+                    && !possessive
+                    && !NOT_NAMES.contains(&m.as_str())
+                    && !covered(m.start())
+                {
                     out.push((m.start(), Scope::Customs(format!("{} customs", m.as_str()))));
                 }
             }
@@ -566,7 +619,7 @@ impl<'v> Extractor<'v> {
             };
             let unit = &c["unit"];
             let clause = clause_before(s, m.start());
-            let Some(metric) = self.pick_metric(unit, clause, false) else {
+            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], false) else {
                 continue;
             };
             let pre = c
@@ -643,7 +696,8 @@ impl<'v> Extractor<'v> {
             let mut clause = clause_before(s, m.start()).to_string();
             clause.push(' ');
             clause.push_str(mid);
-            let Some(metric) = self.pick_metric(unit, &clause, true) else {
+            clause.push_str(unit);
+            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], true) else {
                 continue;
             };
             let pre = c.name("pre").map(|g| g.as_str().trim().to_string());
@@ -670,15 +724,26 @@ impl<'v> Extractor<'v> {
     }
 
     /// Among the metrics written with `unit`, the one whose cue stands
-    /// nearest before the figure; a default metric needs no cue.
-    fn pick_metric(&self, unit: &str, clause: &str, english: bool) -> Option<String> {
+    /// nearest before the figure in its clause; a default metric needs no
+    /// cue. When the clause names none ("…, totaling 76.3 million items")
+    /// and only one metric is written with the unit, a cue of it earlier in
+    /// the sentence is enough.
+    fn pick_metric(
+        &self,
+        unit: &str,
+        clause: &str,
+        sentence_before: &str,
+        english: bool,
+    ) -> Option<String> {
         let mut best: Option<(usize, &str)> = None;
         let mut fallback: Option<&str> = None;
+        let mut candidates: Vec<&Metric> = Vec::new();
         for m in &self.vocabulary.metrics {
             let units = if english { &m.units_en } else { &m.units };
             if !units.iter().any(|u| u == unit) {
                 continue;
             }
+            candidates.push(m);
             let cue_pos = find_words(clause, m.cues.iter().map(String::as_str))
                 .last()
                 .map(|h| h.1);
@@ -686,11 +751,13 @@ impl<'v> Extractor<'v> {
                 Some(p) if best.is_none_or(|(bp, _)| p > bp) => best = Some((p, &m.id)),
                 _ => {}
             }
-            if m.default && m.cues.is_empty() && fallback.is_none() {
-                fallback = Some(&m.id);
-            }
             if m.default && fallback.is_none() {
                 fallback = Some(&m.id);
+            }
+        }
+        if let (None, None, [only]) = (best, fallback, candidates.as_slice()) {
+            if !find_words(sentence_before, only.cues.iter().map(String::as_str)).is_empty() {
+                return Some(only.id.clone());
             }
         }
         best.map(|b| b.1).or(fallback).map(str::to_string)
@@ -735,18 +802,35 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
 fn clause_before(s: &str, pos: usize) -> &str {
     let head = &s[..pos];
     let start = head
-        .rfind(['，', ',', '；', ';', '：', ':', '。'])
-        .map_or(0, |i| {
-            i + head[i..].chars().next().map_or(1, char::len_utf8)
-        });
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| is_clause_mark(s, i, c, true))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     &head[start..]
 }
 
 /// The end of the clause that `pos` is in.
 fn clause_end(s: &str, pos: usize) -> usize {
     s[pos..]
-        .find(['，', ',', '；', ';', '。'])
-        .map_or(s.len(), |i| pos + i)
+        .char_indices()
+        .find(|&(i, c)| is_clause_mark(s, pos + i, c, false))
+        .map_or(s.len(), |(i, _)| pos + i)
+}
+
+/// Whether the character at `i` ends a clause; a comma inside a number
+/// (58,000) does not.
+fn is_clause_mark(s: &str, i: usize, c: char, colon: bool) -> bool {
+    match c {
+        '，' | '；' | ';' | '。' => true,
+        '：' | ':' => colon,
+        ',' => {
+            let before = s[..i].chars().next_back();
+            let after = s[i + 1..].chars().next();
+            !(before.is_some_and(|b| b.is_ascii_digit())
+                && after.is_some_and(|a| a.is_ascii_digit()))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -940,6 +1024,106 @@ mod tests {
             Language::Simplified,
         );
         assert_eq!(row(&facts, "protection_measures", &[]).period.year, 2024);
+    }
+
+    #[test]
+    fn a_relative_year_in_the_lead_does_not_set_the_document_year() {
+        let v = vocabulary();
+        let texts = [
+            "2021/3/2 21:08:30",
+            "At the beginning of this year, Beijing Customs added a platform.",
+            "The General Administration of Customs launched the \"Blue Network Action\" on March 15, 2020 to protect intellectual property rights in shipping channels.",
+            "During the operation, customs across the country detained 55,500 batches of infringing goods in inbound and outbound mail and express mail channels, an increase of 17.16% year-on-year.",
+        ];
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let input: Vec<SentenceInput> = texts
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(i, (t, n))| SentenceInput {
+                index: i,
+                passage: i,
+                normalized: n,
+                original: t,
+            })
+            .collect();
+        let facts = Extractor::new(&v).extract(0, &input, Language::English, Some(2021));
+        let batches = row(&facts, "detained_batches", &[("channel", "mail_express")]);
+        assert_eq!(batches.period.year, 2020, "{facts:#?}");
+    }
+
+    #[test]
+    fn a_month_end_stock_is_not_a_year_figure() {
+        let facts = extract(
+            "截至2025年3月底，海关总署已核准知识产权海关保护备案5.8万件。2025年一季度，全国海关扣留侵权嫌疑货物1.1万批。",
+            Language::Simplified,
+        );
+        assert!(facts.iter().all(|f| f.metric != "filings"), "{facts:#?}");
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).period.kind,
+            PeriodKind::Quarter(1)
+        );
+        let facts = extract(
+            "As of the end of March 2025, 58,000 filings were recorded by customs.",
+            Language::English,
+        );
+        assert!(facts.is_empty(), "{facts:#?}");
+    }
+
+    #[test]
+    fn an_english_period_before_its_year_is_read() {
+        let facts = extract(
+            "In the first three quarters of 2023, customs detained 38,000 batches of suspected infringing goods.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).period,
+            Period {
+                year: 2023,
+                kind: PeriodKind::FirstQuarters(3)
+            }
+        );
+    }
+
+    #[test]
+    fn a_trailing_clause_figure_takes_its_metric_from_the_sentence() {
+        let facts = extract(
+            "In 2023, China's customs took 58,000 IP protection measures and detained 50,000 batches of suspected infringing goods, totaling 76.3 million items, down 8.2% year-on-year.",
+            Language::English,
+        );
+        assert_eq!(row(&facts, "protection_measures", &[]).value, dec("58000"));
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).scope,
+            Scope::Nationwide
+        );
+        let pieces = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            (pieces.value, pieces.yoy),
+            (dec("76300000"), Some(dec("-8.2")))
+        );
+    }
+
+    #[test]
+    fn evidence_is_cut_at_clauses_not_inside_numbers_and_never_doubled() {
+        let facts = extract(
+            "In 2023, China's customs took 58,000 IP protection measures and detained 50,000 batches of suspected infringing goods, totaling 76.3 million items.",
+            Language::English,
+        );
+        let batches = row(&facts, "detained_batches", &[]);
+        assert!(
+            batches.excerpt.contains("58,000 IP protection measures"),
+            "{}",
+            batches.excerpt
+        );
+        let text = "2022年，全國海關共採取智慧財產權保護措施6.9萬次，實際扣留進出口侵權嫌疑貨物6.5萬批、7793.68萬件。";
+        let facts = extract(text, Language::Traditional);
+        let pieces = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            pieces.excerpt.matches("7793.68").count(),
+            1,
+            "{}",
+            pieces.excerpt
+        );
     }
 
     #[test]

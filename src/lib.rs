@@ -2,8 +2,11 @@
 //! intellectual property. See ARCHITECTURE.md for the code map.
 
 pub mod answer;
+pub mod broadcast;
+pub mod chart;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod engine;
 pub mod extract;
 pub mod index;

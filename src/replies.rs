@@ -7,7 +7,7 @@
 
 use crate::model::{DocumentMeta, Fact, Language, Period, PeriodKind, Scope};
 use crate::numbers::{format_chinese, format_english};
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{Dimension, Vocabulary};
 use rust_decimal::Decimal;
 
 fn zh(language: Language) -> bool {
@@ -78,8 +78,6 @@ fn scope_label(scope: &Scope, language: Language) -> String {
 pub fn figure(fact: &Fact, language: Language) -> String {
     if zh(language) {
         fact.text.clone()
-    } else if fact.text.chars().any(crate::normalize::is_han) {
-        format!("{} ({})", format_english(fact.value), fact.text)
     } else {
         format!("{} ({})", format_english(fact.value), fact.text)
     }
@@ -321,15 +319,18 @@ pub fn summary_head(year: u16, language: Language) -> String {
     if zh(language) {
         format!("{year}年知识产权海关保护概况：")
     } else {
-        format!("Customs IP protection in {year}:")
+        format!("Customs IP protection in {year}: ")
     }
 }
 
-pub fn summary_dimension_head(name_zh: &str, kind: &str, language: Language) -> String {
+pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> String {
     if zh(language) {
-        format!("按{name_zh}：")
+        format!("按{}：", dimension.zh)
     } else {
-        format!("By {}:", kind.replace('_', " "))
+        match &dimension.en {
+            Some(en) => format!("By {en}: "),
+            None => format!("By {}: ", dimension.kind.replace('_', " ")),
+        }
     }
 }
 
@@ -411,7 +412,9 @@ pub fn in_script(text: String, language: Language) -> String {
 /// reader are converted, and the reverse.
 pub fn quote_for(quote: &str, quote_language: Language, reader: Language) -> String {
     match (quote_language, reader) {
-        (Language::Traditional, Language::Simplified) => hanconv::tw2sp(quote),
+        // Character by character: a quotation keeps the source's wording
+        // (新增 stays 新增), only the script changes.
+        (Language::Traditional, Language::Simplified) => hanconv::t2s(quote),
         _ => quote.to_string(),
     }
 }
@@ -440,4 +443,187 @@ pub fn is_source_line(line: &str) -> bool {
     ]
     .iter()
     .any(|p| line.starts_with(p))
+}
+
+// ---- Broadcasts: the chart's labels, the confirmation buttons, the status.
+
+/// The chart's title: 知识产权海关保护主要数据（2016—2024年）.
+pub fn chart_title(first_year: u16, last_year: u16) -> String {
+    if first_year == last_year {
+        format!("知识产权海关保护主要数据（{first_year}年）")
+    } else {
+        format!("知识产权海关保护主要数据（{first_year}—{last_year}年）")
+    }
+}
+
+/// The line under the chart's title.
+pub fn chart_note() -> &'static str {
+    "全国海关全年数据；每个数字的原文出处见随附摘要"
+}
+
+/// A panel's title: the metric's name and its unit, 扣留侵权嫌疑货物批次（批次）.
+pub fn chart_panel_title(metric_zh: &str, unit: Option<&str>) -> String {
+    match unit {
+        Some(u) => format!("{metric_zh}（{u}）"),
+        None => metric_zh.to_string(),
+    }
+}
+
+/// A year under its bar: 2024年.
+pub fn chart_year(year: u16) -> String {
+    period_label(&Period::year(year), Language::Simplified)
+}
+
+/// A value above its bar, in 万 to two decimals: 4.16万, 8160.51万.
+pub fn chart_value(value: Decimal) -> String {
+    let wan = Decimal::from(10_000);
+    if value.abs() >= wan {
+        format!("{}万", (value / wan).round_dp(2).normalize())
+    } else {
+        value.round_dp(2).normalize().to_string()
+    }
+}
+
+/// Where a year has no figure for a panel's metric.
+pub fn chart_no_value() -> &'static str {
+    "无数据"
+}
+
+/// The legend: the highlighted year and the others.
+pub fn chart_legend(highlighted_year: u16) -> [String; 2] {
+    [
+        format!("{highlighted_year}年（本期）"),
+        "其他年份".to_string(),
+    ]
+}
+
+/// The preview's inline buttons.
+pub fn broadcast_confirm_button() -> &'static str {
+    "确认发送 / Confirm"
+}
+
+pub fn broadcast_cancel_button() -> &'static str {
+    "取消 / Cancel"
+}
+
+/// Above the preview of a broadcast: to how many chats it will go.
+pub fn broadcast_preview_head(year: u16, recipients: u64, language: Language) -> String {
+    if zh(language) {
+        format!("预览：{year}年摘要将发送给{recipients}个订阅会话。确认后开始发送。")
+    } else {
+        format!(
+            "Preview: the {year} summary will go to {recipients} subscribed chats once confirmed."
+        )
+    }
+}
+
+/// A job's status in words.
+pub fn broadcast_job_status(
+    status: crate::broadcast::store::JobStatus,
+    language: Language,
+) -> &'static str {
+    use crate::broadcast::store::JobStatus::*;
+    match (status, zh(language)) {
+        (PendingConfirmation, true) => "待确认",
+        (Confirmed, true) => "已确认，等待发送",
+        (Running, true) => "发送中",
+        (Done, true) => "已完成",
+        (Cancelled, true) => "已取消",
+        (PendingConfirmation, false) => "waiting for confirmation",
+        (Confirmed, false) => "confirmed, queued",
+        (Running, false) => "sending",
+        (Done, false) => "done",
+        (Cancelled, false) => "cancelled",
+    }
+}
+
+/// /broadcast status: 2024年摘要（#3，发送中）：已发送 950 / 失败 12 / 待发送 38.
+pub fn broadcast_status(report: &crate::broadcast::store::JobReport, language: Language) -> String {
+    let c = &report.counts;
+    let status = broadcast_job_status(report.status, language);
+    if zh(language) {
+        let mut line = format!(
+            "{}年摘要（#{}，{status}）：已发送 {} / 失败 {} / 待发送 {}",
+            report.year, report.id, c.sent, c.failed, c.pending
+        );
+        if c.skipped > 0 {
+            line.push_str(&format!(" / 跳过 {}", c.skipped));
+        }
+        line
+    } else {
+        let mut line = format!(
+            "{} summary (#{}, {status}): sent {} / failed {} / pending {}",
+            report.year, report.id, c.sent, c.failed, c.pending
+        );
+        if c.skipped > 0 {
+            line.push_str(&format!(" / skipped {}", c.skipped));
+        }
+        line
+    }
+}
+
+/// /broadcast status when no broadcast exists yet.
+pub fn broadcast_none(language: Language) -> &'static str {
+    if zh(language) {
+        "还没有广播。"
+    } else {
+        "No broadcasts yet."
+    }
+}
+
+/// The answer to 确认发送 / 取消 and to /subscribe, /unsubscribe.
+pub fn broadcast_confirmed(year: u16, recipients: u64, language: Language) -> String {
+    if zh(language) {
+        format!("已确认：{year}年摘要开始发送给{recipients}个订阅会话。")
+    } else {
+        format!("Confirmed: the {year} summary is going out to {recipients} subscribed chats.")
+    }
+}
+
+pub fn broadcast_cancelled(year: u16, language: Language) -> String {
+    if zh(language) {
+        format!("已取消{year}年摘要的发送。")
+    } else {
+        format!("The {year} summary broadcast is cancelled.")
+    }
+}
+
+/// A button pressed on a job that is no longer waiting for it.
+pub fn broadcast_not_waiting(
+    status: crate::broadcast::store::JobStatus,
+    language: Language,
+) -> String {
+    let s = broadcast_job_status(status, language);
+    if zh(language) {
+        format!("这个广播已不能操作（{s}）。")
+    } else {
+        format!("This broadcast can no longer be changed ({s}).")
+    }
+}
+
+pub fn subscribed(changed: bool, language: Language) -> &'static str {
+    match (changed, zh(language)) {
+        (true, true) => "已订阅：有新年度数据时，本会话会收到摘要和图表。",
+        (false, true) => "本会话已经订阅。",
+        (true, false) => "Subscribed: this chat will receive the yearly summary and chart.",
+        (false, false) => "This chat is already subscribed.",
+    }
+}
+
+pub fn unsubscribed(changed: bool, language: Language) -> &'static str {
+    match (changed, zh(language)) {
+        (true, true) => "已退订：本会话不再收到摘要。",
+        (false, true) => "本会话没有订阅。",
+        (true, false) => "Unsubscribed: this chat will no longer receive summaries.",
+        (false, false) => "This chat is not subscribed.",
+    }
+}
+
+/// /subscribe or /broadcast from someone who may not.
+pub fn admins_only(language: Language) -> &'static str {
+    if zh(language) {
+        "只有本群管理员或机器人管理员可以这样做。"
+    } else {
+        "Only this group's admins or the bot's admins can do that."
+    }
 }

@@ -1,24 +1,25 @@
 //! store: "remember what the bot did": the audit log of admin commands and
-//! the lifetime count of questions by answer kind. SQLite through sqlx, in
-//! the same database file and with the same migrations (`migrations/sqlite`)
-//! as the knowledge tables of `persist`.
+//! the lifetime count of questions by answer kind, in the shared state
+//! database of `db` (SQLite `state.db` in the data folder, or PostgreSQL
+//! when `DATABASE_URL` names one; migrations `0005_state.sql`).
 //!
 //! Invariant: stores and returns rows exactly; knows nothing of Telegram.
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{Row, SqlitePool};
+use crate::db::{Backend, Db, DbError};
+use crate::on_pool;
+use sqlx::Row;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be opened or a statement failed.
+    /// A statement failed.
     #[error("state database: {0}")]
     Sql(#[from] sqlx::Error),
-    /// The migrations could not be applied.
-    #[error("state database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
 /// One admin command as written to the audit table.
@@ -33,70 +34,74 @@ pub struct AuditEntry {
     pub outcome: String,
 }
 
-/// An audit row with its time (ISO 8601, UTC).
+/// An audit row with its time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
-    pub at: String,
+    /// Milliseconds since 1970 (UTC), by the database's clock.
+    pub at_ms: i64,
     pub entry: AuditEntry,
 }
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl Store {
-    /// Opens (creating) the database file and applies the migrations.
-    pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+    /// Over an open, migrated database.
+    pub fn new(db: Db) -> Store {
+        Store { db }
+    }
+
+    /// PostgreSQL when `database_url` names it, else `state.db` in `data_dir`.
+    pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::new(Db::connect(database_url, data_dir).await?))
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit (user_id, chat_id, command, args, outcome) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(entry.user_id)
-        .bind(entry.chat_id)
-        .bind(&entry.command)
-        .bind(&entry.args)
-        .bind(&entry.outcome)
-        .execute(&self.pool)
-        .await?;
+        on_pool!(&self.db, pool => {
+            let sql = format!(
+                "INSERT INTO audit (at_ms, user_id, chat_id, command, args, outcome) \
+                 VALUES ({}, $1, $2, $3, $4, $5)",
+                pool.now_ms()
+            );
+            sqlx::query(&sql)
+                .bind(entry.user_id)
+                .bind(entry.chat_id)
+                .bind(&entry.command)
+                .bind(&entry.args)
+                .bind(&entry.outcome)
+                .execute(pool)
+                .await?;
+        });
         Ok(())
     }
 
     /// The newest audit rows, newest first.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, user_id, chat_id, command, args, outcome FROM audit ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(AuditRow {
-                    at: r.try_get("at")?,
-                    entry: AuditEntry {
-                        user_id: r.try_get("user_id")?,
-                        chat_id: r.try_get("chat_id")?,
-                        command: r.try_get("command")?,
-                        args: r.try_get("args")?,
-                        outcome: r.try_get("outcome")?,
-                    },
+        const SQL: &str = "SELECT at_ms, user_id, chat_id, command, args, outcome \
+                           FROM audit ORDER BY id DESC LIMIT $1";
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query(SQL).bind(limit).fetch_all(pool).await?;
+            rows.into_iter()
+                .map(|r| {
+                    Ok(AuditRow {
+                        at_ms: r.try_get("at_ms")?,
+                        entry: AuditEntry {
+                            user_id: r.try_get("user_id")?,
+                            chat_id: r.try_get("chat_id")?,
+                            command: r.try_get("command")?,
+                            args: r.try_get("args")?,
+                            outcome: r.try_get("outcome")?,
+                        },
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Adds question counts by answer kind.
@@ -104,29 +109,32 @@ impl Store {
         &self,
         counts: &BTreeMap<String, u64>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for (kind, n) in counts {
-            sqlx::query(
-                "INSERT INTO question_counts (kind, count) VALUES ($1, $2) \
-                 ON CONFLICT(kind) DO UPDATE SET count = count + excluded.count",
-            )
-            .bind(kind)
-            .bind(*n as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        const SQL: &str = "INSERT INTO question_counts (kind, count) VALUES ($1, $2) \
+                           ON CONFLICT (kind) DO UPDATE SET count = question_counts.count + excluded.count";
+        on_pool!(&self.db, pool => {
+            let mut tx = pool.begin_write().await?;
+            for (kind, n) in counts {
+                sqlx::query(SQL)
+                    .bind(kind)
+                    .bind(*n as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// Lifetime question counts by answer kind.
     pub async fn question_counts(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let rows = sqlx::query("SELECT kind, count FROM question_counts")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter()
-            .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("count")? as u64)))
-            .collect()
+        on_pool!(&self.db, pool => {
+            let rows = sqlx::query("SELECT kind, count FROM question_counts")
+                .fetch_all(pool)
+                .await?;
+            rows.into_iter()
+                .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("count")? as u64)))
+                .collect()
+        })
     }
 }
 
@@ -137,7 +145,7 @@ mod tests {
     #[tokio::test]
     async fn audit_rows_and_counts_round_trip() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("state.db")).await.unwrap();
+        let store = Store::connect(None, dir.path()).await.unwrap();
         let entry = AuditEntry {
             user_id: 42,
             chat_id: 42,
@@ -161,9 +169,9 @@ mod tests {
     #[tokio::test]
     async fn shares_the_database_file_with_the_knowledge_tables() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
+        let path = dir.path().join(crate::db::SQLITE_FILE);
         crate::persist::TableStore::open(&path).await.unwrap();
-        Store::open(&path).await.unwrap();
+        Store::connect(None, dir.path()).await.unwrap();
         crate::persist::TableStore::open(&path).await.unwrap();
     }
 }

@@ -70,10 +70,15 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
             years.push((m.start(), 2000 + y));
         }
     }
+    // Years written in Chinese numerals are letters, not digits: their
+    // span is covered so that they are not taken for the subject.
+    let mut han_year_spans: Vec<(usize, usize, usize)> = Vec::new();
     for c in YEAR_HAN.captures_iter(q) {
         let m = c.get(1).expect("group 1");
         if let Some(y) = chinese_year(m.as_str()) {
             years.push((m.start(), y));
+            let whole = c.get(0).expect("match");
+            han_year_spans.push((whole.start(), whole.end(), 0));
         }
     }
     years.sort();
@@ -92,14 +97,20 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     }
 
     // The metric: the longest ask word.
-    let mut ask: Vec<(&str, &str)> = Vec::new();
+    // Words naming a metric beat words that only name its unit.
+    let mut ask: Vec<(&str, &str, bool)> = Vec::new();
     for m in &vocabulary.metrics {
-        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str())));
+        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
+        ask.extend(
+            m.ask_weak
+                .iter()
+                .map(|w| (w.as_str(), m.id.as_str(), false)),
+        );
     }
     let metric_hits = find_words(q, ask.iter().map(|a| a.0));
     let metric = metric_hits
         .iter()
-        .max_by_key(|h| (h.1 - h.0, h.0))
+        .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))
         .map(|&(_, _, i)| ask[i].1.to_string());
 
     let mut dims: Vec<(String, String)> = Vec::new();
@@ -129,6 +140,7 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     };
     cover(&metric_hits);
     cover(&period_hits);
+    cover(&han_year_spans);
     cover(
         &dim_hits
             .iter()
@@ -254,6 +266,32 @@ mod tests {
             &[2024],
             PeriodKind::Year,
             Some("detained_batches"),
+            Intent::Fact,
+        );
+    }
+
+    #[test]
+    fn a_year_in_chinese_numerals_is_not_a_subject() {
+        let q = understand("二〇二四年实施了多少次保护措施", &vocabulary());
+        assert_eq!(q.years, vec![2024]);
+        assert!(q.subject.is_empty(), "{:?}", q.subject);
+        assert_eq!(q.intent, Intent::Fact);
+    }
+
+    #[test]
+    fn a_named_metric_beats_a_unit_word() {
+        check(
+            "2022年新增备案多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("filings"),
+            Intent::Fact,
+        );
+        check(
+            "2022年扣留多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("detained_pieces"),
             Intent::Fact,
         );
     }

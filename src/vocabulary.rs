@@ -24,6 +24,10 @@ pub struct Metric {
     pub sets_scope: bool,
     #[serde(default)]
     pub ask: Vec<String>,
+    /// Question words that ask for the metric only when no other metric is
+    /// named (多少件 asks for pieces unless 备案 is in the question).
+    #[serde(default)]
+    pub ask_weak: Vec<String>,
     #[serde(default)]
     pub headline: bool,
 }
@@ -41,6 +45,9 @@ pub struct DimensionValue {
 pub struct Dimension {
     pub kind: String,
     pub zh: String,
+    /// English name; the kind id with spaces when missing.
+    #[serde(default)]
+    pub en: Option<String>,
     pub values: Vec<DimensionValue>,
 }
 

@@ -74,7 +74,7 @@ async fn start_checks_the_token_and_registers_the_commands_in_two_languages() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(fake.url(), dir.path(), dir.path(), &Options::default());
     s.token = Some(customs_ip_bot::config::BotToken::new("999:WRONG"));
-    let store = customs_ip_bot::store::Store::open(&dir.path().join("state.db"))
+    let store = customs_ip_bot::store::Store::connect(None, dir.path())
         .await
         .unwrap();
     let error = telegram::start(&s, engine, store).await.err().unwrap();

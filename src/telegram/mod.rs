@@ -100,7 +100,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     for problem in &engine.snapshot().problems {
         tracing::warn!("knowledge: {problem}");
     }
-    let store = Store::open(&settings.data_dir.join("state.db"))
+    let store = Store::connect(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .context("opening the state database")?;
     let running = start(&settings, Arc::new(engine), store).await?;

@@ -1,9 +1,49 @@
-//! Shared helpers of the integration tests: a temp copy of the knowledge
-//! folder, the real engine and store over it, the real dispatcher started
-//! through `telegram::start` against the fake Bot API, and builders for
-//! Telegram updates.
+//! Helpers shared by the integration tests: a temporary copy of the
+//! project's knowledge folder, a snapshot of the seeds built once, and for
+//! the Telegram tests the real engine, store and dispatcher started through
+//! `telegram::start` against the fake Bot API, with builders for Telegram
+//! updates.
 
 #![allow(dead_code)]
+
+use customs_ip_bot::snapshot::Snapshot;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The repository's knowledge folder.
+pub fn knowledge_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Copies the project's knowledge folder into `into/knowledge` and returns
+/// that path; tests may add or break files there freely.
+pub fn copy_knowledge(into: &Path) -> PathBuf {
+    let target = into.join("knowledge");
+    copy_tree(&knowledge_dir(), &target);
+    target
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// The seed knowledge, built in memory once per test binary.
+pub fn seed_snapshot() -> &'static Snapshot {
+    static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
+    SNAPSHOT.get_or_init(|| {
+        let files = customs_ip_bot::knowledge::load(&knowledge_dir()).unwrap();
+        Snapshot::build_in_memory(&files).unwrap()
+    })
+}
 
 pub mod fake_bot_api;
 
@@ -13,7 +53,6 @@ use customs_ip_bot::store::Store;
 use customs_ip_bot::telegram::{self, Running};
 use fake_bot_api::FakeBotApi;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,25 +92,6 @@ pub struct TestBot {
 
 static NEXT_MESSAGE_ID: AtomicI64 = AtomicI64::new(1);
 
-/// Copies the repository's knowledge folder into `to`.
-pub fn copy_knowledge(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    copy_dir(&from, to);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Options) -> Settings {
     Settings {
         knowledge_dir: knowledge.to_path_buf(),
@@ -84,6 +104,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         send_attempts: options.send_attempts,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
+        database_url: None,
     }
 }
 
@@ -94,9 +115,8 @@ impl TestBot {
 
     pub async fn start_with(options: Options) -> TestBot {
         let dir = tempfile::tempdir().unwrap();
-        let knowledge = dir.path().join("knowledge");
+        let knowledge = copy_knowledge(dir.path());
         let data = dir.path().join("data");
-        copy_knowledge(&knowledge);
         for (name, text) in &options.extra_documents {
             std::fs::write(knowledge.join("documents").join(name), text).unwrap();
         }
@@ -109,7 +129,7 @@ impl TestBot {
             .await
             .unwrap(),
         );
-        let store = Store::open(&data.join("state.db")).await.unwrap();
+        let store = Store::connect(None, &data).await.unwrap();
         let settings = settings(fake.url(), &knowledge, &data, &options);
         let running = telegram::start(&settings, engine.clone(), store.clone())
             .await

@@ -202,14 +202,14 @@ pub fn is_safe_html(html: &str) -> bool {
         if tail.starts_with('>') {
             return false;
         }
-        if tail.starts_with('&') {
+        if let Some(after) = tail.strip_prefix('&') {
             if !["&amp;", "&lt;", "&gt;", "&quot;"]
                 .iter()
                 .any(|e| tail.starts_with(e))
             {
                 return false;
             }
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         let Some(end) = tail.find('>') else {

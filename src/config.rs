@@ -440,3 +440,33 @@ mod tests {
         assert!(toml::from_str::<FileConfig>("unknown_key = 1").is_err());
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// The example config at the repository root parses and gives the defaults.
+    #[test]
+    fn the_example_config_documents_valid_keys_with_their_defaults() {
+        let file: FileConfig =
+            toml::from_str(include_str!("../customs-ip-bot.example.toml")).unwrap();
+        let s = layer(
+            &file,
+            &GlobalFlags::default(),
+            &ServeArgs::default(),
+            &|_| None,
+        )
+        .unwrap();
+        let d = Settings::default();
+        assert_eq!(s.api_url, d.api_url);
+        assert_eq!(s.knowledge_dir, d.knowledge_dir);
+        assert_eq!(s.poll_timeout, d.poll_timeout);
+        assert_eq!(s.flood_per_minute, d.flood_per_minute);
+        assert_eq!(s.send_attempts, d.send_attempts);
+        assert_eq!((s.retry_base, s.retry_max), (d.retry_base, d.retry_max));
+        // The deploy example (database and broadcast keys) is accepted too.
+        let deploy: FileConfig =
+            toml::from_str(include_str!("../deploy/config.example.toml")).unwrap();
+        assert!(deploy.broadcast.is_some());
+    }
+}

@@ -10,6 +10,7 @@
 //! it). Environment reads go through a lookup function handed in, so the
 //! layering is tested without touching the process environment.
 
+use crate::broadcast::{AutomaticBroadcast, BroadcastSettings};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,9 @@ pub struct Settings {
     /// `postgres://…` for the shared state on PostgreSQL; otherwise the
     /// SQLite file `state.db` in the data folder.
     pub database_url: Option<String>,
+    /// `[broadcast]`: the automatic mode, the summary's language and the
+    /// delivery limits (environment: `CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC`).
+    pub broadcast: BroadcastSettings,
 }
 
 impl Default for Settings {
@@ -105,6 +109,7 @@ impl Default for Settings {
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
             database_url: None,
+            broadcast: BroadcastSettings::default(),
         }
     }
 }
@@ -124,8 +129,8 @@ pub struct FileConfig {
     pub retry_base_ms: Option<u64>,
     pub retry_max_ms: Option<u64>,
     pub database_url: Option<String>,
-    /// Read by the broadcast layer (see deploy/config.example.toml).
-    pub broadcast: Option<toml::Table>,
+    /// `[broadcast]` and `[broadcast.delivery]`.
+    pub broadcast: Option<BroadcastSettings>,
 }
 
 /// The `serve` subcommand's flags (the highest layer).
@@ -264,6 +269,14 @@ pub fn layer(
         s.database_url = Some(v);
     }
 
+    // Broadcasts: the file's section, then the one environment override.
+    if let Some(v) = &file.broadcast {
+        s.broadcast = v.clone();
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC") {
+        s.broadcast.automatic = parse_automatic("CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC", &v)?;
+    }
+
     // The flags.
     if let Some(v) = &flags.knowledge {
         s.knowledge_dir = v.clone();
@@ -300,6 +313,19 @@ fn parse_url(name: &str, value: &str) -> Result<url::Url, ConfigError> {
         return Err(invalid("not an http(s) address".into()));
     }
     Ok(url)
+}
+
+fn parse_automatic(name: &str, value: &str) -> Result<AutomaticBroadcast, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "off" => Ok(AutomaticBroadcast::Off),
+        "confirm" => Ok(AutomaticBroadcast::Confirm),
+        "send" => Ok(AutomaticBroadcast::Send),
+        _ => Err(ConfigError::Invalid {
+            name: name.to_string(),
+            value: value.to_string(),
+            reason: "expected off, confirm or send".into(),
+        }),
+    }
 }
 
 fn parse_admins(name: &str, value: &str) -> Result<Vec<u64>, ConfigError> {
@@ -468,5 +494,28 @@ mod example_file {
         let deploy: FileConfig =
             toml::from_str(include_str!("../deploy/config.example.toml")).unwrap();
         assert!(deploy.broadcast.is_some());
+        assert_eq!(
+            s.broadcast, d.broadcast,
+            "the example shows the broadcast defaults"
+        );
+    }
+
+    #[test]
+    fn broadcast_keys_come_from_the_file_then_the_environment() {
+        let file: FileConfig = toml::from_str(
+            "[broadcast]\nautomatic = \"send\"\n[broadcast.delivery]\nglobal_per_second = 5\n",
+        )
+        .unwrap();
+        let none = |_: &str| None;
+        let s = layer(&file, &GlobalFlags::default(), &ServeArgs::default(), &none).unwrap();
+        assert_eq!(s.broadcast.automatic, AutomaticBroadcast::Send);
+        assert_eq!(s.broadcast.delivery.limits.global_per_second, 5);
+        let env =
+            |k: &str| (k == "CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC").then(|| "confirm".to_string());
+        let s = layer(&file, &GlobalFlags::default(), &ServeArgs::default(), &env).unwrap();
+        assert_eq!(s.broadcast.automatic, AutomaticBroadcast::Confirm);
+        let bad =
+            |k: &str| (k == "CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC").then(|| "maybe".to_string());
+        assert!(layer(&file, &GlobalFlags::default(), &ServeArgs::default(), &bad).is_err());
     }
 }

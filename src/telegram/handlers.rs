@@ -9,10 +9,14 @@
 //! handler logs, sends a short apology and returns Ok, so the dispatcher
 //! keeps serving.
 
+use super::broadcast::{self as tg_broadcast, Broadcasts, ButtonPress};
 use super::flood::{FloodDecision, FloodLimit};
 use super::format::{answer_messages, plain_messages};
 use super::send::{send_html, RetryPolicy};
 use super::wording::{self, StatsView};
+use crate::broadcast::store::{
+    Cancellation, Confirmation, MembershipEvent, Subscription, SubscriptionChange,
+};
 use crate::engine::{Engine, ReloadError, ReloadReport};
 use crate::model::{Answer, AnswerKind, Language};
 use crate::normalize::detect_language;
@@ -23,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{Me, MessageId};
+use teloxide::types::{ChatMemberStatus, ChatMemberUpdated, Me, MessageId};
 use teloxide::utils::command::BotCommands;
 
 /// Questions longer than this (in characters) are refused with a notice.
@@ -43,6 +47,9 @@ pub enum Command {
     Sources,
     Reload,
     Stats,
+    Subscribe,
+    Unsubscribe,
+    Broadcast(String),
 }
 
 /// What an addressed message asks for.
@@ -60,6 +67,8 @@ pub struct Context {
     pub flood: FloodLimit,
     pub retry: RetryPolicy,
     pub stats: Stats,
+    /// Subscriptions, jobs and the delivery worker's wake-up.
+    pub broadcasts: Arc<Broadcasts>,
 }
 
 /// Questions served since start, by answer kind.
@@ -122,9 +131,14 @@ impl Stats {
 
 /// The handler tree.
 pub fn schema() -> UpdateHandler<HandlerError> {
-    Update::filter_message()
-        .filter_map(|msg: Message, me: Me| addressed(&msg, &me))
-        .endpoint(handle)
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter_map(|msg: Message, me: Me| addressed(&msg, &me))
+                .endpoint(handle),
+        )
+        .branch(Update::filter_callback_query().endpoint(handle_button))
+        .branch(Update::filter_my_chat_member().endpoint(handle_membership))
 }
 
 /// The request a message makes of the bot, or None when it is not
@@ -210,7 +224,7 @@ async fn handle(
     let code = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
     let command_text = match &request {
         Request::Question(q) | Request::Command(Command::Ask(q)) => q.as_str(),
-        Request::Command(Command::Summary(arg)) => arg.as_str(),
+        Request::Command(Command::Summary(arg) | Command::Broadcast(arg)) => arg.as_str(),
         Request::Command(_) => "",
     };
     let language = language_of(command_text, code);
@@ -301,9 +315,16 @@ async fn respond(
                     plain_messages(&wording::reload_started(language)),
                 )
                 .await?;
+                let years_before = ctx.engine.snapshot().headline_years();
                 let result = reload_in_background(ctx.engine.clone()).await;
                 audit.outcome = reload_outcome(&result);
                 record_audit(ctx, &audit).await;
+                if result.is_ok() {
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move {
+                        tg_broadcast::after_reload(&ctx, &years_before).await;
+                    });
+                }
                 match result {
                     Ok(report) => plain_messages(&wording::reload_done(language, &report)),
                     Err(e) => plain_messages(&wording::reload_refused(language, &e)),
@@ -315,8 +336,281 @@ async fn respond(
                 plain_messages(&wording::stats(language, &view))
             }
         }
+        Request::Command(command @ (Command::Subscribe | Command::Unsubscribe)) => {
+            subscription_command(bot, msg, command == Command::Subscribe, ctx, language).await?
+        }
+        Request::Command(Command::Broadcast(arg)) => {
+            match broadcast_command(bot, msg, &arg, ctx, language).await? {
+                Some(messages) => messages,
+                None => return Ok(()),
+            }
+        }
     };
     send_all(bot, ctx, chat, reply_to, messages).await?;
+    Ok(())
+}
+
+fn chat_kind(chat: &teloxide::types::Chat) -> &'static str {
+    if chat.is_private() {
+        "private"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else if chat.is_group() {
+        "group"
+    } else {
+        "channel"
+    }
+}
+
+/// /subscribe, /unsubscribe: in a group, the group's own admins (Telegram's
+/// getChatMember says creator or administrator) and the bot's admins; in a
+/// private chat, the user themself. Audited.
+async fn subscription_command(
+    bot: &Bot,
+    msg: &Message,
+    subscribe: bool,
+    ctx: &Arc<Context>,
+    language: Language,
+) -> anyhow::Result<Vec<String>> {
+    let user = msg.from.as_ref().map_or(0, |u| u.id.0);
+    let mut audit = AuditEntry {
+        user_id: user as i64,
+        chat_id: msg.chat.id.0,
+        command: if subscribe {
+            "subscribe"
+        } else {
+            "unsubscribe"
+        }
+        .into(),
+        args: String::new(),
+        outcome: String::new(),
+    };
+    let allowed = if msg.chat.is_private() || ctx.admins.contains(&user) {
+        true
+    } else {
+        match bot.get_chat_member(msg.chat.id, UserId(user)).await {
+            Ok(member) => member.is_privileged(),
+            Err(e) => {
+                tracing::warn!(error = %e, "getChatMember failed");
+                false
+            }
+        }
+    };
+    if !allowed {
+        audit.outcome = "refused: not an admin of the group".into();
+        record_audit(ctx, &audit).await;
+        return Ok(plain_messages(replies::admins_only(language)));
+    }
+    let store = &ctx.broadcasts.store;
+    let change = if subscribe {
+        store
+            .subscribe(&Subscription {
+                chat_id: msg.chat.id.0,
+                kind: chat_kind(&msg.chat).into(),
+                title: msg.chat.title().map(str::to_string),
+                subscribed_by: Some(user as i64),
+            })
+            .await?
+    } else {
+        store.unsubscribe(msg.chat.id.0).await?
+    };
+    let changed = change == SubscriptionChange::Changed;
+    audit.outcome = format!("ok: {}", if changed { "changed" } else { "unchanged" });
+    record_audit(ctx, &audit).await;
+    Ok(plain_messages(if subscribe {
+        replies::subscribed(changed, language)
+    } else {
+        replies::unsubscribed(changed, language)
+    }))
+}
+
+/// /broadcast YEAR (a preview with buttons) and /broadcast status, for the
+/// bot's admins. Audited. None when the reply was sent already.
+async fn broadcast_command(
+    bot: &Bot,
+    msg: &Message,
+    arg: &str,
+    ctx: &Arc<Context>,
+    language: Language,
+) -> anyhow::Result<Option<Vec<String>>> {
+    let _ = bot;
+    let user = msg.from.as_ref().map_or(0, |u| u.id.0);
+    let mut audit = AuditEntry {
+        user_id: user as i64,
+        chat_id: msg.chat.id.0,
+        command: "broadcast".into(),
+        args: arg.chars().take(200).collect(),
+        outcome: String::new(),
+    };
+    if !ctx.admins.contains(&user) {
+        audit.outcome = "refused: not an admin".into();
+        record_audit(ctx, &audit).await;
+        return Ok(Some(plain_messages(&wording::not_an_admin(language))));
+    }
+    let store = &ctx.broadcasts.store;
+    let arg = arg.trim();
+    if arg.is_empty() || arg.eq_ignore_ascii_case("status") || arg == "状态" {
+        let jobs = store.recent_jobs(5).await?;
+        audit.outcome = format!("ok: status of {} jobs", jobs.len());
+        record_audit(ctx, &audit).await;
+        let text = if jobs.is_empty() {
+            replies::broadcast_none(language).to_string()
+        } else {
+            jobs.iter()
+                .map(|j| replies::broadcast_status(j, language))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        return Ok(Some(plain_messages(&text)));
+    }
+    let Some(year) = parse_year(arg) else {
+        audit.outcome = "refused: no year".into();
+        record_audit(ctx, &audit).await;
+        return Ok(Some(plain_messages(&wording::summary_usage(language, arg))));
+    };
+    let snapshot = ctx.engine.snapshot();
+    let summary_language = ctx.broadcasts.settings.language;
+    let prepared = {
+        let snapshot = snapshot.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::broadcast::prepare_job(
+                &snapshot,
+                year,
+                summary_language,
+                Some(user as i64),
+                false,
+                false,
+            )
+        })
+        .await??
+    };
+    let Some(job) = prepared else {
+        audit.outcome = format!("refused: no summary for {year}");
+        record_audit(ctx, &audit).await;
+        return Ok(Some(answer_messages(&snapshot.summary(year, language))));
+    };
+    let id = store.create_job(&job).await?;
+    audit.outcome = format!("ok: job {id} waiting for confirmation");
+    record_audit(ctx, &audit).await;
+    tg_broadcast::send_preview(&ctx.broadcasts, msg.chat.id, id, language).await?;
+    Ok(None)
+}
+
+/// 确认发送 / 取消 pressed under a preview: bot admins only; the job is
+/// confirmed (the worker starts delivering) or cancelled, the button is
+/// answered and the buttons are removed. Audited.
+async fn handle_button(bot: Bot, q: CallbackQuery, ctx: Arc<Context>) -> Result<(), HandlerError> {
+    let language = language_of("", q.from.language_code.as_deref());
+    let Some(press) = q.data.as_deref().and_then(tg_broadcast::parse_button) else {
+        let _ = bot.answer_callback_query(q.id.clone()).await;
+        return Ok(());
+    };
+    let user = q.from.id.0;
+    let chat = q.regular_message().map(|m| (m.chat.id, m.id));
+    let mut audit = AuditEntry {
+        user_id: user as i64,
+        chat_id: chat.map_or(0, |(c, _)| c.0),
+        command: "broadcast".into(),
+        args: q.data.clone().unwrap_or_default(),
+        outcome: String::new(),
+    };
+    let text = if !ctx.admins.contains(&user) {
+        audit.outcome = "refused: not an admin".into();
+        wording::not_an_admin(language)
+    } else {
+        match button_outcome(&ctx, press, user).await {
+            Ok((text, outcome)) => {
+                audit.outcome = outcome;
+                if let Some((chat, message)) = chat {
+                    tg_broadcast::remove_buttons(&bot, chat, message).await;
+                }
+                text
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "broadcast button");
+                audit.outcome = format!("failed: {e}");
+                wording::apology(language)
+            }
+        }
+    };
+    record_audit(&ctx, &audit).await;
+    if let Err(e) = bot
+        .answer_callback_query(q.id.clone())
+        .text(text.clone())
+        .await
+    {
+        tracing::warn!(error = %e, "answerCallbackQuery failed");
+    }
+    if let Some((chat, _)) = chat {
+        let _ = send_all(&bot, &ctx, chat, None, plain_messages(&text)).await;
+    }
+    Ok(())
+}
+
+async fn button_outcome(
+    ctx: &Context,
+    press: ButtonPress,
+    user: u64,
+) -> Result<(String, String), crate::broadcast::store::BroadcastStoreError> {
+    let store = &ctx.broadcasts.store;
+    let language = ctx.broadcasts.settings.language;
+    Ok(match press {
+        ButtonPress::Confirm(id) => {
+            let year = store.job(id).await?.year;
+            match store.confirm_job(id, Some(user as i64)).await? {
+                Confirmation::Confirmed { recipients } => {
+                    ctx.broadcasts.wake.notify_one();
+                    (
+                        replies::broadcast_confirmed(year, recipients, language),
+                        format!("ok: job {id} confirmed, {recipients} recipients"),
+                    )
+                }
+                Confirmation::NotWaiting(status) => (
+                    replies::broadcast_not_waiting(status, language),
+                    format!("refused: job {id} is {}", status.as_str()),
+                ),
+            }
+        }
+        ButtonPress::Cancel(id) => {
+            let year = store.job(id).await?.year;
+            match store.cancel_job(id, Some(user as i64)).await? {
+                Cancellation::Cancelled => (
+                    replies::broadcast_cancelled(year, language),
+                    format!("ok: job {id} cancelled"),
+                ),
+                Cancellation::AlreadyOver(status) => (
+                    replies::broadcast_not_waiting(status, language),
+                    format!("refused: job {id} is {}", status.as_str()),
+                ),
+            }
+        }
+    })
+}
+
+/// my_chat_member: the bot was added to, promoted in or removed from a
+/// chat; recorded, and a removal ends the chat's subscription.
+async fn handle_membership(
+    update: ChatMemberUpdated,
+    ctx: Arc<Context>,
+) -> Result<(), HandlerError> {
+    let status = match update.new_chat_member.status() {
+        ChatMemberStatus::Owner => "creator",
+        ChatMemberStatus::Administrator => "administrator",
+        ChatMemberStatus::Member => "member",
+        ChatMemberStatus::Restricted => "restricted",
+        ChatMemberStatus::Left => "left",
+        ChatMemberStatus::Banned => "kicked",
+    };
+    let event = MembershipEvent {
+        chat_id: update.chat.id.0,
+        kind: chat_kind(&update.chat).into(),
+        title: update.chat.title().map(str::to_string),
+        status: status.into(),
+        changed_by: Some(update.from.id.0 as i64),
+    };
+    if let Err(e) = ctx.broadcasts.store.record_membership(&event).await {
+        tracing::error!(error = %e, ?event, "recording the bot's membership");
+    }
     Ok(())
 }
 

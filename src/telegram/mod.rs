@@ -6,6 +6,7 @@
 //! Invariant: the only module that imports teloxide. Wiring only: answers
 //! come from the engine, wording from `wording` and `crate::replies`.
 
+pub mod broadcast;
 pub mod flood;
 pub mod format;
 pub mod handlers;
@@ -52,11 +53,18 @@ pub struct Running {
     shutdown: ShutdownToken,
     dispatcher: tokio::task::JoinHandle<()>,
     saver: tokio::task::JoinHandle<()>,
+    /// The broadcast worker and its stop signal.
+    broadcast_worker: (
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ),
 }
 
 impl Running {
     /// Stops polling, waits for the replies being worked on, saves the counts.
     pub async fn stop(self) {
+        // Broadcasts: nothing new is sent; the sends in flight are recorded.
+        let _ = self.broadcast_worker.0.send(true);
         loop {
             if self.dispatcher.is_finished() {
                 break;
@@ -71,6 +79,7 @@ impl Running {
             }
         }
         let _ = self.dispatcher.await;
+        let _ = self.broadcast_worker.1.await;
         self.saver.abort();
         self.context.stats.save(&self.context.store).await;
     }
@@ -143,7 +152,11 @@ async fn wait_for_stop_reloading_on_hangup(_running: &Running) -> anyhow::Result
 
 /// SIGHUP: the same reload as /reload, logged and audited.
 pub async fn reload_on_signal(context: Arc<Context>) {
+    let years_before = context.engine.snapshot().headline_years();
     let result = handlers::reload_in_background(context.engine.clone()).await;
+    if result.is_ok() {
+        broadcast::after_reload(&context, &years_before).await;
+    }
     let outcome = handlers::reload_outcome(&result);
     match &result {
         Ok(_) => tracing::info!("SIGHUP reload: {outcome}"),
@@ -181,6 +194,11 @@ pub async fn start(
         base: settings.retry_base,
         max: settings.retry_max,
     };
+    let broadcasts = Arc::new(broadcast::Broadcasts::new(
+        bot.clone(),
+        crate::broadcast::store::BroadcastStore::from_db(store.db().clone()),
+        settings.broadcast.clone(),
+    ));
     let context = Arc::new(Context {
         engine,
         store,
@@ -188,6 +206,7 @@ pub async fn start(
         flood: flood::FloodLimit::new(settings.flood_per_minute),
         retry,
         stats: Stats::default(),
+        broadcasts: broadcasts.clone(),
     });
     let listener = Polling::builder(bot.clone())
         .timeout(settings.poll_timeout)
@@ -221,12 +240,17 @@ pub async fn start(
             }
         })
     };
+    let broadcast_worker = {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        (stop, broadcast::spawn_worker(broadcasts, stopped))
+    };
     Ok(Running {
         context,
         bot_username: me.username().to_string(),
         shutdown,
         dispatcher,
         saver,
+        broadcast_worker,
     })
 }
 

@@ -38,6 +38,12 @@ pub const PUBLIC_COMMANDS: &[(&str, &str, &str)] = &[
     ),
     ("years", "有数据的年份", "Years with figures"),
     ("sources", "资料来源", "The documents answers come from"),
+    (
+        "subscribe",
+        "订阅年度摘要（群管理员）",
+        "Receive yearly summaries (group admins)",
+    ),
+    ("unsubscribe", "退订年度摘要", "Stop yearly summaries"),
 ];
 
 pub const ADMIN_COMMANDS: &[(&str, &str, &str)] = &[
@@ -47,6 +53,11 @@ pub const ADMIN_COMMANDS: &[(&str, &str, &str)] = &[
         "Reload the knowledge (admins)",
     ),
     ("stats", "运行统计（管理员）", "Statistics (admins)"),
+    (
+        "broadcast",
+        "广播年度摘要：/broadcast 2024 或 /broadcast status（管理员）",
+        "Broadcast a year's summary: /broadcast 2024, /broadcast status (admins)",
+    ),
 ];
 
 pub fn help(language: Language, is_admin: bool, in_group: bool) -> String {

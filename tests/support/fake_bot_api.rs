@@ -5,17 +5,27 @@
 //! (a 429 with retry_after, …), and can go offline (stop listening) and
 //! come back on the same port.
 //!
+//! Broadcasts: sendPhoto arrives as multipart/form-data (teloxide always
+//! sends it so): the parts are parsed into the recorded body (numbers as
+//! numbers, JSON fields as JSON, an uploaded file as `{"upload": bytes}`)
+//! and answered with a Message carrying a photo file id. getChatMember
+//! answers "creator" for the chat admins set with [`FakeBotApi::set_admin`]
+//! and "member" otherwise; answerCallbackQuery and editMessageReplyMarkup
+//! are accepted. [`FakeBotApi::script_chat`] makes one chat answer sends
+//! with a 403 (kicked), a 400 with migrate_to_chat_id, or a 429 once.
+//!
 //! Errors are signalled as Telegram does (4xx, `ok: false`): teloxide
 //! sleeps 10 s after any 5xx.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +43,8 @@ pub struct Recorded {
     pub method: String,
     pub body: Value,
     pub at: Instant,
+    /// Answered `ok: true` (false for a scripted or injected error).
+    pub ok: bool,
 }
 
 impl Recorded {
@@ -43,6 +55,18 @@ impl Recorded {
     pub fn text(&self) -> &str {
         self.body.get("text").and_then(Value::as_str).unwrap_or("")
     }
+}
+
+/// How one chat answers sendPhoto and sendMessage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatScript {
+    /// 403 "Forbidden: bot was kicked from the group chat", every time.
+    Kicked,
+    /// 400 with `parameters.migrate_to_chat_id`, every time (the new id
+    /// answers normally).
+    MigrateTo(i64),
+    /// 429 with `parameters.retry_after` once, then normal answers.
+    RetryAfterOnce(u64),
 }
 
 struct Injected {
@@ -59,6 +83,11 @@ struct Inner {
     injected: Mutex<VecDeque<Injected>>,
     changed: Notify,
     offline: Notify,
+    scripts: Mutex<HashMap<i64, ChatScript>>,
+    chat_admins: Mutex<HashSet<(i64, i64)>>,
+    uploads: AtomicI64,
+    /// Slows every send down (to catch a bot mid-job).
+    send_delay_ms: AtomicI64,
 }
 
 pub struct FakeBotApi {
@@ -77,6 +106,10 @@ impl FakeBotApi {
             injected: Mutex::default(),
             changed: Notify::new(),
             offline: Notify::new(),
+            scripts: Mutex::default(),
+            chat_admins: Mutex::default(),
+            uploads: AtomicI64::new(0),
+            send_delay_ms: AtomicI64::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -151,6 +184,39 @@ impl FakeBotApi {
                    "description": format!("Too Many Requests: retry after {seconds}"),
                    "parameters": {"retry_after": seconds}}),
         );
+    }
+
+    /// Scripts how `chat` answers sends.
+    pub fn script_chat(&self, chat: i64, script: ChatScript) {
+        self.inner.scripts.lock().unwrap().insert(chat, script);
+    }
+
+    /// getChatMember says `user` is the creator of `chat`.
+    pub fn set_admin(&self, chat: i64, user: i64) {
+        self.inner.chat_admins.lock().unwrap().insert((chat, user));
+    }
+
+    /// Photos uploaded as files (not by file id).
+    pub fn uploads(&self) -> i64 {
+        self.inner.uploads.load(Ordering::SeqCst)
+    }
+
+    /// Every sendPhoto and sendMessage waits this long before answering.
+    pub fn set_send_delay(&self, delay: Duration) {
+        self.inner
+            .send_delay_ms
+            .store(delay.as_millis() as i64, Ordering::SeqCst);
+    }
+
+    /// The sendPhoto requests answered successfully, by chat id.
+    pub fn photos_received(&self) -> HashMap<i64, u32> {
+        let mut counts = HashMap::new();
+        for r in self.requests() {
+            if r.method == "sendphoto" && r.ok {
+                *counts.entry(r.chat_id().unwrap_or(0)).or_default() += 1;
+            }
+        }
+        counts
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -228,23 +294,45 @@ impl FakeBotApi {
 async fn handle(
     State(inner): State<Arc<Inner>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived = Instant::now();
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
-        let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        Value::Object(pairs)
-    });
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body: Value = if content_type.starts_with("multipart/form-data") {
+        parse_multipart(&content_type, &body)
+    } else {
+        serde_json::from_slice(&body).unwrap_or_else(|_| {
+            let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            Value::Object(pairs)
+        })
+    };
+    let is_send = matches!(method.as_str(), "sendphoto" | "sendmessage");
+    let delay = inner.send_delay_ms.load(Ordering::SeqCst);
+    if is_send && delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay as u64)).await;
+    }
+    let response = answer(&inner, &bot, &method, &body).await;
     if method != "getupdates" {
         inner.requests.lock().unwrap().push(Recorded {
             method: method.clone(),
             body: body.clone(),
-            at: Instant::now(),
+            at: arrived,
+            ok: response.status().is_success(),
         });
         inner.changed.notify_waiters();
     }
+    response
+}
+
+async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Response {
     if bot != format!("bot{TOKEN}") {
         return error(401, "Unauthorized");
     }
@@ -256,25 +344,150 @@ async fn handle(
     if let Some(i) = injected {
         return (i.status, Json(i.body)).into_response();
     }
-    match method.as_str() {
+    let chat_id = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+    if matches!(method, "sendphoto" | "sendmessage") {
+        let script = {
+            let mut scripts = inner.scripts.lock().unwrap();
+            let script = scripts.get(&chat_id).copied();
+            if let Some(ChatScript::RetryAfterOnce(_)) = script {
+                scripts.remove(&chat_id);
+            }
+            script
+        };
+        match script {
+            Some(ChatScript::Kicked) => {
+                return error(403, "Forbidden: bot was kicked from the group chat")
+            }
+            Some(ChatScript::MigrateTo(new)) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"ok": false, "error_code": 400,
+                        "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                        "parameters": {"migrate_to_chat_id": new}})),
+                )
+                    .into_response()
+            }
+            Some(ChatScript::RetryAfterOnce(seconds)) => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({"ok": false, "error_code": 429,
+                        "description": format!("Too Many Requests: retry after {seconds}"),
+                        "parameters": {"retry_after": seconds}})),
+                )
+                    .into_response()
+            }
+            None => {}
+        }
+    }
+    let bot_user =
+        json!({"id": BOT_ID, "is_bot": true, "first_name": "Customs IP", "username": BOT_USERNAME});
+    let message = |extra: Value| {
+        let id = inner.next_message_id.fetch_add(1, Ordering::SeqCst);
+        let mut m = json!({
+            "message_id": id, "date": 1_700_000_000,
+            "chat": {"id": chat_id, "type": "private", "first_name": "chat"},
+            "from": bot_user.clone(),
+        });
+        if let (Some(m), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
+            m.extend(extra.clone());
+        }
+        m
+    };
+    match method {
         "getme" => ok(json!({
             "id": BOT_ID, "is_bot": true, "first_name": "Customs IP", "username": BOT_USERNAME,
             "can_join_groups": true, "can_read_all_group_messages": false,
             "supports_inline_queries": false, "has_main_web_app": false
         })),
-        "getupdates" => get_updates(&inner, &body).await,
-        "sendmessage" => {
-            let id = inner.next_message_id.fetch_add(1, Ordering::SeqCst);
-            let chat_id = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
-            ok(json!({
-                "message_id": id, "date": 1_700_000_000,
-                "chat": {"id": chat_id, "type": "private", "first_name": "chat"},
-                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Customs IP", "username": BOT_USERNAME},
-                "text": body.get("text").cloned().unwrap_or(json!(""))
-            }))
+        "getupdates" => get_updates(inner, body).await,
+        "sendmessage" => ok(message(
+            json!({"text": body.get("text").cloned().unwrap_or(json!(""))}),
+        )),
+        "sendphoto" => {
+            let file_id = match body.get("photo") {
+                Some(Value::String(id)) => id.clone(),
+                _ => {
+                    let n = inner.uploads.fetch_add(1, Ordering::SeqCst);
+                    format!("chart-file-{n}")
+                }
+            };
+            let mut extra = json!({"photo": [{"file_id": file_id, "file_unique_id": "u-chart",
+                                               "width": 1280, "height": 720, "file_size": 1000}]});
+            if let Some(caption) = body.get("caption") {
+                extra["caption"] = caption.clone();
+            }
+            ok(message(extra))
+        }
+        "editmessagereplymarkup" => ok(message(json!({"text": "preview"}))),
+        "getchatmember" => {
+            let user = body.get("user_id").and_then(Value::as_i64).unwrap_or(0);
+            let admin = inner.chat_admins.lock().unwrap().contains(&(chat_id, user));
+            let user_json =
+                json!({"id": user, "is_bot": false, "first_name": format!("User{user}")});
+            if admin {
+                ok(json!({"status": "creator", "user": user_json, "is_anonymous": false}))
+            } else {
+                ok(json!({"status": "member", "user": user_json}))
+            }
         }
         _ => ok(json!(true)),
     }
+}
+
+/// The fields of a multipart/form-data body: text parts as numbers, JSON or
+/// strings; a file part as `{"upload": its size}`.
+fn parse_multipart(content_type: &str, body: &[u8]) -> Value {
+    let Some(boundary) = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+    else {
+        return json!({});
+    };
+    let delimiter = format!("--{}", boundary.trim_matches('"'));
+    let delimiter = delimiter.as_bytes();
+    let mut fields = serde_json::Map::new();
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut rest = body;
+    while let Some(i) = find(rest, delimiter) {
+        parts.push(&rest[..i]);
+        rest = &rest[i + delimiter.len()..];
+    }
+    for part in parts.into_iter().skip(1) {
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(split) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let mut content = &part[split + 4..];
+        content = content.strip_suffix(b"\r\n").unwrap_or(content);
+        let Some(name) = head
+            .split(';')
+            .filter_map(|p| p.trim().strip_prefix("name="))
+            .next()
+            .map(|n| n.trim_matches('"').to_string())
+        else {
+            continue;
+        };
+        let value = if head.contains("filename=") {
+            json!({"upload": content.len()})
+        } else {
+            let text = String::from_utf8_lossy(content).to_string();
+            if let Ok(n) = text.parse::<i64>() {
+                json!(n)
+            } else if text.starts_with('{') || text.starts_with('[') {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            } else {
+                Value::String(text)
+            }
+        };
+        fields.insert(name, value);
+    }
+    Value::Object(fields)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 async fn get_updates(inner: &Arc<Inner>, body: &Value) -> Response {

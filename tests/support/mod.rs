@@ -68,6 +68,8 @@ pub struct Options {
     pub send_attempts: u32,
     /// Documents written into the knowledge folder before the bot starts.
     pub extra_documents: Vec<(String, String)>,
+    /// `[broadcast]` of the bot's settings.
+    pub broadcast: customs_ip_bot::broadcast::BroadcastSettings,
 }
 
 impl Default for Options {
@@ -76,6 +78,7 @@ impl Default for Options {
             flood_per_minute: 0,
             send_attempts: 8,
             extra_documents: Vec::new(),
+            broadcast: Default::default(),
         }
     }
 }
@@ -105,6 +108,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
         database_url: None,
+        broadcast: options.broadcast.clone(),
     }
 }
 

@@ -251,3 +251,42 @@ pub fn visible_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
 }
+
+fn bot_user() -> Value {
+    json!({"id": fake_bot_api::BOT_ID, "is_bot": true, "first_name": "Customs IP",
+           "username": fake_bot_api::BOT_USERNAME})
+}
+
+/// A press of an inline button with `data` under a message the bot sent
+/// to the private chat of `from`.
+pub fn button_press(from: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": format!("cb{}", next_message_id()), "from": user(from), "chat_instance": "ci",
+        "data": data,
+        "message": {"message_id": next_message_id(), "date": 1_700_000_000,
+                    "chat": {"id": from, "type": "private", "first_name": format!("User{from}")},
+                    "from": bot_user(), "text": "preview"}
+    }})
+}
+
+/// A my_chat_member update: `by` changed the bot's status in the
+/// supergroup `group` from `old` to `new` (member, administrator, left, kicked).
+pub fn bot_membership(group: i64, by: i64, old: &str, new: &str) -> Value {
+    let member = |status: &str| {
+        let mut m = json!({"status": status, "user": bot_user()});
+        if status == "kicked" {
+            m["until_date"] = json!(0);
+        }
+        m
+    };
+    json!({"my_chat_member": {
+        "chat": {"id": group, "type": "supergroup", "title": "IP lawyers"},
+        "from": user(by), "date": 1_700_000_000,
+        "old_chat_member": member(old), "new_chat_member": member(new)
+    }})
+}
+
+/// The broadcast store over the test bot's state database.
+pub fn broadcast_store(bot: &TestBot) -> customs_ip_bot::broadcast::store::BroadcastStore {
+    customs_ip_bot::broadcast::store::BroadcastStore::from_db(bot.store.db().clone())
+}

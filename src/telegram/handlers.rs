@@ -224,7 +224,7 @@ async fn handle(
     let code = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
     let command_text = match &request {
         Request::Question(q) | Request::Command(Command::Ask(q)) => q.as_str(),
-        Request::Command(Command::Summary(arg) | Command::Broadcast(arg)) => arg.as_str(),
+        Request::Command(Command::Summary(arg)) => arg.as_str(),
         Request::Command(_) => "",
     };
     let language = language_of(command_text, code);

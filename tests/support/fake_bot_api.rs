@@ -483,6 +483,19 @@ fn parse_multipart(content_type: &str, body: &[u8]) -> Value {
         };
         fields.insert(name, value);
     }
+    // A file is named by `attach://<part>` in its field.
+    let attached: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let part = v.as_str()?.strip_prefix("attach://")?;
+            Some((k.clone(), part.to_string()))
+        })
+        .collect();
+    for (field, part) in attached {
+        if let Some(file) = fields.remove(&part) {
+            fields.insert(field, file);
+        }
+    }
     Value::Object(fields)
 }
 

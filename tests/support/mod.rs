@@ -105,6 +105,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
         database_url: None,
+        ..Settings::default()
     }
 }
 

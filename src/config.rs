@@ -169,7 +169,7 @@ pub struct Settings {
     /// replica calling it with the same URL and secret is harmless).
     pub set_webhook: bool,
     /// How often each replica looks for a reload made by another one
-    /// (`knowledge_versions`); zero turns following off.
+    /// (`reload_events`); zero turns following off.
     pub reload_poll: Duration,
 }
 

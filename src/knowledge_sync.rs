@@ -1,7 +1,7 @@
 //! knowledge_sync: "a replica reloaded; make every other replica answer
 //! from the same knowledge". After a successful reload (/reload or SIGHUP)
 //! a replica records the new knowledge version (the content hash) in the
-//! shared database (`knowledge_versions`, through `store`); every replica
+//! shared database (`reload_events`, through `store`); every replica
 //! polls the newest row every `reload_poll_seconds` and, when that row is
 //! newer than the last it followed and names a version other than the one
 //! it answers from, reloads its own copy of the knowledge folder.
@@ -47,7 +47,7 @@ pub enum Followed {
     Reloaded(KnowledgeVersionRow, Result<ReloadReport, ReloadError>),
 }
 
-/// One replica's position in the `knowledge_versions` log.
+/// One replica's position in the `reload_events` log.
 pub struct Follower {
     engine: Arc<Engine>,
     store: Store,

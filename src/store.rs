@@ -2,7 +2,7 @@
 //! the lifetime count of questions by answer kind, in the shared state
 //! database of `db` (SQLite `state.db` in the data folder, or PostgreSQL
 //! when `DATABASE_URL` names one; migrations `0005_state.sql`), and the
-//! knowledge versions replicas reloaded to (`0006_knowledge_versions.sql`),
+//! knowledge versions replicas reloaded to (`0006_reload_events.sql`),
 //! which the other replicas follow (`crate::knowledge_sync`).
 //!
 //! Invariant: stores and returns rows exactly; knows nothing of Telegram.
@@ -37,7 +37,7 @@ pub struct AuditEntry {
 }
 
 /// A knowledge version a replica reloaded to, as written to
-/// `knowledge_versions` (migrations `0006_knowledge_versions.sql`).
+/// `reload_events` (migrations `0006_reload_events.sql`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnowledgeVersionRow {
     /// Newer rows have larger ids.
@@ -132,7 +132,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         on_pool!(&self.db, pool => {
             let sql = format!(
-                "INSERT INTO knowledge_versions (version, at_ms, user_id, source) \
+                "INSERT INTO reload_events (version, at_ms, user_id, source) \
                  VALUES ($1, {}, $2, $3) RETURNING id",
                 pool.now_ms()
             );
@@ -151,7 +151,7 @@ impl Store {
         &self,
     ) -> Result<Option<KnowledgeVersionRow>, StoreError> {
         const SQL: &str = "SELECT id, version, at_ms, user_id, source \
-                           FROM knowledge_versions ORDER BY id DESC LIMIT 1";
+                           FROM reload_events ORDER BY id DESC LIMIT 1";
         on_pool!(&self.db, pool => {
             let Some(r) = sqlx::query(SQL).fetch_optional(pool).await? else {
                 return Ok(None);

@@ -5,6 +5,9 @@
 //! (a 429 with retry_after, …), and can go offline (stop listening) and
 //! come back on the same port.
 //!
+//! setWebhook and deleteWebhook are accepted (multipart bodies are read
+//! as text fields).
+//!
 //! Errors are signalled as Telegram does (4xx, `ok: false`): teloxide
 //! sleeps 10 s after any 5xx.
 
@@ -228,14 +231,24 @@ impl FakeBotApi {
 async fn handle(
     State(inner): State<Arc<Inner>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
-        let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        Value::Object(pairs)
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let multipart = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .map(|boundary| multipart_fields(&body, boundary));
+    let body: Value = multipart.unwrap_or_else(|| {
+        serde_json::from_slice(&body).unwrap_or_else(|_| {
+            let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            Value::Object(pairs)
+        })
     });
     if method != "getupdates" {
         inner.requests.lock().unwrap().push(Recorded {
@@ -300,6 +313,28 @@ async fn get_updates(inner: &Arc<Inner>, body: &Value) -> Response {
             _ = tokio::time::sleep(left) => {}
         }
     }
+}
+
+/// The text fields of a multipart/form-data body (teloxide sends
+/// setWebhook so), as strings.
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        fields.insert(name.to_string(), Value::String(value.to_string()));
+    }
+    Value::Object(fields)
 }
 
 fn ok(result: Value) -> Response {

@@ -7,7 +7,8 @@
 //! `customs-ip-bot.example.toml`.
 //!
 //! Invariant: the token, the webhook secret and the database password
-//! never print (`BotToken`, `Secret`, `DatabaseUrl` hide them). Environment reads go through a lookup function handed in, so the
+//! never print (`BotToken`, `Secret`, `DatabaseUrl` hide them).
+//! Environment reads go through a lookup function handed in, so the
 //! layering is tested without touching the process environment.
 
 use serde::Deserialize;
@@ -145,17 +146,6 @@ pub struct Settings {
     pub admins: Vec<u64>,
     /// Long-polling timeout of getUpdates.
     pub poll_timeout: Duration,
-    /// Questions and commands one user may send per minute before the bot
-    /// sends a polite notice and ignores them until the minute has passed.
-    pub flood_per_minute: u32,
-    /// Attempts to send one message through network errors and Telegram 5xx.
-    pub send_attempts: u32,
-    /// First wait between attempts; doubles each time up to `retry_max`.
-    pub retry_base: Duration,
-    pub retry_max: Duration,
-    /// `postgres://…` for the shared state on PostgreSQL; otherwise the
-    /// SQLite file `state.db` in the data folder. Prints without password.
-    pub database_url: Option<DatabaseUrl>,
     /// Webhook mode when set: the public HTTPS address Telegram posts
     /// updates to (behind a load balancer, the same for every replica).
     /// None: long polling.
@@ -171,6 +161,17 @@ pub struct Settings {
     /// How often each replica looks for a reload made by another one
     /// (`reload_events`); zero turns following off.
     pub reload_poll: Duration,
+    /// Questions and commands one user may send per minute before the bot
+    /// sends a polite notice and ignores them until the minute has passed.
+    pub flood_per_minute: u32,
+    /// Attempts to send one message through network errors and Telegram 5xx.
+    pub send_attempts: u32,
+    /// First wait between attempts; doubles each time up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// `postgres://…` for the shared state on PostgreSQL; otherwise the
+    /// SQLite file `state.db` in the data folder.
+    pub database_url: Option<DatabaseUrl>,
 }
 
 impl Default for Settings {
@@ -182,16 +183,16 @@ impl Default for Settings {
             api_url: url::Url::parse(DEFAULT_API_URL).expect("valid default URL"),
             admins: Vec::new(),
             poll_timeout: Duration::from_secs(10),
-            flood_per_minute: 20,
-            send_attempts: 5,
-            retry_base: Duration::from_millis(500),
-            retry_max: Duration::from_secs(30),
-            database_url: None,
             webhook_url: None,
             listen: DEFAULT_LISTEN.parse().expect("valid default address"),
             webhook_secret: None,
             set_webhook: true,
             reload_poll: Duration::from_secs(5),
+            flood_per_minute: 20,
+            send_attempts: 5,
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(30),
+            database_url: None,
         }
     }
 }
@@ -206,16 +207,16 @@ pub struct FileConfig {
     pub api_url: Option<String>,
     pub admins: Option<Vec<u64>>,
     pub poll_timeout_secs: Option<u64>,
-    pub flood_per_minute: Option<u32>,
-    pub send_attempts: Option<u32>,
-    pub retry_base_ms: Option<u64>,
-    pub retry_max_ms: Option<u64>,
-    pub database_url: Option<String>,
     pub webhook_url: Option<String>,
     pub listen: Option<String>,
     pub webhook_secret: Option<String>,
     pub set_webhook: Option<bool>,
     pub reload_poll_seconds: Option<u64>,
+    pub flood_per_minute: Option<u32>,
+    pub send_attempts: Option<u32>,
+    pub retry_base_ms: Option<u64>,
+    pub retry_max_ms: Option<u64>,
+    pub database_url: Option<String>,
     /// Read by the broadcast layer (see deploy/config.example.toml).
     pub broadcast: Option<toml::Table>,
 }
@@ -445,24 +446,6 @@ fn parse_url(name: &str, value: &str) -> Result<url::Url, ConfigError> {
     Ok(url)
 }
 
-/// Telegram accepts 1 to 256 characters of `A-Z a-z 0-9 _ -`.
-fn parse_secret(name: &str, value: &str) -> Result<Secret, ConfigError> {
-    let value = value.trim();
-    let valid = (1..=256).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !valid {
-        return Err(ConfigError::Invalid {
-            name: name.to_string(),
-            // The value is a secret: not repeated in the error.
-            value: "<hidden>".to_string(),
-            reason: "1 to 256 characters of A-Z, a-z, 0-9, _ and -".into(),
-        });
-    }
-    Ok(Secret::new(value))
-}
-
 fn parse_admins(name: &str, value: &str) -> Result<Vec<u64>, ConfigError> {
     value
         .split(',')
@@ -484,6 +467,24 @@ where
             value: value.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Telegram accepts 1 to 256 characters of `A-Z a-z 0-9 _ -`.
+fn parse_secret(name: &str, value: &str) -> Result<Secret, ConfigError> {
+    let value = value.trim();
+    let valid = (1..=256).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(ConfigError::Invalid {
+            name: name.to_string(),
+            // The value is a secret: not repeated in the error.
+            value: "<hidden>".to_string(),
+            reason: "1 to 256 characters of A-Z, a-z, 0-9, _ and -".into(),
+        });
+    }
+    Ok(Secret::new(value))
 }
 
 #[cfg(test)]

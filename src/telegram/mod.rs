@@ -62,9 +62,10 @@ pub struct Running {
     pub context: Arc<Context>,
     pub bot_username: String,
     shutdown: ShutdownToken,
+    /// Follows the reloads of other replicas (none with `reload_poll` 0).
+    follower: Option<tokio::task::JoinHandle<()>>,
     dispatcher: tokio::task::JoinHandle<()>,
     saver: tokio::task::JoinHandle<()>,
-    follower: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -252,9 +253,9 @@ pub async fn start(
         context,
         bot_username: me.username().to_string(),
         shutdown,
+        follower,
         dispatcher,
         saver,
-        follower,
     })
 }
 

@@ -100,12 +100,16 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         api_url,
         admins: vec![ADMIN as u64],
         poll_timeout: Duration::from_secs(1),
+        webhook_url: None,
+        listen: customs_ip_bot::config::DEFAULT_LISTEN.parse().unwrap(),
+        webhook_secret: None,
+        set_webhook: true,
+        reload_poll: Duration::from_secs(5),
         flood_per_minute: options.flood_per_minute,
         send_attempts: options.send_attempts,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
         database_url: None,
-        ..Settings::default()
     }
 }
 

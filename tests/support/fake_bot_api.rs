@@ -5,14 +5,12 @@
 //! (a 429 with retry_after, …), and can go offline (stop listening) and
 //! come back on the same port.
 //!
-//! setWebhook and deleteWebhook are accepted (multipart bodies are read
-//! as text fields).
-//!
 //! Errors are signalled as Telegram does (4xx, `ok: false`): teloxide
 //! sleeps 10 s after any 5xx.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -231,7 +229,7 @@ impl FakeBotApi {
 async fn handle(
     State(inner): State<Arc<Inner>>,
     Path((bot, method)): Path<(String, String)>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let method = method.to_ascii_lowercase();
@@ -315,8 +313,8 @@ async fn get_updates(inner: &Arc<Inner>, body: &Value) -> Response {
     }
 }
 
-/// The text fields of a multipart/form-data body (teloxide sends
-/// setWebhook so), as strings.
+/// The text fields of a multipart/form-data body, as strings: teloxide
+/// sends setWebhook so (the webhook tests read its url and secret_token).
 fn multipart_fields(body: &[u8], boundary: &str) -> Value {
     let text = String::from_utf8_lossy(body);
     let mut fields = serde_json::Map::new();

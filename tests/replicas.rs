@@ -12,7 +12,8 @@
 //!   PostgreSQL and one fake Bot API server, the test playing the load
 //!   balancer: after a document is added and /reload is sent to replica A,
 //!   a question sent to replica B is answered from the new document, and
-//!   so is one sent to A.
+//!   so is one sent to A; both stop on SIGTERM with exit code 0, and
+//!   neither deletes the webhook.
 //!
 //! Broadcast deliveries by two replicas on one PostgreSQL, exactly once in
 //! total, are checked at the store level in tests/broadcast.rs
@@ -418,6 +419,28 @@ async fn two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both() 
         "{audit:#?}"
     );
     assert!(a.running() && b.running(), "{}\n{}", a.log(), b.log());
+
+    // SIGTERM: each replica stops gracefully, and neither deletes the
+    // webhook the other still serves.
+    for replica in [&mut a, &mut b] {
+        let pid = replica.child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), replica.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("replica {} did not stop", replica.name))
+            .unwrap();
+        assert!(
+            status.success(),
+            "replica {}: {status}\n{}",
+            replica.name,
+            replica.log()
+        );
+    }
+    assert!(!fake.requests().iter().any(|r| r.method == "deletewebhook"));
     drop((a, b));
     store.db().close().await;
 

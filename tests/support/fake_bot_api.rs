@@ -10,6 +10,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -228,14 +229,24 @@ impl FakeBotApi {
 async fn handle(
     State(inner): State<Arc<Inner>>,
     Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_slice(&body).unwrap_or_else(|_| {
-        let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        Value::Object(pairs)
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let multipart = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .map(|boundary| multipart_fields(&body, boundary));
+    let body: Value = multipart.unwrap_or_else(|| {
+        serde_json::from_slice(&body).unwrap_or_else(|_| {
+            let pairs: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            Value::Object(pairs)
+        })
     });
     if method != "getupdates" {
         inner.requests.lock().unwrap().push(Recorded {
@@ -300,6 +311,28 @@ async fn get_updates(inner: &Arc<Inner>, body: &Value) -> Response {
             _ = tokio::time::sleep(left) => {}
         }
     }
+}
+
+/// The text fields of a multipart/form-data body, as strings: teloxide
+/// sends setWebhook so (the webhook tests read its url and secret_token).
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = serde_json::Map::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        else {
+            continue;
+        };
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        fields.insert(name.to_string(), Value::String(value.to_string()));
+    }
+    Value::Object(fields)
 }
 
 fn ok(result: Value) -> Response {

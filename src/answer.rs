@@ -390,7 +390,6 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
     if used.is_empty() {
         return no_data(snapshot, query);
     }
-    lines.push(replies::sources_head(lang).to_string());
     let docs: Vec<usize> = used.iter().map(|f| f.doc).collect();
     let mut seen = BTreeSet::new();
     for d in docs.iter().filter(|d| seen.insert(**d)) {
@@ -452,14 +451,15 @@ fn trend(snapshot: &Snapshot, query: &Query) -> Answer {
         });
         lines.push(replies::value_row(f, step, lang));
     }
-    if picked.len() >= 2 {
-        lines.push(replies::arithmetic_line(
-            picked[0].value,
-            picked[picked.len() - 1].value,
+    if let [first, .., last] = picked.as_slice() {
+        lines.push(replies::span_line(
+            first.period.year,
+            last.period.year,
+            replies::change_phrase(first.value, last.value, lang),
             lang,
         ));
+        lines.push(replies::arithmetic_line(first.value, last.value, lang));
     }
-    lines.push(replies::sources_head(lang).to_string());
     let mut seen = BTreeSet::new();
     for f in picked.iter().filter(|f| seen.insert(f.doc)) {
         lines.push(replies::source_line(&snapshot.documents[f.doc].meta, lang));
@@ -598,7 +598,6 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
             }
         }
     }
-    lines.push(replies::sources_head(language).to_string());
     let mut seen = BTreeSet::new();
     for f in used.iter().filter(|f| seen.insert(f.doc)) {
         lines.push(replies::source_line(

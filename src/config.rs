@@ -6,8 +6,9 @@
 //! command-line flags. Every key is documented in
 //! `customs-ip-bot.example.toml`.
 //!
-//! Invariant: the token never prints (`BotToken`'s Debug and Display hide
-//! it). Environment reads go through a lookup function handed in, so the
+//! Invariant: the token, the webhook secret and the database password
+//! never print (`BotToken`, `Secret`, `DatabaseUrl` hide them).
+//! Environment reads go through a lookup function handed in, so the
 //! layering is tested without touching the process environment.
 
 use crate::broadcast::{AutomaticBroadcast, BroadcastSettings};
@@ -64,6 +65,73 @@ impl fmt::Display for BotToken {
     }
 }
 
+/// A secret other than the token (the webhook's secret token): never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(secret: impl Into<String>) -> Secret {
+        Secret(secret.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
+}
+
+/// `DATABASE_URL`: Debug and Display show it with the password hidden;
+/// dereferences to the URL itself for the one place that connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL with its password (if any) replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            Ok(url) => url.to_string(),
+            // Not a URL: it may still hold a secret, so print none of it.
+            Err(_) => "<not a URL, hidden>".to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Where webhook mode listens when `webhook_url` is set without `listen`.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+
 /// The default Bot API address.
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org/";
 
@@ -79,6 +147,21 @@ pub struct Settings {
     pub admins: Vec<u64>,
     /// Long-polling timeout of getUpdates.
     pub poll_timeout: Duration,
+    /// Webhook mode when set: the public HTTPS address Telegram posts
+    /// updates to (behind a load balancer, the same for every replica).
+    /// None: long polling.
+    pub webhook_url: Option<url::Url>,
+    /// Webhook mode: the local address the webhook listener binds.
+    pub listen: std::net::SocketAddr,
+    /// Webhook mode: the secret Telegram sends in
+    /// `X-Telegram-Bot-Api-Secret-Token`; updates without it get 401.
+    pub webhook_secret: Option<Secret>,
+    /// Webhook mode: whether this replica calls setWebhook at start (every
+    /// replica calling it with the same URL and secret is harmless).
+    pub set_webhook: bool,
+    /// How often each replica looks for a reload made by another one
+    /// (`reload_events`); zero turns following off.
+    pub reload_poll: Duration,
     /// Questions and commands one user may send per minute before the bot
     /// sends a polite notice and ignores them until the minute has passed.
     pub flood_per_minute: u32,
@@ -89,7 +172,7 @@ pub struct Settings {
     pub retry_max: Duration,
     /// `postgres://…` for the shared state on PostgreSQL; otherwise the
     /// SQLite file `state.db` in the data folder.
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// `[broadcast]`: the automatic mode, the summary's language and the
     /// delivery limits (environment: `CUSTOMS_IP_BOT_BROADCAST_AUTOMATIC`).
     pub broadcast: BroadcastSettings,
@@ -104,6 +187,11 @@ impl Default for Settings {
             api_url: url::Url::parse(DEFAULT_API_URL).expect("valid default URL"),
             admins: Vec::new(),
             poll_timeout: Duration::from_secs(10),
+            webhook_url: None,
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            webhook_secret: None,
+            set_webhook: true,
+            reload_poll: Duration::from_secs(5),
             flood_per_minute: 20,
             send_attempts: 5,
             retry_base: Duration::from_millis(500),
@@ -124,6 +212,11 @@ pub struct FileConfig {
     pub api_url: Option<String>,
     pub admins: Option<Vec<u64>>,
     pub poll_timeout_secs: Option<u64>,
+    pub webhook_url: Option<String>,
+    pub listen: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub set_webhook: Option<bool>,
+    pub reload_poll_seconds: Option<u64>,
     pub flood_per_minute: Option<u32>,
     pub send_attempts: Option<u32>,
     pub retry_base_ms: Option<u64>,
@@ -148,6 +241,12 @@ pub struct ServeArgs {
     /// Messages one user may send per minute.
     #[arg(long)]
     pub flood_per_minute: Option<u32>,
+    /// Webhook mode: the public HTTPS address Telegram posts updates to.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// Webhook mode: the local address to listen on (default 0.0.0.0:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
 }
 
 /// The global flags that also exist outside `serve`.
@@ -230,7 +329,20 @@ pub fn layer(
         s.retry_max = Duration::from_millis(v);
     }
     if let Some(v) = &file.database_url {
-        s.database_url = Some(v.clone());
+        s.database_url = Some(DatabaseUrl::new(v));
+    }
+    let mut listen = file.listen.clone().map(|v| ("listen", v));
+    if let Some(v) = &file.webhook_url {
+        s.webhook_url = Some(parse_url("webhook_url", v)?);
+    }
+    if let Some(v) = &file.webhook_secret {
+        s.webhook_secret = Some(parse_secret("webhook_secret", v)?);
+    }
+    if let Some(v) = file.set_webhook {
+        s.set_webhook = v;
+    }
+    if let Some(v) = file.reload_poll_seconds {
+        s.reload_poll = Duration::from_secs(v);
     }
 
     // The environment.
@@ -266,7 +378,23 @@ pub fn layer(
     }
 
     if let Some(v) = env("DATABASE_URL") {
-        s.database_url = Some(v);
+        s.database_url = Some(DatabaseUrl::new(v));
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_WEBHOOK_URL") {
+        s.webhook_url = Some(parse_url("CUSTOMS_IP_BOT_WEBHOOK_URL", &v)?);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_LISTEN") {
+        listen = Some(("CUSTOMS_IP_BOT_LISTEN", v));
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_WEBHOOK_SECRET") {
+        s.webhook_secret = Some(parse_secret("CUSTOMS_IP_BOT_WEBHOOK_SECRET", &v)?);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_SET_WEBHOOK") {
+        s.set_webhook = parse_number("CUSTOMS_IP_BOT_SET_WEBHOOK", &v)?;
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS") {
+        s.reload_poll =
+            Duration::from_secs(parse_number("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS", &v)?);
     }
 
     // Broadcasts: the file's section, then the one environment override.
@@ -295,6 +423,22 @@ pub fn layer(
     }
     if let Some(v) = serve.flood_per_minute {
         s.flood_per_minute = v;
+    }
+    if let Some(v) = &serve.webhook_url {
+        s.webhook_url = Some(parse_url("--webhook-url", v)?);
+    }
+    if let Some(v) = &serve.listen {
+        listen = Some(("--listen", v.clone()));
+    }
+    if let Some((name, v)) = listen {
+        if s.webhook_url.is_none() {
+            return Err(ConfigError::Invalid {
+                name: name.to_string(),
+                value: v,
+                reason: "a listen address is for webhook mode: set webhook_url too".into(),
+            });
+        }
+        s.listen = parse_number(name, &v)?;
     }
     if s.token.as_ref().is_some_and(|t| t.expose().is_empty()) {
         s.token = None;
@@ -349,6 +493,24 @@ where
             value: value.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Telegram accepts 1 to 256 characters of `A-Z a-z 0-9 _ -`.
+fn parse_secret(name: &str, value: &str) -> Result<Secret, ConfigError> {
+    let value = value.trim();
+    let valid = (1..=256).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(ConfigError::Invalid {
+            name: name.to_string(),
+            // The value is a secret: not repeated in the error.
+            value: "<hidden>".to_string(),
+            reason: "1 to 256 characters of A-Z, a-z, 0-9, _ and -".into(),
+        });
+    }
+    Ok(Secret::new(value))
 }
 
 #[cfg(test)]
@@ -454,6 +616,90 @@ mod tests {
     }
 
     #[test]
+    fn the_database_password_and_webhook_secret_never_print() {
+        let file = "database_url = \"postgres://bot:Pa55word@db:5432/bot\"\n\
+                    webhook_url = \"https://bot.example/hook\"\n\
+                    webhook_secret = \"s3cret-Token_x\"";
+        check(
+            file,
+            &[],
+            GlobalFlags::default(),
+            ServeArgs::default(),
+            |s| {
+                let printed = format!("{s:?}");
+                assert!(!printed.contains("Pa55word"), "{printed}");
+                assert!(!printed.contains("s3cret"), "{printed}");
+                assert!(
+                    printed.contains("postgres://bot:***@db:5432/bot"),
+                    "{printed}"
+                );
+                let url = s.database_url.as_ref().unwrap();
+                assert_eq!(&**url, "postgres://bot:Pa55word@db:5432/bot");
+                assert!(!url.to_string().contains("Pa55word"));
+            },
+        );
+        assert!(!format!("{:?}", DatabaseUrl::new("not a url Pa55word")).contains("Pa55word"));
+    }
+
+    #[test]
+    fn webhook_mode_is_set_by_the_url_and_listens_where_asked() {
+        check("", &[], GlobalFlags::default(), ServeArgs::default(), |s| {
+            assert!(s.webhook_url.is_none());
+            assert_eq!(s.reload_poll, Duration::from_secs(5));
+            assert!(s.set_webhook);
+        });
+        let env = [
+            ("CUSTOMS_IP_BOT_WEBHOOK_URL", "https://bot.example/telegram"),
+            ("CUSTOMS_IP_BOT_LISTEN", "127.0.0.1:9000"),
+            ("CUSTOMS_IP_BOT_SET_WEBHOOK", "false"),
+            ("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS", "2"),
+        ];
+        check(
+            "",
+            &env,
+            GlobalFlags::default(),
+            ServeArgs::default(),
+            |s| {
+                assert_eq!(
+                    s.webhook_url.as_ref().unwrap().as_str(),
+                    "https://bot.example/telegram"
+                );
+                assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+                assert!(!s.set_webhook);
+                assert_eq!(s.reload_poll, Duration::from_secs(2));
+            },
+        );
+        let serve = ServeArgs {
+            listen: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        };
+        check("", &env, GlobalFlags::default(), serve, |s| {
+            assert_eq!(s.listen.to_string(), "127.0.0.1:9100");
+        });
+        let listen_alone = layer(
+            &FileConfig::default(),
+            &GlobalFlags::default(),
+            &ServeArgs {
+                listen: Some("127.0.0.1:9100".into()),
+                ..Default::default()
+            },
+            &|_| None,
+        );
+        assert!(listen_alone.is_err());
+        let bad_secret = layer(
+            &FileConfig::default(),
+            &GlobalFlags::default(),
+            &ServeArgs::default(),
+            &|k| (k == "CUSTOMS_IP_BOT_WEBHOOK_SECRET").then(|| "has space".to_string()),
+        )
+        .unwrap_err();
+        assert!(
+            !bad_secret.to_string().contains("has space"),
+            "{bad_secret}"
+        );
+    }
+
+    #[test]
     fn a_bad_value_is_an_error_naming_the_variable() {
         let err = layer(
             &FileConfig::default(),
@@ -490,6 +736,11 @@ mod example_file {
         assert_eq!(s.flood_per_minute, d.flood_per_minute);
         assert_eq!(s.send_attempts, d.send_attempts);
         assert_eq!((s.retry_base, s.retry_max), (d.retry_base, d.retry_max));
+        assert_eq!(
+            (s.set_webhook, s.reload_poll),
+            (d.set_webhook, d.reload_poll)
+        );
+        assert!(s.webhook_url.is_none());
         // The deploy example (database and broadcast keys) is accepted too.
         let deploy: FileConfig =
             toml::from_str(include_str!("../deploy/config.example.toml")).unwrap();

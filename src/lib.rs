@@ -12,6 +12,7 @@ pub mod extract;
 pub mod index;
 pub mod ingest;
 pub mod knowledge;
+pub mod knowledge_sync;
 pub mod model;
 pub mod normalize;
 pub mod numbers;

@@ -222,6 +222,15 @@ pub fn change_phrase(old: Decimal, new: Decimal, language: Language) -> String {
 }
 
 /// The arithmetic behind a change, shown in full.
+/// The change from the first year of a trend to the last.
+pub fn span_line(from: u16, to: u16, change: String, language: Language) -> String {
+    if zh(language) {
+        format!("{from}年→{to}年：{change}")
+    } else {
+        format!("{from} → {to}: {change}")
+    }
+}
+
 pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String {
     let diff = new - old;
     let label = if zh(language) {
@@ -331,14 +340,6 @@ pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> Stri
             Some(en) => format!("By {en}: "),
             None => format!("By {}: ", dimension.kind.replace('_', " ")),
         }
-    }
-}
-
-pub fn sources_head(language: Language) -> &'static str {
-    if zh(language) {
-        "来源："
-    } else {
-        "Sources:"
     }
 }
 

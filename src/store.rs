@@ -1,7 +1,9 @@
 //! store: "remember what the bot did": the audit log of admin commands and
 //! the lifetime count of questions by answer kind, in the shared state
 //! database of `db` (SQLite `state.db` in the data folder, or PostgreSQL
-//! when `DATABASE_URL` names one; migrations `0005_state.sql`).
+//! when `DATABASE_URL` names one; migrations `0005_state.sql`), and the
+//! knowledge versions replicas reloaded to (`0006_reload_events.sql`),
+//! which the other replicas follow (`crate::knowledge_sync`).
 //!
 //! Invariant: stores and returns rows exactly; knows nothing of Telegram.
 
@@ -32,6 +34,22 @@ pub struct AuditEntry {
     pub args: String,
     /// `ok: …`, `refused: …` or `failed: …`.
     pub outcome: String,
+}
+
+/// A knowledge version a replica reloaded to, as written to
+/// `reload_events` (migrations `0006_reload_events.sql`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeVersionRow {
+    /// Newer rows have larger ids.
+    pub id: i64,
+    /// The knowledge content hash (`Snapshot::version`).
+    pub version: String,
+    /// Milliseconds since 1970 (UTC), by the database's clock.
+    pub at_ms: i64,
+    /// Telegram user id; 0 when a signal asked.
+    pub user_id: i64,
+    /// What asked: `/reload` or `SIGHUP`.
+    pub source: String,
 }
 
 /// An audit row with its time.
@@ -104,6 +122,50 @@ impl Store {
         })
     }
 
+    /// Records that a replica now answers from knowledge `version`, for the
+    /// other replicas to follow; returns the new row's id.
+    pub async fn record_knowledge_version(
+        &self,
+        version: &str,
+        user_id: i64,
+        source: &str,
+    ) -> Result<i64, StoreError> {
+        on_pool!(&self.db, pool => {
+            let sql = format!(
+                "INSERT INTO reload_events (version, at_ms, user_id, source) \
+                 VALUES ($1, {}, $2, $3) RETURNING id",
+                pool.now_ms()
+            );
+            let row = sqlx::query(&sql)
+                .bind(version)
+                .bind(user_id)
+                .bind(source)
+                .fetch_one(pool)
+                .await?;
+            Ok(row.try_get("id")?)
+        })
+    }
+
+    /// The newest recorded knowledge version, if any.
+    pub async fn latest_knowledge_version(
+        &self,
+    ) -> Result<Option<KnowledgeVersionRow>, StoreError> {
+        const SQL: &str = "SELECT id, version, at_ms, user_id, source \
+                           FROM reload_events ORDER BY id DESC LIMIT 1";
+        on_pool!(&self.db, pool => {
+            let Some(r) = sqlx::query(SQL).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            Ok(Some(KnowledgeVersionRow {
+                id: r.try_get("id")?,
+                version: r.try_get("version")?,
+                at_ms: r.try_get("at_ms")?,
+                user_id: r.try_get("user_id")?,
+                source: r.try_get("source")?,
+            }))
+        })
+    }
+
     /// Adds question counts by answer kind.
     pub async fn add_question_counts(
         &self,
@@ -164,6 +226,26 @@ mod tests {
         let total = store.question_counts().await.unwrap();
         assert_eq!(total["fact"], 4);
         assert_eq!(total["none"], 2);
+    }
+
+    #[tokio::test]
+    async fn the_latest_knowledge_version_is_the_last_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(None, dir.path()).await.unwrap();
+        assert_eq!(store.latest_knowledge_version().await.unwrap(), None);
+        let first = store
+            .record_knowledge_version("aaa", 7, "/reload")
+            .await
+            .unwrap();
+        let second = store
+            .record_knowledge_version("bbb", 0, "SIGHUP")
+            .await
+            .unwrap();
+        assert!(second > first);
+        let latest = store.latest_knowledge_version().await.unwrap().unwrap();
+        assert_eq!((latest.id, latest.version.as_str()), (second, "bbb"));
+        assert_eq!((latest.user_id, latest.source.as_str()), (0, "SIGHUP"));
+        assert!(latest.at_ms > 1_700_000_000_000);
     }
 
     #[tokio::test]

@@ -317,6 +317,7 @@ async fn respond(
                 .await?;
                 let years_before = ctx.engine.snapshot().headline_years();
                 let result = reload_in_background(ctx.engine.clone()).await;
+                crate::knowledge_sync::publish(&ctx.store, &result, user as i64, "/reload").await;
                 audit.outcome = reload_outcome(&result);
                 record_audit(ctx, &audit).await;
                 if result.is_ok() {

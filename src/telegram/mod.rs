@@ -1,7 +1,9 @@
 //! telegram: "run the bot". Builds the `Bot` from the settings (token,
 //! Bot API address), checks the token with getMe, registers the command
 //! menu in Chinese and English, and runs the dispatcher over long polling
-//! until SIGTERM or ctrl-c, reloading the knowledge on SIGHUP.
+//! (or, with `webhook_url`, webhook mode: `webhook`) until SIGTERM or
+//! ctrl-c, reloading the knowledge on SIGHUP and following the reloads of
+//! other replicas (`crate::knowledge_sync`).
 //!
 //! Invariant: the only module that imports teloxide. Wiring only: answers
 //! come from the engine, wording from `wording` and `crate::replies`.
@@ -11,6 +13,7 @@ pub mod flood;
 pub mod format;
 pub mod handlers;
 pub mod send;
+pub mod webhook;
 pub mod wording;
 
 use crate::config::Settings;
@@ -44,6 +47,15 @@ pub enum StartError {
     /// getMe failed otherwise.
     #[error("the Bot API refused getMe: {0}")]
     GetMe(RequestError),
+    /// Webhook mode: the listen address cannot be bound.
+    #[error("cannot listen on {address} for the webhook: {source}")]
+    Listen {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    /// Webhook mode: Telegram refused setWebhook (the URL must be HTTPS).
+    #[error("the Bot API refused setWebhook: {0}")]
+    SetWebhook(RequestError),
 }
 
 /// A running bot: stop it to finish in-flight replies and shut down.
@@ -51,6 +63,8 @@ pub struct Running {
     pub context: Arc<Context>,
     pub bot_username: String,
     shutdown: ShutdownToken,
+    /// Follows the reloads of other replicas (none with `reload_poll` 0).
+    follower: Option<tokio::task::JoinHandle<()>>,
     dispatcher: tokio::task::JoinHandle<()>,
     saver: tokio::task::JoinHandle<()>,
     /// The broadcast worker and its stop signal.
@@ -81,6 +95,9 @@ impl Running {
         let _ = self.dispatcher.await;
         let _ = self.broadcast_worker.1.await;
         self.saver.abort();
+        if let Some(follower) = &self.follower {
+            follower.abort();
+        }
         self.context.stats.save(&self.context.store).await;
     }
 
@@ -162,6 +179,7 @@ pub async fn reload_on_signal(context: Arc<Context>) {
         Ok(_) => tracing::info!("SIGHUP reload: {outcome}"),
         Err(_) => tracing::warn!("SIGHUP reload: {outcome}"),
     }
+    crate::knowledge_sync::publish(&context.store, &result, 0, "SIGHUP").await;
     let entry = AuditEntry {
         user_id: 0,
         chat_id: 0,
@@ -208,26 +226,36 @@ pub async fn start(
         stats: Stats::default(),
         broadcasts: broadcasts.clone(),
     });
-    let listener = Polling::builder(bot.clone())
-        .timeout(settings.poll_timeout)
-        .backoff_strategy(move |errors| retry.backoff(errors + 1))
-        .delete_webhook()
-        .await
-        .build();
-    let mut dispatcher = Dispatcher::builder(bot, handlers::schema())
+    let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
         .dependencies(dptree::deps![context.clone()])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("a handler failed"))
         .build();
     let shutdown = dispatcher.shutdown_token();
-    let dispatcher = tokio::spawn(async move {
-        let listener_errors = LoggingErrorHandler::with_custom_text("getting updates");
-        if let Err(e) = dispatcher
-            .try_dispatch_with_listener(listener, listener_errors)
-            .await
-        {
-            tracing::error!(error = %e, "the dispatcher could not start");
+    let dispatcher = match &settings.webhook_url {
+        None => {
+            let listener = Polling::builder(bot.clone())
+                .timeout(settings.poll_timeout)
+                .backoff_strategy(move |errors| retry.backoff(errors + 1))
+                .delete_webhook()
+                .await
+                .build();
+            tokio::spawn(async move { dispatch(&mut dispatcher, listener).await })
         }
+        Some(url) => {
+            let listener = webhook::listener(&bot, settings, url).await?;
+            tokio::spawn(async move { dispatch(&mut dispatcher, listener).await })
+        }
+    };
+    let follower = (!settings.reload_poll.is_zero()).then(|| {
+        let (engine, store) = (context.engine.clone(), context.store.clone());
+        let every = settings.reload_poll;
+        tokio::spawn(async move {
+            crate::knowledge_sync::Follower::start(engine, store)
+                .await
+                .run(every)
+                .await
+        })
     });
     let saver = {
         let context = context.clone();
@@ -248,10 +276,28 @@ pub async fn start(
         context,
         bot_username: me.username().to_string(),
         shutdown,
+        follower,
         dispatcher,
         saver,
         broadcast_worker,
     })
+}
+
+/// Runs the dispatcher over one update listener until it is shut down.
+async fn dispatch<L>(
+    dispatcher: &mut Dispatcher<Bot, handlers::HandlerError, teloxide::dispatching::DefaultKey>,
+    listener: L,
+) where
+    L: teloxide::update_listeners::UpdateListener + Send,
+    L::Err: std::fmt::Debug,
+{
+    let listener_errors = LoggingErrorHandler::with_custom_text("getting updates");
+    if let Err(e) = dispatcher
+        .try_dispatch_with_listener(listener, listener_errors)
+        .await
+    {
+        tracing::error!(error = %e, "the dispatcher could not start");
+    }
 }
 
 /// setMyCommands in English (the default) and Chinese; admins also see the

@@ -64,20 +64,20 @@ pub fn help(language: Language, is_admin: bool, in_group: bool) -> String {
     let mut zh_text = String::from(
         "我回答关于中国知识产权海关保护的问题，数字精确并注明出处。\n\
          直接发送问题即可，例如：2024年扣留多少批？\n\
-         /ask 问题 — 提问\n/summary 年份 — 某年概况\n/years — 有数据的年份\n/sources — 资料来源\n/help — 本说明",
+         /ask 问题 — 提问\n/summary 年份 — 某年概况\n/years — 有数据的年份\n/sources — 资料来源\n/subscribe、/unsubscribe — 订阅或退订年度概况推送（群组管理员）\n/help — 本说明",
     );
     let mut en_text = String::from(
         "I answer questions about China's customs protection of intellectual property, with exact figures and their sources.\n\
          Just send a question, e.g.: How many batches were detained in 2024?\n\
-         /ask QUESTION — ask\n/summary YEAR — a year's summary\n/years — years with figures\n/sources — the documents\n/help — this help",
+         /ask QUESTION — ask\n/summary YEAR — a year's summary\n/years — years with figures\n/sources — the documents\n/subscribe, /unsubscribe — receive the yearly summary here, or stop (group admins)\n/help — this help",
     );
     if in_group {
         zh_text.push_str("\n在群组中，请用 /ask、@我 或回复我的消息来提问。");
         en_text.push_str("\nIn a group, use /ask, mention me, or reply to one of my messages.");
     }
     if is_admin {
-        zh_text.push_str("\n管理员：/reload — 重新加载知识库；/stats — 运行统计");
-        en_text.push_str("\nAdmins: /reload — reload the knowledge; /stats — statistics");
+        zh_text.push_str("\n管理员：/reload — 重新加载知识库；/stats — 运行统计；/broadcast 年份 — 推送某年概况（先预览确认），/broadcast status — 推送进度");
+        en_text.push_str("\nAdmins: /reload — reload the knowledge; /stats — statistics; /broadcast YEAR — send a year's summary to subscribers (after a preview), /broadcast status — delivery progress");
     }
     pick(language, zh_text, en_text)
 }

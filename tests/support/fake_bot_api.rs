@@ -528,28 +528,6 @@ async fn get_updates(inner: &Arc<Inner>, body: &Value) -> Response {
     }
 }
 
-/// The text fields of a multipart/form-data body, as strings: teloxide
-/// sends setWebhook so (the webhook tests read its url and secret_token).
-fn multipart_fields(body: &[u8], boundary: &str) -> Value {
-    let text = String::from_utf8_lossy(body);
-    let mut fields = serde_json::Map::new();
-    for part in text.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let Some(name) = head
-            .split("name=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-        else {
-            continue;
-        };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        fields.insert(name.to_string(), Value::String(value.to_string()));
-    }
-    Value::Object(fields)
-}
-
 fn ok(result: Value) -> Response {
     Json(json!({"ok": true, "result": result})).into_response()
 }

@@ -7,29 +7,12 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use customs_ip_bot::broadcast::rate::{minimum_duration, RateLimits};
 use customs_ip_bot::broadcast::store::{BroadcastStore, InterruptedPolicy, NewJob};
 use customs_ip_bot::broadcast::{deliver, DeliverySettings, SendOutcome, TokioClock};
-use customs_ip_bot::db::Db;
 use std::time::{Duration, Instant};
 
-const RECIPIENTS: i64 = 10_000;
+#[path = "support/subscribers.rs"]
+mod subscribers;
 
-async fn store_with_subscribers(dir: &std::path::Path) -> BroadcastStore {
-    let store = BroadcastStore::open(&dir.join("state.db")).await.unwrap();
-    let Db::Sqlite(pool) = store.db() else {
-        unreachable!("opened as SQLite")
-    };
-    let mut tx = pool.begin().await.unwrap();
-    for chat in 1..=RECIPIENTS {
-        sqlx::query(
-            "INSERT INTO subscriptions (chat_id, kind, active) VALUES ($1, 'supergroup', TRUE)",
-        )
-        .bind(-chat)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    store
-}
+const RECIPIENTS: i64 = 10_000;
 
 fn job() -> NewJob {
     NewJob {
@@ -68,7 +51,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = runtime.block_on(store_with_subscribers(dir.path()));
+    let store = runtime.block_on(subscribers::store_with_subscribers(dir.path(), RECIPIENTS));
     let settings = DeliverySettings {
         limits: RateLimits::unlimited(),
         ..DeliverySettings::default()

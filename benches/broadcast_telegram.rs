@@ -11,11 +11,11 @@
 #[path = "../tests/support/fake_bot_api.rs"]
 #[allow(dead_code)]
 mod fake_bot_api;
+#[path = "support/subscribers.rs"]
+mod subscribers;
 
 use customs_ip_bot::broadcast::rate::RateLimits;
-use customs_ip_bot::broadcast::store::BroadcastStore;
 use customs_ip_bot::broadcast::{deliver, prepare_job, DeliverySettings, TokioClock};
-use customs_ip_bot::db::Db;
 use customs_ip_bot::model::Language;
 use customs_ip_bot::telegram::broadcast::Sender;
 use std::time::Instant;
@@ -38,23 +38,7 @@ async fn run() {
     let snapshot = customs_ip_bot::snapshot::Snapshot::build_in_memory(&files).unwrap();
     let fake = fake_bot_api::FakeBotApi::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = BroadcastStore::open(&dir.path().join("state.db"))
-        .await
-        .unwrap();
-    let Db::Sqlite(pool) = store.db() else {
-        unreachable!("opened as SQLite")
-    };
-    let mut tx = pool.begin().await.unwrap();
-    for chat in 1..=RECIPIENTS {
-        sqlx::query(
-            "INSERT INTO subscriptions (chat_id, kind, active) VALUES ($1, 'supergroup', TRUE)",
-        )
-        .bind(-chat)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let store = subscribers::store_with_subscribers(dir.path(), RECIPIENTS).await;
     let job = prepare_job(&snapshot, 2024, Language::Simplified, None, false, true)
         .unwrap()
         .unwrap();

@@ -123,6 +123,13 @@ struct FakeState {
 }
 
 impl FakeTelegram {
+    /// Resolves once `n` messages have arrived.
+    async fn arrived(self: Arc<Self>, n: u64) {
+        while self.state.lock().unwrap().delivered < n {
+            tokio::task::yield_now().await;
+        }
+    }
+
     fn send(&self, chat: i64) -> SendOutcome {
         let now = self.clock.now();
         let mut s = self.state.lock().unwrap();
@@ -286,6 +293,24 @@ fn assert_within_limits(requests: &[(i64, Instant)], limits: RateLimits) {
                 times[i + m] - times[i] >= Duration::from_secs(60),
                 "more than {m} requests a minute to chat {c}"
             );
+        }
+    }
+}
+
+/// A killed process: the delivery loop is dropped wherever it is once `n`
+/// messages have arrived, and its sends in flight are lost.
+async fn deliver_until_killed(
+    store: &BroadcastStore,
+    job: i64,
+    settings: &DeliverySettings,
+    p: &Population,
+    n: u64,
+) {
+    tokio::select! {
+        biased;
+        _ = p.fake.clone().arrived(n) => {}
+        r = deliver(store, job, settings, &*p.clock, sender(&p.fake), never_stop()) => {
+            panic!("finished before the kill: {r:?}")
         }
     }
 }
@@ -590,12 +615,7 @@ async fn graceful_stop_mid_job_then_resume_still_exactly_once(dbs: &TestDatabase
         let job = store.create_job(&new_job(2024, true)).await.unwrap();
         let s = settings(policy);
         // Stop once 100 messages have arrived.
-        let fake = p.fake.clone();
-        let stop = async {
-            while fake.state.lock().unwrap().delivered < 100 {
-                tokio::task::yield_now().await;
-            }
-        };
+        let stop = p.fake.clone().arrived(100);
         let first = deliver(&store, job, &s, &*p.clock, sender(&p.fake), stop)
             .await
             .unwrap();
@@ -635,20 +655,7 @@ async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_cra
         subscribe_all(&store, &p.chats).await;
         let job = store.create_job(&new_job(2024, true)).await.unwrap();
         let s = settings(policy);
-        let fake = p.fake.clone();
-        let killed = async {
-            while fake.state.lock().unwrap().delivered < 150 {
-                tokio::task::yield_now().await;
-            }
-        };
-        // The loop is dropped wherever it is: sends in flight are lost.
-        tokio::select! {
-            biased;
-            _ = killed => {}
-            r = deliver(&store, job, &s, &*p.clock, sender(&p.fake), never_stop()) => {
-                panic!("finished before the kill: {r:?}")
-            }
-        }
+        deliver_until_killed(&store, job, &s, &p, 150).await;
         // The crash window: chats that received it while their row is still
         // pending (or `sending` under give_up): the sends in flight.
         let received_before = p.fake.received();
@@ -725,9 +732,7 @@ async fn cancelling_a_running_job_stops_it(dbs: &TestDatabases) {
     // An admin presses 取消 (another task) once 20 messages have arrived.
     let (fake, admin_store) = (p.fake.clone(), store.clone());
     let admin = tokio::spawn(async move {
-        while fake.state.lock().unwrap().delivered < 20 {
-            tokio::task::yield_now().await;
-        }
+        fake.arrived(20).await;
         admin_store.cancel_job(job, Some(7)).await.unwrap()
     });
     let send = sender(&p.fake);
@@ -970,19 +975,7 @@ async fn a_killed_replicas_rows_wait_for_its_lease_then_another_replica_delivers
         ..DeliverySettings::default()
     };
     // Replica a is killed once 100 messages have arrived.
-    let fake = p.fake.clone();
-    let killed = async {
-        while fake.state.lock().unwrap().delivered < 100 {
-            tokio::task::yield_now().await;
-        }
-    };
-    tokio::select! {
-        biased;
-        _ = killed => {}
-        r = deliver(&a, job, &s, &*p.clock, sender(&p.fake), never_stop()) => {
-            panic!("finished before the kill: {r:?}")
-        }
-    }
+    deliver_until_killed(&a, job, &s, &p, 100).await;
     drop(a);
     // Replica b at once: a's claimed rows are not its own yet.
     let first = deliver(&b, job, &s, &*p.clock, sender(&p.fake), never_stop())

@@ -291,11 +291,7 @@ async fn ask_until(
             .wait_for(
                 WAIT,
                 &format!("an answer from replica {}", replica.name),
-                |rs| {
-                    rs.iter()
-                        .find(|r| r.method == "sendmessage" && r.chat_id() == Some(chat))
-                        .cloned()
-                },
+                |rs| rs.iter().find(|r| r.is_message_to(chat)).cloned(),
             )
             .await;
         if reply.text().contains(needle) {

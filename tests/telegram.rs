@@ -45,6 +45,7 @@
 
 mod support;
 
+use customs_ip_bot::telegram::format::is_safe_html;
 use customs_ip_bot::telegram::{self, StartError};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -157,14 +158,7 @@ async fn in_a_group_only_messages_addressed_to_the_bot_are_answered_as_replies()
     }
     let sent = bot
         .fake
-        .wait_for(WAIT, "three replies in the group", |rs| {
-            let sent: Vec<_> = rs
-                .iter()
-                .filter(|r| r.method == "sendmessage" && r.chat_id() == Some(GROUP))
-                .cloned()
-                .collect();
-            (sent.len() >= 3).then_some(sent)
-        })
+        .wait_for_sent(GROUP, 3, "three replies in the group", WAIT)
         .await;
     // Give a stray reply to the chatter time to show up.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -296,7 +290,7 @@ async fn a_reply_over_5000_characters_is_split_at_line_breaks_into_well_formed_m
         .wait_for(WAIT, "the list of sources, complete", |rs| {
             let sent: Vec<_> = rs
                 .iter()
-                .filter(|r| r.method == "sendmessage" && r.chat_id() == Some(USER))
+                .filter(|r| r.is_message_to(USER))
                 .cloned()
                 .collect();
             sent.iter()
@@ -350,12 +344,7 @@ async fn user_text_with_markup_characters_is_shown_escaped() {
         "<script>alert(1)</script> & \"2024年\" 扣留多少批?",
     ));
     bot.fake
-        .wait_for(WAIT, "an answer to the question with markup", |rs| {
-            rs.iter()
-                .filter(|r| r.method == "sendmessage" && r.chat_id() == Some(USER))
-                .nth(1)
-                .cloned()
-        })
+        .wait_for_sent(USER, 2, "an answer to the question with markup", WAIT)
         .await;
     for r in bot.fake.sent_to(USER) {
         assert!(is_safe_html(r.text()), "{}", r.text());
@@ -371,14 +360,7 @@ async fn a_429_with_retry_after_is_waited_out_then_the_reply_is_sent() {
         .push_update(private_text(USER, "2024年扣留多少批?"));
     let attempts = bot
         .fake
-        .wait_for(WAIT, "a second attempt", |rs| {
-            let sent: Vec<_> = rs
-                .iter()
-                .filter(|r| r.method == "sendmessage" && r.chat_id() == Some(USER))
-                .cloned()
-                .collect();
-            (sent.len() >= 2).then_some(sent)
-        })
+        .wait_for_sent(USER, 2, "a second attempt", WAIT)
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.fake.sent_to(USER).len(), 2);

@@ -165,6 +165,45 @@ fn pack_with_limit(lines: &[(String, Style)], limit: usize) -> Vec<String> {
     }
 }
 
+/// Whether `html` is safe for Telegram's HTML parse mode as this module
+/// writes it: only `<b>` and `<i>`, each closed in the same message, no raw
+/// `<` or `>` outside tags, every `&` starting an entity.
+pub fn is_safe_html(html: &str) -> bool {
+    let mut rest = html;
+    let mut open: Vec<&str> = Vec::new();
+    while let Some(i) = rest.find(['<', '&', '>']) {
+        let tail = &rest[i..];
+        if tail.starts_with('>') {
+            return false;
+        }
+        if let Some(after) = tail.strip_prefix('&') {
+            if !["&amp;", "&lt;", "&gt;", "&quot;"]
+                .iter()
+                .any(|e| tail.starts_with(e))
+            {
+                return false;
+            }
+            rest = after;
+            continue;
+        }
+        let Some(end) = tail.find('>') else {
+            return false;
+        };
+        let tag = &tail[1..end];
+        if let Some(name) = tag.strip_prefix('/') {
+            if open.pop() != Some(name) {
+                return false;
+            }
+        } else if ["b", "i"].contains(&tag) {
+            open.push(tag);
+        } else {
+            return false;
+        }
+        rest = &tail[end + 1..];
+    }
+    open.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,41 +223,6 @@ mod tests {
 
     fn check(text: &str, expected: &[&str]) {
         assert_eq!(answer_messages(&answer(text)), expected);
-    }
-
-    /// Every tag opened is closed in the same message, and no raw < or &
-    /// is left outside tags and entities.
-    fn well_formed(html: &str) -> bool {
-        let mut rest = html;
-        let mut open: Vec<&str> = Vec::new();
-        while let Some(i) = rest.find(['<', '&']) {
-            let tail = &rest[i..];
-            if let Some(after) = tail.strip_prefix('&') {
-                if !["&amp;", "&lt;", "&gt;", "&quot;"]
-                    .iter()
-                    .any(|e| tail.starts_with(e))
-                {
-                    return false;
-                }
-                rest = after;
-                continue;
-            }
-            let Some(end) = tail.find('>') else {
-                return false;
-            };
-            let tag = &tail[1..end];
-            if let Some(name) = tag.strip_prefix('/') {
-                if open.pop() != Some(name) {
-                    return false;
-                }
-            } else if ["b", "i"].contains(&tag) {
-                open.push(tag);
-            } else {
-                return false;
-            }
-            rest = &tail[end + 1..];
-        }
-        open.is_empty()
     }
 
     #[test]
@@ -247,7 +251,7 @@ mod tests {
         assert!(messages.len() >= 2, "{}", messages.len());
         for m in &messages {
             assert!(utf16_len(m) < TELEGRAM_LIMIT);
-            assert!(well_formed(m), "{m}");
+            assert!(is_safe_html(m), "{m}");
         }
         // Each line of the text is whole in exactly one message.
         let joined = messages.join("\n");
@@ -263,14 +267,14 @@ mod tests {
         assert!(messages.len() >= 4);
         for m in &messages {
             assert!(
-                utf16_len(m) <= MESSAGE_LIMIT && well_formed(m),
+                utf16_len(m) <= MESSAGE_LIMIT && is_safe_html(m),
                 "{}",
                 utf16_len(m)
             );
         }
         let bold = answer_messages(&answer(&text));
         for m in &bold {
-            assert!(utf16_len(m) <= MESSAGE_LIMIT && well_formed(m));
+            assert!(utf16_len(m) <= MESSAGE_LIMIT && is_safe_html(m));
         }
     }
 

@@ -48,6 +48,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// A sendMessage to this chat.
+    pub fn is_message_to(&self, chat_id: i64) -> bool {
+        self.method == "sendmessage" && self.chat_id() == Some(chat_id)
+    }
+
     pub fn chat_id(&self) -> Option<i64> {
         self.body.get("chat_id").and_then(Value::as_i64)
     }
@@ -238,8 +243,27 @@ impl FakeBotApi {
     pub fn sent_to(&self, chat_id: i64) -> Vec<Recorded> {
         self.requests()
             .into_iter()
-            .filter(|r| r.method == "sendmessage" && r.chat_id() == Some(chat_id))
+            .filter(|r| r.is_message_to(chat_id))
             .collect()
+    }
+
+    /// Waits until at least `n` messages went to `chat_id`; returns them all.
+    pub async fn wait_for_sent(
+        &self,
+        chat_id: i64,
+        n: usize,
+        what: &str,
+        timeout: Duration,
+    ) -> Vec<Recorded> {
+        self.wait_for(timeout, what, |rs| {
+            let sent: Vec<Recorded> = rs
+                .iter()
+                .filter(|r| r.is_message_to(chat_id))
+                .cloned()
+                .collect();
+            (sent.len() >= n).then_some(sent)
+        })
+        .await
     }
 
     /// Waits until `check` holds over the requests, or panics after `timeout`.
@@ -279,11 +303,7 @@ impl FakeBotApi {
             &format!("a message to {chat_id} containing {needle:?}"),
             |rs| {
                 rs.iter()
-                    .find(|r| {
-                        r.method == "sendmessage"
-                            && r.chat_id() == Some(chat_id)
-                            && r.text().contains(needle)
-                    })
+                    .find(|r| r.is_message_to(chat_id) && r.text().contains(needle))
                     .cloned()
             },
         )

@@ -201,44 +201,6 @@ pub fn message_id(update: &Value) -> i64 {
     update["message"]["message_id"].as_i64().unwrap()
 }
 
-/// Every tag opened is closed in the same message, only the tags the bot
-/// uses appear, and every `&` starts an entity: the text is safe HTML.
-pub fn is_safe_html(html: &str) -> bool {
-    let mut rest = html;
-    let mut open: Vec<&str> = Vec::new();
-    while let Some(i) = rest.find(['<', '&', '>']) {
-        let tail = &rest[i..];
-        if tail.starts_with('>') {
-            return false;
-        }
-        if let Some(after) = tail.strip_prefix('&') {
-            if !["&amp;", "&lt;", "&gt;", "&quot;"]
-                .iter()
-                .any(|e| tail.starts_with(e))
-            {
-                return false;
-            }
-            rest = after;
-            continue;
-        }
-        let Some(end) = tail.find('>') else {
-            return false;
-        };
-        let tag = &tail[1..end];
-        if let Some(name) = tag.strip_prefix('/') {
-            if open.pop() != Some(name) {
-                return false;
-            }
-        } else if ["b", "i"].contains(&tag) {
-            open.push(tag);
-        } else {
-            return false;
-        }
-        rest = &tail[end + 1..];
-    }
-    open.is_empty()
-}
-
 /// The text a user sees, entities decoded and tags dropped.
 pub fn visible_text(html: &str) -> String {
     let mut out = String::new();

@@ -703,8 +703,14 @@ async fn hard_kill_mid_job_then_resume_nobody_skipped_duplicates_only_in_the_cra
                     .iter()
                     .map(|r| r.migrated_to.unwrap_or(r.chat_id))
                     .collect();
-                // Here every send in flight had arrived: given up exactly those.
-                assert_eq!(given_up_targets, window);
+                // Every send in flight had arrived here (the fake decides at
+                // dispatch), so those are given up; so may be one more row,
+                // marked `sending` when the kill came before its dispatch.
+                assert!(window.is_subset(&given_up_targets), "{window:?}");
+                assert!(
+                    given_up_targets.len() <= window.len() + 1,
+                    "{given_up_targets:?} given up, {window:?} in flight"
+                );
                 for chat in p.expected() {
                     assert!(
                         received.contains_key(&chat) || given_up_targets.contains(&chat),

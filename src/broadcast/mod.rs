@@ -278,6 +278,7 @@ where
     let max_attempts = settings.max_attempts.max(1);
     let backoff = Duration::from_secs(settings.transient_backoff_seconds);
     let mut limiter = RateLimiter::new(settings.limits);
+    let messages = settings.messages_per_delivery.max(1);
     // Read from the store and not yet sent: ready now, or waiting until a time.
     let mut queue: VecDeque<Recipient> = VecDeque::new();
     let mut later: Vec<(Instant, Recipient)> = Vec::new();
@@ -340,9 +341,8 @@ where
                     {
                         continue; // cancelled meanwhile
                     }
-                    let sent_at = clock.now();
-                    for _ in 0..settings.messages_per_delivery.max(1) {
-                        limiter.record(r.target, sent_at);
+                    for _ in 0..messages {
+                        limiter.start(r.target);
                     }
                     let sending = send(r.target);
                     in_flight.push(async move { (r, sending.await) });
@@ -380,6 +380,10 @@ where
         let Some((r, outcome)) = completed else {
             continue;
         };
+        let replied_at = clock.now();
+        for _ in 0..messages {
+            limiter.finish(r.target, replied_at);
+        }
         match outcome {
             SendOutcome::Sent { message_id } => {
                 store

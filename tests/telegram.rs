@@ -34,6 +34,9 @@
 //!   summary, then buttons 确认发送 / 取消; Confirm delivers to every
 //!   subscriber with the chart uploaded once; Cancel delivers nothing;
 //!   /broadcast status reports the counts; a non-admin is refused;
+//!   /broadcast typed in a group previews in the admin's private chat, never
+//!   in the group, and when that chat is closed to the bot the group is
+//!   told and no job waits;
 //! - 1,000 subscribers, some kicked (403), some migrating, some answering
 //!   429 once: every active one gets the photo exactly once (a migrated one
 //!   at its new id), kicked ones are unsubscribed, and no second at the
@@ -644,6 +647,57 @@ async fn broadcast_preview_then_confirm_delivers_and_cancel_does_not() {
     assert!(audit
         .iter()
         .any(|a| a.entry.command == "broadcast" && a.entry.outcome.contains("confirmed")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcast_typed_in_a_group_previews_privately_and_never_in_the_group() {
+    let bot = TestBot::start().await;
+    let store = broadcast_store(&bot);
+    const GROUP: i64 = -100_777;
+
+    let start = bot.fake.request_count();
+    bot.fake
+        .push_update(group_text(GROUP, ADMIN, "/broadcast 2024", false));
+    let job = bot
+        .fake
+        .wait_for(WAIT, "the preview in the admin's private chat", |rs| {
+            preview_job(rs, ADMIN, start)
+        })
+        .await;
+    bot.fake.wait_for_text(GROUP, "私信", WAIT).await;
+    let requests = bot.fake.requests_from(start);
+    let in_group: Vec<_> = requests
+        .iter()
+        .filter(|r| r.chat_id() == Some(GROUP))
+        .collect();
+    assert!(
+        in_group
+            .iter()
+            .all(|r| r.method == "sendmessage" && r.body["reply_markup"].is_null()),
+        "no photo and no buttons in the group: {in_group:?}"
+    );
+    assert_eq!(
+        store.job_state(job).await.unwrap(),
+        JobStatus::PendingConfirmation
+    );
+
+    // An admin who never opened a private chat (403 there): told in the
+    // group, and no job is left waiting.
+    bot.fake.script_chat(ADMIN, ChatScript::Kicked);
+    bot.fake
+        .push_update(group_text(GROUP, ADMIN, "/broadcast 2024", false));
+    bot.fake.wait_for_text(GROUP, "/start", WAIT).await;
+    let jobs = store.recent_jobs(5).await.unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    assert_eq!(jobs[0].status, JobStatus::Cancelled, "{jobs:?}");
+    let audit = bot.store.recent_audit(5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.entry.command == "broadcast" && a.entry.outcome.contains("not delivered")),
+        "{audit:#?}"
+    );
     bot.stop().await;
 }
 

@@ -491,10 +491,27 @@ async fn broadcast_command(
         return Ok(Some(answer_messages(&snapshot.summary(year, language))));
     };
     let id = store.create_job(&job).await?;
+    // The preview and its buttons go to the admin's private chat (whose id
+    // is the user's), never to a group where others could press them.
+    let admin_chat = ChatId(user as i64);
+    if let Err(e) = tg_broadcast::send_preview(&ctx.broadcasts, admin_chat, id, language).await {
+        tracing::warn!(error = %e, job = id, "broadcast preview not delivered");
+        store.cancel_job(id, Some(user as i64)).await?;
+        audit.outcome = format!("failed: preview not delivered, job {id} cancelled: {e}");
+        record_audit(ctx, &audit).await;
+        return Ok(Some(plain_messages(&wording::preview_not_delivered(
+            language,
+        ))));
+    }
     audit.outcome = format!("ok: job {id} waiting for confirmation");
     record_audit(ctx, &audit).await;
-    tg_broadcast::send_preview(&ctx.broadcasts, msg.chat.id, id, language).await?;
-    Ok(None)
+    if msg.chat.id == admin_chat {
+        Ok(None)
+    } else {
+        Ok(Some(plain_messages(&wording::preview_sent_privately(
+            language,
+        ))))
+    }
 }
 
 /// 确认发送 / 取消 pressed under a preview: bot admins only; the job is

@@ -90,6 +90,27 @@ pub fn not_an_admin(language: Language) -> String {
     )
 }
 
+/// /broadcast typed in a group: the preview went to the admin privately.
+pub fn preview_sent_privately(language: Language) -> String {
+    pick(
+        language,
+        "预览和确认按钮已私信发给你。".into(),
+        "The preview and its buttons were sent to you in a private chat.".into(),
+    )
+}
+
+/// The admin's private chat could not receive the preview (never started,
+/// or blocked the bot); the job was dropped.
+pub fn preview_not_delivered(language: Language) -> String {
+    pick(
+        language,
+        "无法私信发送预览：请先在私聊中向我发送 /start，再发送 /broadcast。本次广播未创建。".into(),
+        "I could not send you the preview privately: send me /start in a private chat \
+         first, then /broadcast again. No broadcast was created."
+            .into(),
+    )
+}
+
 pub fn apology(language: Language) -> String {
     pick(
         language,

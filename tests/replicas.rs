@@ -15,9 +15,13 @@
 //!   so is one sent to A; both stop on SIGTERM with exit code 0, and
 //!   neither deletes the webhook.
 //!
-//! Broadcast deliveries by two replicas on one PostgreSQL, exactly once in
-//! total, are checked at the store level in tests/broadcast.rs
-//! (`two_replicas_deliver_a_thousand_recipient_job_exactly_once_in_total`).
+//! - two real bot processes on one PostgreSQL and one fake Bot API server:
+//!   a broadcast to 1,000 subscribers, previewed through replica A and
+//!   confirmed through replica B, is delivered exactly once in total, and
+//!   both replicas' delivery loops sent part of it.
+//!
+//! The same at the store level, on SQLite and PostgreSQL, with a replica
+//! killed mid-job: tests/broadcast.rs.
 
 mod support;
 
@@ -25,6 +29,7 @@ mod support;
 #[path = "support/databases.rs"]
 mod databases;
 
+use customs_ip_bot::broadcast::store::{BroadcastStore, JobStatus};
 use customs_ip_bot::config::Secret;
 use customs_ip_bot::engine::{Engine, EngineSettings};
 use customs_ip_bot::knowledge_sync::{Followed, Follower};
@@ -222,6 +227,7 @@ impl Replica {
         knowledge: &Path,
         api_url: &url::Url,
         database_url: &str,
+        env: &[(&str, &str)],
     ) -> Replica {
         let addr = free_address();
         let data = root.join(format!("data-{name}"));
@@ -244,6 +250,7 @@ impl Replica {
             .env("CUSTOMS_IP_BOT_WEBHOOK_SECRET", SECRET)
             .env("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS", "1")
             .env("CUSTOMS_IP_BOT_FLOOD_PER_MINUTE", "0")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(log_file)
             .kill_on_drop(true)
@@ -255,6 +262,41 @@ impl Replica {
             child,
             log,
         }
+    }
+
+    /// Waits until `GET /healthz` answers (the bot is serving); panics with
+    /// its log if it exits or takes over two minutes.
+    async fn wait_until_up(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while http(self.addr, "GET", "/healthz", "", None).await != Some(200) {
+            assert!(
+                self.running() && Instant::now() < deadline,
+                "replica {} did not start:\n{}",
+                self.name,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the process with SIGTERM and asserts a clean exit.
+    async fn terminate(&mut self) {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("replica {} did not stop", self.name))
+            .unwrap();
+        assert!(
+            status.success(),
+            "replica {}: {status}\n{}",
+            self.name,
+            self.log()
+        );
     }
 
     fn running(&mut self) -> bool {
@@ -310,28 +352,10 @@ async fn ask_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both() {
     const TEST: &str = "two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both";
-    // Skips (or fails under CI=true) like the other PostgreSQL tests.
-    if TestDatabases::postgres(TEST).is_none() {
+    let Some(database) = ProcessDatabase::create(TEST).await else {
         return;
-    }
-    let admin_url = std::env::var(databases::POSTGRES_URL_VAR).unwrap();
-    let database = format!("customs_ip_bot_replicas_{}", std::process::id());
-    let mut database_url = url::Url::parse(&admin_url).unwrap();
-    database_url.set_path(&format!("/{database}"));
-    {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(&format!("CREATE DATABASE {database}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-    }
-
+    };
+    let database_url = database.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let knowledge = copy_knowledge(dir.path());
     let fake = FakeBotApi::start().await;
@@ -341,6 +365,7 @@ async fn two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both() 
         &knowledge,
         &fake.url(),
         database_url.as_str(),
+        &[],
     );
     let mut b = Replica::spawn(
         "b",
@@ -348,20 +373,10 @@ async fn two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both() 
         &knowledge,
         &fake.url(),
         database_url.as_str(),
+        &[],
     );
-    for replica in [&mut a, &mut b] {
-        let log = replica.log.clone();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while http(replica.addr, "GET", "/healthz", "", None).await != Some(200) {
-            assert!(
-                replica.running() && Instant::now() < deadline,
-                "replica {} did not start:\n{}",
-                replica.name,
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    a.wait_until_up().await;
+    b.wait_until_up().await;
     let webhooks: Vec<_> = fake
         .requests()
         .into_iter()
@@ -418,33 +433,156 @@ async fn two_replica_processes_a_reload_sent_to_one_gives_new_answers_on_both() 
 
     // SIGTERM: each replica stops gracefully, and neither deletes the
     // webhook the other still serves.
-    for replica in [&mut a, &mut b] {
-        let pid = replica.child.id().unwrap().to_string();
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), replica.child.wait())
-            .await
-            .unwrap_or_else(|_| panic!("replica {} did not stop", replica.name))
-            .unwrap();
-        assert!(
-            status.success(),
-            "replica {}: {status}\n{}",
-            replica.name,
-            replica.log()
-        );
-    }
+    a.terminate().await;
+    b.terminate().await;
     assert!(!fake.requests().iter().any(|r| r.method == "deletewebhook"));
     drop((a, b));
     store.db().close().await;
+    database.drop().await;
+}
 
-    use sqlx::Connection;
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut admin)
+/// A PostgreSQL database of its own for bot processes (they connect by
+/// URL, so a schema of `TestDatabases` would not do); None when the
+/// PostgreSQL tests are skipped.
+struct ProcessDatabase {
+    admin_url: String,
+    name: String,
+    url: url::Url,
+}
+
+impl ProcessDatabase {
+    async fn create(test: &str) -> Option<ProcessDatabase> {
+        // Skips (or fails under CI=true) like the other PostgreSQL tests.
+        TestDatabases::postgres(test)?;
+        let admin_url = std::env::var(databases::POSTGRES_URL_VAR).unwrap();
+        static NEXT: AtomicI64 = AtomicI64::new(0);
+        let name = format!(
+            "customs_ip_bot_replicas_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        let database = ProcessDatabase {
+            admin_url,
+            name,
+            url,
+        };
+        database.run(&["DROP", "CREATE"]).await;
+        Some(database)
+    }
+
+    async fn drop(self) {
+        self.run(&["DROP"]).await;
+    }
+
+    async fn run(&self, statements: &[&str]) {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
+        for statement in statements {
+            let sql = match *statement {
+                "DROP" => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                _ => format!("CREATE DATABASE {}", self.name),
+            };
+            sqlx::query(&sql).execute(&mut admin).await.unwrap();
+        }
+        admin.close().await.unwrap();
+    }
+}
+
+/// What a replica's delivery loops reported sending, from its log.
+fn sent_by(replica: &Replica, job: i64) -> u64 {
+    replica
+        .log()
+        .lines()
+        .filter(|l| {
+            l.contains("broadcast delivery loop ended") && l.contains(&format!("job: {job},"))
+        })
+        .filter_map(|l| {
+            let rest = &l[l.find(" sent: ")? + 7..];
+            rest[..rest.find(|c: char| !c.is_ascii_digit())?]
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replica_processes_deliver_a_thousand_subscriber_broadcast_exactly_once_in_total() {
+    const TEST: &str =
+        "two_replica_processes_deliver_a_thousand_subscriber_broadcast_exactly_once_in_total";
+    let Some(database) = ProcessDatabase::create(TEST).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let fake = FakeBotApi::start().await;
+
+    // 1,000 subscriptions in the shared database.
+    let store = Store::connect(Some(database.url.as_str()), dir.path())
         .await
         .unwrap();
-    admin.close().await.unwrap();
+    let broadcasts = BroadcastStore::from_db(store.db().clone());
+    let chats: Vec<i64> = (0..1000).map(|i| -2_000_000 - i).collect();
+    for &chat in &chats {
+        broadcasts.subscribe(&subscription(chat)).await.unwrap();
+    }
+
+    // Each replica at 100 messages a second: one alone would need ten
+    // seconds, so the second one's worker (every 3 s) joins the job.
+    let config = dir.path().join("replica.toml");
+    std::fs::write(&config, "[broadcast.delivery]\nglobal_per_second = 100\n").unwrap();
+    let env = [("CUSTOMS_IP_BOT_CONFIG", config.to_str().unwrap())];
+    let url = database.url.as_str();
+    let mut a = Replica::spawn("a", dir.path(), &knowledge, &fake.url(), url, &env);
+    let mut b = Replica::spawn("b", dir.path(), &knowledge, &fake.url(), url, &env);
+    a.wait_until_up().await;
+    b.wait_until_up().await;
+
+    // The admin asks replica A for a preview, and the load balancer sends
+    // the Confirm press to replica B.
+    let start = fake.request_count();
+    let status = post_update(a.addr, private_text(ADMIN, "/broadcast 2024"), Some(SECRET)).await;
+    assert_eq!(status, Some(200));
+    let job = fake
+        .wait_for(WAIT, "the preview with its buttons", |rs| {
+            preview_job(rs, ADMIN, start)
+        })
+        .await;
+    let press = button_press(ADMIN, &format!("bc:confirm:{job}"));
+    assert_eq!(post_update(b.addr, press, Some(SECRET)).await, Some(200));
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while broadcasts.job_state(job).await.unwrap() != JobStatus::Done {
+        assert!(
+            Instant::now() < deadline && a.running() && b.running(),
+            "the job did not finish: {:?}\n{}\n{}",
+            broadcasts.job_status(job).await,
+            a.log(),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Exactly once in total, whichever replica sent it.
+    let photos = fake.photos_received();
+    for chat in &chats {
+        assert_eq!(photos.get(chat), Some(&1), "chat {chat}");
+    }
+    let to_subscribers: u32 = chats.iter().filter_map(|c| photos.get(c)).sum();
+    assert_eq!(to_subscribers, 1000);
+    let report = broadcasts.job_status(job).await.unwrap();
+    assert_eq!(report.counts.sent, 1000, "{report:?}");
+
+    // Both replicas delivered part of it (each loop logs what it sent).
+    a.terminate().await;
+    b.terminate().await;
+    let (by_a, by_b) = (sent_by(&a, job), sent_by(&b, job));
+    assert_eq!(by_a + by_b, 1000, "a sent {by_a}, b sent {by_b}");
+    assert!(by_a > 0 && by_b > 0, "a sent {by_a}, b sent {by_b}");
+    eprintln!("replica a sent {by_a}, replica b sent {by_b}");
+
+    drop((a, b));
+    store.db().close().await;
+    database.drop().await;
 }

@@ -454,7 +454,7 @@ async fn stats_for_an_admin_count_the_questions_served() {
 // ---- Broadcasts.
 
 use customs_ip_bot::broadcast::rate::RateLimits;
-use customs_ip_bot::broadcast::store::{BroadcastStore, JobStatus, Subscription};
+use customs_ip_bot::broadcast::store::{BroadcastStore, JobStatus};
 use customs_ip_bot::broadcast::{prepare_job, BroadcastSettings};
 use customs_ip_bot::model::Language;
 use std::collections::HashMap;
@@ -470,26 +470,6 @@ where
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn subscription(chat_id: i64) -> Subscription {
-    Subscription {
-        chat_id,
-        kind: "supergroup".into(),
-        title: Some(format!("group {chat_id}")),
-        subscribed_by: Some(ADMIN),
-    }
-}
-
-/// The job id in the preview's Confirm button sent to `chat`.
-fn preview_job(requests: &[Recorded], chat: i64, from: usize) -> Option<i64> {
-    requests[from..].iter().find_map(|r| {
-        if r.method != "sendmessage" || r.chat_id() != Some(chat) {
-            return None;
-        }
-        let data = r.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()?;
-        data.strip_prefix("bc:confirm:")?.parse().ok()
-    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

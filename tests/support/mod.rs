@@ -257,3 +257,25 @@ pub fn bot_membership(group: i64, by: i64, old: &str, new: &str) -> Value {
 pub fn broadcast_store(bot: &TestBot) -> customs_ip_bot::broadcast::store::BroadcastStore {
     customs_ip_bot::broadcast::store::BroadcastStore::from_db(bot.store.db().clone())
 }
+
+/// A supergroup subscription made by the admin.
+pub fn subscription(chat_id: i64) -> customs_ip_bot::broadcast::store::Subscription {
+    customs_ip_bot::broadcast::store::Subscription {
+        chat_id,
+        kind: "supergroup".into(),
+        title: Some(format!("group {chat_id}")),
+        subscribed_by: Some(ADMIN),
+    }
+}
+
+/// The job id in the Confirm button of a preview sent to `chat`, among the
+/// requests from index `from` on.
+pub fn preview_job(requests: &[fake_bot_api::Recorded], chat: i64, from: usize) -> Option<i64> {
+    requests[from..].iter().find_map(|r| {
+        if r.method != "sendmessage" || r.chat_id() != Some(chat) {
+            return None;
+        }
+        let data = r.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()?;
+        data.strip_prefix("bc:confirm:")?.parse().ok()
+    })
+}

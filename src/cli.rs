@@ -30,7 +30,7 @@ pub struct Cli {
     /// [default: data]
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_DATA")]
     pub data: Option<PathBuf>,
-    /// A TOML config file (see customs-ip-bot.example.toml).
+    /// A TOML config file (see deploy/config.example.toml).
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]

@@ -4,7 +4,7 @@
 //! environment (`TELOXIDE_TOKEN`, `TELOXIDE_API_URL`, `DATABASE_URL`,
 //! `CUSTOMS_IP_BOT_*`) <
 //! command-line flags. Every key is documented in
-//! `customs-ip-bot.example.toml`.
+//! `deploy/config.example.toml`.
 //!
 //! Invariant: the token, the webhook secret and the database password
 //! never print (`BotToken`, `Secret`, `DatabaseUrl` hide them).
@@ -717,11 +717,11 @@ mod tests {
 mod example_file {
     use super::*;
 
-    /// The example config at the repository root parses and gives the defaults.
+    /// The example config (deploy/) parses and gives the defaults.
     #[test]
     fn the_example_config_documents_valid_keys_with_their_defaults() {
         let file: FileConfig =
-            toml::from_str(include_str!("../customs-ip-bot.example.toml")).unwrap();
+            toml::from_str(include_str!("../deploy/config.example.toml")).unwrap();
         let s = layer(
             &file,
             &GlobalFlags::default(),
@@ -741,10 +741,6 @@ mod example_file {
             (d.set_webhook, d.reload_poll)
         );
         assert!(s.webhook_url.is_none());
-        // The deploy example (database and broadcast keys) is accepted too.
-        let deploy: FileConfig =
-            toml::from_str(include_str!("../deploy/config.example.toml")).unwrap();
-        assert!(deploy.broadcast.is_some());
         assert_eq!(
             s.broadcast, d.broadcast,
             "the example shows the broadcast defaults"

@@ -475,21 +475,6 @@ mod tests {
     }
 
     #[test]
-    fn the_deploy_example_config_reads() {
-        #[derive(Deserialize)]
-        struct File {
-            broadcast: BroadcastSettings,
-        }
-        let file: File = toml::from_str(include_str!("../../deploy/config.example.toml")).unwrap();
-        assert_eq!(file.broadcast.automatic, AutomaticBroadcast::Confirm);
-        assert_eq!(
-            file.broadcast.delivery,
-            DeliverySettings::default(),
-            "the example shows the defaults"
-        );
-    }
-
-    #[test]
     fn settings_read_from_toml_with_defaults() {
         let s: BroadcastSettings = toml::from_str(
             "automatic = \"confirm\"\n[delivery]\nglobal_per_second = 10\non_interrupted = \"give_up\"\n",

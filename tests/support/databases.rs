@@ -1,7 +1,7 @@
 //! Fresh databases for the store tests: a SQLite file in a temporary
 //! folder, or a new schema on the PostgreSQL server that
 //! `CUSTOMS_IP_BOT_TEST_POSTGRES_URL` names (an admin URL, such as
-//! `postgres://postgres@127.0.0.1:5432/postgres`; `scripts/with-postgres.sh`
+//! `postgres://postgres@127.0.0.1:5432/postgres`; `.ci/with-postgres.sh`
 //! starts a throwaway server and sets it). One schema per database asked
 //! for, so tests run in parallel; dropped when the test passes.
 //!
@@ -97,14 +97,14 @@ impl TestDatabases {
             assert!(
                 !in_ci,
                 "{test}: CI=true but {POSTGRES_URL_VAR} is not set: the PostgreSQL tests \
-                 must run in CI (scripts/with-postgres.sh sets it)"
+                 must run in CI (.ci/with-postgres.sh sets it)"
             );
             // Straight to stderr, past the test harness's capture: a skip
             // must be seen.
             let _ = writeln!(
                 std::io::stderr(),
                 "{test}::postgres skipped: set {POSTGRES_URL_VAR} to run the PostgreSQL tests \
-                 (scripts/with-postgres.sh cargo test --release)"
+                 (.ci/with-postgres.sh cargo test --release)"
             );
             return None;
         };

@@ -3,7 +3,7 @@
 # CUSTOMS_IP_BOT_TEST_POSTGRES_URL pointing at it, then stops the server
 # and deletes its data, whatever the command's outcome:
 #
-#     scripts/with-postgres.sh cargo test --release
+#     .ci/with-postgres.sh cargo test --release
 #
 # Installs PostgreSQL from Debian's packages when it is missing (apt-get;
 # through sudo when not root). The server runs as the `postgres` user when

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes assets/fonts/NotoSansSC-chart-subset.otf, the font the chart draws with.
+"""Makes src/chart/fonts/NotoSansSC-chart-subset.otf, the font the chart draws with.
 
 Source: Noto Sans CJK SC Regular (SIL OFL 1.1), face 2 of Debian's
 fonts-noto-cjk NotoSansCJK-Regular.ttc (`apt-get install fonts-noto-cjk`).
@@ -9,7 +9,7 @@ knowledge/vocabulary.toml, src/replies.rs and src/chart.rs, so that any
 chart label made from the wording and vocabulary has its glyphs. Needs
 `pip install fonttools`. Run from the repository root:
 
-    python3 scripts/subset-chart-font.py
+    python3 src/chart/fonts/subset-chart-font.py
 """
 import pathlib
 import subprocess
@@ -17,7 +17,7 @@ import sys
 
 SOURCE = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 FACE = 2  # Noto Sans CJK SC
-OUT = pathlib.Path("assets/fonts/NotoSansSC-chart-subset.otf")
+OUT = pathlib.Path("src/chart/fonts/NotoSansSC-chart-subset.otf")
 
 chars = set(chr(c) for c in range(0x20, 0x7F))
 chars |= set("，。、：；？！“”‘’（）《》【】—–…·％～＋－×÷→年万亿批件次")

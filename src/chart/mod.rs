@@ -3,7 +3,7 @@
 //! measures, detained batches, detained pieces, as the vocabulary marks
 //! them), a bar per year, the broadcast's year in red, values in 万, Chinese
 //! labels drawn with an embedded subset of Noto Sans SC (SIL OFL 1.1, see
-//! `assets/fonts/`).
+//! `src/chart/fonts/`).
 //!
 //! Invariant: pure. The figures are the ones a summary cites
 //! (`answer::headline_figure`); no file, font directory or clock is read.
@@ -31,7 +31,7 @@ const RULE: [u8; 3] = [0xD1, 0xD5, 0xDB];
 const PANEL: [u8; 3] = [0xF7, 0xF8, 0xFA];
 
 /// The embedded font's bytes.
-pub static FONT_DATA: &[u8] = include_bytes!("../assets/fonts/NotoSansSC-chart-subset.otf");
+pub static FONT_DATA: &[u8] = include_bytes!("fonts/NotoSansSC-chart-subset.otf");
 
 /// The embedded font, parsed once.
 pub fn font() -> &'static FontRef<'static> {

@@ -682,8 +682,13 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     let p = &snapshot.passages[pid];
     let doc = &snapshot.documents[p.doc].meta;
     let lang = query.language;
-    let sentence = replies::quote_for(&snapshot.sentences[si].original, doc.language, lang);
-    let first = first_line_window(&sentence, &snapshot.sentences[si].normalized, &keys);
+    let plain = replies::quote_text(&snapshot.sentences[si].original, doc.language, lang);
+    let first = replies::verbatim(&first_line_window(
+        &plain,
+        &snapshot.sentences[si].normalized,
+        &keys,
+    ));
+    let sentence = replies::verbatim(&plain);
     let mut lines = vec![first];
     // The sentence's neighbours give it context.
     let lo = si.saturating_sub(1).max(p.first_sentence);

@@ -132,11 +132,11 @@ pub fn evidence_line(quote: &str, language: Language) -> String {
 
 pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
     let mut parts = vec![if zh(language) || meta.language != Language::English {
-        format!("《{}》", meta.title)
+        format!("《{}》", verbatim(&meta.title))
     } else {
-        meta.title.clone()
+        verbatim(&meta.title)
     }];
-    parts.extend(meta.publisher.clone());
+    parts.extend(meta.publisher.as_deref().map(verbatim));
     parts.extend(meta.published.clone());
     if zh(language) {
         format!("来源：{}", parts.join("，"))
@@ -151,16 +151,18 @@ pub fn also_line(titles: &[String], language: Language) -> String {
             "另见：{}",
             titles
                 .iter()
-                .map(|t| format!("《{t}》"))
+                .map(|t| format!("《{}》", verbatim(t)))
                 .collect::<Vec<_>>()
                 .join("、")
         )
     } else {
+        let titles: Vec<String> = titles.iter().map(|t| verbatim(t)).collect();
         format!("Also stated in: {}", titles.join("; "))
     }
 }
 
 pub fn conflict_line(other: &Fact, title: &str, language: Language) -> String {
+    let title = verbatim(title);
     if zh(language) {
         format!("注意：《{title}》给出的数值不同：{}。", other.text)
     } else {
@@ -400,18 +402,69 @@ pub fn empty_question(language: Language) -> String {
     }
 }
 
-/// Puts a Simplified reply into the question's script.
-pub fn in_script(text: String, language: Language) -> String {
-    if language == Language::Traditional {
-        crate::normalize::to_traditional(&text)
-    } else {
-        text
-    }
+const VERBATIM_START: char = '\u{E000}';
+const VERBATIM_END: char = '\u{E001}';
+
+/// Marks the source's own words (a quotation, a title) inside a reply, so
+/// that [`in_script`] changes only their script, never their wording.
+pub fn verbatim(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .filter(|&c| c != VERBATIM_START && c != VERBATIM_END)
+        .collect();
+    format!("{VERBATIM_START}{clean}{VERBATIM_END}")
 }
 
-/// A quote in the reader's script: Traditional quotes shown to a Simplified
-/// reader are converted, and the reverse.
+/// Puts a Simplified reply into the question's script: the bot's own
+/// wording with Taiwan phrasing (知识产权 → 智慧財產權), the source's words
+/// (marked by [`verbatim`]) character by character only (知識產權 stays).
+/// The marks are removed in every script.
+pub fn in_script(text: String, language: Language) -> String {
+    let traditional = language == Language::Traditional;
+    if !traditional && !text.contains([VERBATIM_START, VERBATIM_END]) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 2);
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let (own, after) = match rest.find(VERBATIM_START) {
+            Some(i) => (&rest[..i], &rest[i + VERBATIM_START.len_utf8()..]),
+            None => (rest, ""),
+        };
+        out.push_str(&if traditional {
+            crate::normalize::to_traditional(own)
+        } else {
+            own.to_string()
+        });
+        if own.len() == rest.len() {
+            break;
+        }
+        let (quoted, next) = match after.find(VERBATIM_END) {
+            Some(j) => (&after[..j], &after[j + VERBATIM_END.len_utf8()..]),
+            None => (after, ""),
+        };
+        out.push_str(&if traditional {
+            hanconv::s2tw(quoted)
+        } else {
+            quoted.to_string()
+        });
+        rest = next;
+    }
+    // A mark cut off from its partner is dropped, never shown.
+    out.retain(|c| c != VERBATIM_START && c != VERBATIM_END);
+    out
+}
+
+/// A quote in the reader's script, marked [`verbatim`]: Traditional quotes
+/// shown to a Simplified reader are converted character by character here;
+/// Simplified quotes shown to a Traditional reader by [`in_script`].
 pub fn quote_for(quote: &str, quote_language: Language, reader: Language) -> String {
+    verbatim(&quote_text(quote, quote_language, reader))
+}
+
+/// [`quote_for`] without the marks, for a caller that cuts the quote
+/// before marking it.
+pub fn quote_text(quote: &str, quote_language: Language, reader: Language) -> String {
     match (quote_language, reader) {
         // Character by character: a quotation keeps the source's wording
         // (新增 stays 新增), only the script changes.
@@ -626,5 +679,45 @@ pub fn admins_only(language: Language) -> &'static str {
         "只有本群管理员或机器人管理员可以这样做。"
     } else {
         "Only this group's admins or the bot's admins can do that."
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traditional_replies_rephrase_the_bots_words_but_only_convert_the_sources() {
+        let text = format!(
+            "知识产权：{}\n来源：《{}》",
+            verbatim("加强知识产权保护"),
+            verbatim("海关总署发布知识产权保护情况")
+        );
+        assert_eq!(
+            in_script(text.clone(), Language::Traditional),
+            "智慧財產權：加強知識產權保護\n來源：《海關總署發佈知識產權保護情況》"
+        );
+        assert_eq!(
+            in_script(text, Language::Simplified),
+            "知识产权：加强知识产权保护\n来源：《海关总署发布知识产权保护情况》"
+        );
+    }
+
+    #[test]
+    fn a_mark_cut_off_from_its_partner_never_reaches_the_reader() {
+        let cut: String = verbatim("知识产权保护").chars().take(4).collect();
+        for language in [
+            Language::Simplified,
+            Language::Traditional,
+            Language::English,
+        ] {
+            let out = in_script(format!("{cut}…\n{}", verbatim("x")), language);
+            assert!(
+                !out.contains([VERBATIM_START, VERBATIM_END]),
+                "{language:?}: {out:?}"
+            );
+        }
+        // The marks inside a title are not taken for the reply's own.
+        assert_eq!(verbatim("a\u{E001}b"), "\u{E000}ab\u{E001}");
     }
 }

@@ -106,6 +106,12 @@ fn the_project_question_set_is_answered_above_the_floor() {
     let mut failures = vec![];
     for item in &items {
         let answer = snapshot.answer(&item.q);
+        assert!(
+            !answer.answer.contains(['\u{E000}', '\u{E001}']),
+            "{}: a quotation mark of the reply's assembly shown: {:?}",
+            item.id,
+            answer.answer
+        );
         if let Some(why) = customs_ip_bot::selfcheck::grade(item, &answer, true) {
             failures.push(format!(
                 "{} {:?}: {why}\n  {}",

@@ -181,19 +181,20 @@ impl<'v> Extractor<'v> {
             })
         };
         let document_year = first_year(None).or_else(|| first_year(published_year));
-        let mut year: Option<u16> = document_year;
+        let document_period = (document_year, Some(PeriodKind::Year));
+        let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
             if passage != Some(sentence.passage) {
                 passage = Some(sentence.passage);
-                year = document_year;
+                period = document_period;
             }
             self.extract_sentence(
                 doc,
                 sentence,
                 language,
                 published_year,
-                &mut year,
+                &mut period,
                 &mut facts,
             );
         }
@@ -206,7 +207,7 @@ impl<'v> Extractor<'v> {
         sentence: &SentenceInput<'_>,
         language: Language,
         published_year: Option<u16>,
-        year: &mut Option<u16>,
+        carried: &mut (Option<u16>, Option<PeriodKind>),
         facts: &mut Vec<Fact>,
     ) {
         let s = sentence.normalized;
@@ -217,15 +218,42 @@ impl<'v> Extractor<'v> {
         } else {
             self.figures_zh(s)
         };
-        if figures.is_empty() {
-            if let Some(last) = years.last() {
-                *year = Some(last.1);
+        let period_hits = self.period_hits(s);
+        // The year and period in force at `pos`: the latest year mention
+        // before it (and a period word that goes with it), else what the
+        // sentences before set ("2023年前三季度，…。扣留…批" keeps the
+        // three quarters).
+        let period_at = |pos: usize| -> (Option<u16>, Option<PeriodKind>) {
+            let (mut fig_year, mut kind) = *carried;
+            for &(yp, y, k) in &years {
+                if yp < pos {
+                    fig_year = Some(y);
+                    kind = k;
+                }
             }
+            for &(hp, end, k) in &period_hits {
+                if hp >= pos {
+                    continue;
+                }
+                // 2023年前三季度: the period follows its year; "the first
+                // three quarters of 2023": it names the year right after it.
+                let follows_its_year = years.iter().all(|&(yp, _, _)| yp < hp || yp >= pos);
+                let names_next_year = years.iter().any(|&(yp, _, _)| {
+                    yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+                });
+                if (follows_its_year || names_next_year) && kind.is_some() {
+                    kind = Some(k);
+                }
+            }
+            (fig_year, kind)
+        };
+        let at_end = period_at(s.len());
+        if figures.is_empty() {
+            *carried = at_end;
             return;
         }
         let v = self.vocabulary;
         let dim_hits = v.dimension_hits(s);
-        let period_hits = self.period_hits(s);
         let scope_hits = self.scope_hits(s, english);
         let percents: Vec<(usize, usize, Decimal)> = self
             .percent
@@ -255,32 +283,7 @@ impl<'v> Extractor<'v> {
             let group_end = figures[*group.last().expect("groups are not empty")].end;
             let next_group_start = groups.get(gi + 1).map_or(s.len(), |g| figures[g[0]].start);
             // Period and year: the latest mention before the group.
-            let mut fig_year = *year;
-            let mut kind = Some(PeriodKind::Year);
-            for &(pos, y, k) in &years {
-                if pos < group_start {
-                    fig_year = Some(y);
-                    kind = k;
-                }
-            }
-            for &(pos, end, k) in &period_hits {
-                if pos >= group_start {
-                    continue;
-                }
-                // 2023年前三季度: the period follows its year; "the first
-                // three quarters of 2023": it names the year right after it.
-                let follows_its_year = years
-                    .iter()
-                    .all(|&(yp, _, _)| yp < pos || yp >= group_start);
-                let names_next_year = years.iter().any(|&(yp, _, _)| {
-                    yp >= end
-                        && yp < group_start
-                        && matches!(s[end..yp].trim(), "of" | "of the year" | "")
-                });
-                if (follows_its_year || names_next_year) && kind.is_some() {
-                    kind = Some(k);
-                }
-            }
+            let (fig_year, kind) = period_at(group_start);
             // A stock at a month's end inside the year is no period we
             // answer for: better no row than a wrong one.
             let Some(kind) = kind else { continue };
@@ -431,9 +434,7 @@ impl<'v> Extractor<'v> {
                 }
             }
         }
-        if let Some(last) = years.last() {
-            *year = Some(last.1);
-        }
+        *carried = at_end;
     }
 
     /// Years the sentence speaks of (not points of comparison), with their
@@ -843,6 +844,25 @@ mod tests {
         Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).unwrap()
     }
 
+    /// One paragraph, split into its sentences at 。.
+    fn extract_paragraph(text: &str) -> Vec<Fact> {
+        let v = vocabulary();
+        let originals: Vec<String> = text.split_inclusive('。').map(str::to_string).collect();
+        let normalized: Vec<String> = originals.iter().map(|o| normalize(o)).collect();
+        let input: Vec<SentenceInput<'_>> = originals
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(index, (original, normalized))| SentenceInput {
+                index,
+                passage: 0,
+                normalized,
+                original,
+            })
+            .collect();
+        Extractor::new(&v).extract(0, &input, Language::Simplified, Some(2025))
+    }
+
     fn extract(text: &str, language: Language) -> Vec<Fact> {
         let v = vocabulary();
         let normalized = normalize(text);
@@ -929,6 +949,39 @@ mod tests {
         assert_eq!(
             row(&facts, "detained_pieces", &[("stage", "import")]).yoy,
             Some(dec("-26.52"))
+        );
+    }
+
+    #[test]
+    fn a_period_carries_into_the_next_sentence_of_its_paragraph() {
+        let facts = extract_paragraph(
+            "2023年前三季度，全国海关共实施知识产权保护措施5.18万次。扣留进出口侵权嫌疑货物4.92万批、6538.7万件，同比分别增长6.0%和12.4%。",
+        );
+        let q1_q3 = Period {
+            year: 2023,
+            kind: PeriodKind::FirstQuarters(3),
+        };
+        for metric in ["protection_measures", "detained_batches", "detained_pieces"] {
+            assert_eq!(row(&facts, metric, &[]).period, q1_q3, "{metric}");
+        }
+        assert_eq!(row(&facts, "detained_pieces", &[]).yoy, Some(dec("12.4")));
+        // A year named again sets the full year back.
+        let facts = extract_paragraph(
+            "2023年前三季度，扣留侵权嫌疑货物4.92万批。2023年全年，扣留侵权嫌疑货物6.87万批。",
+        );
+        let years: Vec<_> = facts.iter().map(|f| (f.period, f.value)).collect();
+        assert_eq!(
+            years,
+            [
+                (q1_q3, dec("49200")),
+                (
+                    Period {
+                        year: 2023,
+                        kind: PeriodKind::Year
+                    },
+                    dec("68700")
+                )
+            ]
         );
     }
 

@@ -294,6 +294,7 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
     }
     for c in &conflict {
         lines.push(replies::conflict_line(
+            &snapshot.vocabulary,
             c,
             &snapshot.documents[c.doc].meta.title,
             lang,
@@ -382,7 +383,7 @@ fn comparison(snapshot: &Snapshot, query: &Query) -> Answer {
                     replies::change_phrase(picked[i - 1].value, f.value, lang)
                 )
             });
-            lines.push(replies::value_row(f, step, lang));
+            lines.push(replies::value_row(&snapshot.vocabulary, f, step, lang));
         }
         lines.push(replies::arithmetic_line(first.value, last.value, lang));
         used.extend(picked);
@@ -449,7 +450,7 @@ fn trend(snapshot: &Snapshot, query: &Query) -> Answer {
                 replies::change_phrase(picked[i - 1].value, f.value, lang)
             )
         });
-        lines.push(replies::value_row(f, step, lang));
+        lines.push(replies::value_row(&snapshot.vocabulary, f, step, lang));
     }
     if let [first, .., last] = picked.as_slice() {
         lines.push(replies::span_line(
@@ -513,7 +514,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
             format!(
                 "{} {}",
                 replies::metric_label(v, &f.metric, language),
-                replies::figure(f, language)
+                replies::figure(&snapshot.vocabulary, f, language)
             )
         })
         .collect();
@@ -543,7 +544,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
             let shown: Vec<String> = figures
                 .iter()
                 .map(|f| {
-                    let mut s = replies::figure(f, language);
+                    let mut s = replies::figure(&snapshot.vocabulary, f, language);
                     if let Some(share) = f.share {
                         s.push_str(&format!(" ({}%)", share.normalize()));
                     }
@@ -589,8 +590,8 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
                     "{} {}: {} → {} {}",
                     replies::metric_label(v, &f.metric, language),
                     replies::versus(py, language),
-                    replies::figure(p, language),
-                    replies::figure(f, language),
+                    replies::figure(&snapshot.vocabulary, p, language),
+                    replies::figure(&snapshot.vocabulary, f, language),
                     change
                 ));
                 lines.push(replies::arithmetic_line(p.value, f.value, language));

@@ -75,9 +75,24 @@ fn scope_label(scope: &Scope, language: Language) -> String {
 }
 
 /// The figure as a user reads it: 4.16万批 / 41,600 (4.16万批).
-pub fn figure(fact: &Fact, language: Language) -> String {
+/// A fact's figure as the reader reads it: the source's own text for a
+/// Chinese reader of a Chinese source (4.16万批); a figure of an English
+/// source in Chinese units (59,700 measures → 5.97万次); for an English
+/// reader the number with the source's text.
+pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> String {
     if zh(language) {
-        fact.text.clone()
+        let has_han = fact
+            .text
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        if has_han {
+            return fact.text.clone();
+        }
+        let unit = vocabulary
+            .metric(&fact.metric)
+            .and_then(|m| m.units.iter().min_by_key(|u| u.chars().count()))
+            .map_or("", String::as_str);
+        format!("{}{unit}", format_chinese(fact.value))
     } else {
         format!("{} ({})", format_english(fact.value), fact.text)
     }
@@ -100,11 +115,14 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
     let dims = dims_label(vocabulary, &fact.dims, language);
     let scope = scope_label(&fact.scope, language);
     let mut line = if zh(language) {
-        format!("{period}{scope}{metric}{dims}：{}", figure(fact, language))
+        format!(
+            "{period}{scope}{metric}{dims}：{}",
+            figure(vocabulary, fact, language)
+        )
     } else {
         format!(
             "{period}, {metric}{dims}, {scope}: {}",
-            figure(fact, language)
+            figure(vocabulary, fact, language)
         )
     };
     if let Some(share) = fact.share {
@@ -161,14 +179,22 @@ pub fn also_line(titles: &[String], language: Language) -> String {
     }
 }
 
-pub fn conflict_line(other: &Fact, title: &str, language: Language) -> String {
+pub fn conflict_line(
+    vocabulary: &Vocabulary,
+    other: &Fact,
+    title: &str,
+    language: Language,
+) -> String {
     let title = verbatim(title);
     if zh(language) {
-        format!("注意：《{title}》给出的数值不同：{}。", other.text)
+        format!(
+            "注意：《{title}》给出的数值不同：{}。",
+            figure(vocabulary, other, language)
+        )
     } else {
         format!(
             "Note: \"{title}\" gives a different figure: {}.",
-            figure(other, language)
+            figure(vocabulary, other, language)
         )
     }
 }
@@ -301,12 +327,17 @@ pub fn trend_head(
     }
 }
 
-pub fn value_row(fact: &Fact, change: Option<String>, language: Language) -> String {
+pub fn value_row(
+    vocabulary: &Vocabulary,
+    fact: &Fact,
+    change: Option<String>,
+    language: Language,
+) -> String {
     let period = period_label(&fact.period, language);
     let mut row = format!(
         "{period}{}{}",
         if zh(language) { "：" } else { ": " },
-        figure(fact, language)
+        figure(vocabulary, fact, language)
     );
     if let Some(c) = change {
         row.push_str(&if zh(language) {

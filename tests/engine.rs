@@ -366,9 +366,10 @@ fn unseen_traditional_english_and_quarterly_reports_answer_by_period() {
         "How many IP protection measures did customs take in 2023?",
         "58,000",
     );
-    expect("2023年扣留多少批", "50,000");
-    expect("2023年扣留多少件", "76.3 million");
-    expect("2023年前三季度扣留多少批", "38,000");
+    // An English source's figures in Chinese units for a Chinese reader.
+    expect("2023年扣留多少批", "5万批");
+    expect("2023年扣留多少件", "7630万件");
+    expect("2023年前三季度扣留多少批", "3.8万批");
     expect("2025年一季度扣留多少批", "1.1万批");
     let year = snapshot.answer("2025年扣留多少批?");
     assert!(!year.found, "{}", year.answer);

@@ -275,11 +275,23 @@ pub fn find_words<'a>(
             if w.is_empty() || !rest.starts_with(w) {
                 continue;
             }
-            if is_latin_word(w) && !at_word_boundaries(text, pos, pos + w.len()) {
-                continue;
-            }
-            if best.is_none_or(|(len, _)| w.len() > len) {
-                best = Some((w.len(), i));
+            let len = if is_latin_word(w) {
+                // A Latin word at word boundaries, or its plural: "patent"
+                // finds "patents", "tax" finds "taxes".
+                let Some(len) = ["", "s", "es"].iter().find_map(|suffix| {
+                    let len = w.len() + suffix.len();
+                    (rest[w.len()..].starts_with(suffix)
+                        && at_word_boundaries(text, pos, pos + len))
+                    .then_some(len)
+                }) else {
+                    continue;
+                };
+                len
+            } else {
+                w.len()
+            };
+            if best.is_none_or(|(best_len, _)| len > best_len) {
+                best = Some((len, i));
             }
         }
         match best {
@@ -323,6 +335,15 @@ fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latin_words_find_their_plurals_at_word_boundaries_only() {
+        let words = ["patent", "tax", "copyright"];
+        let hits = find_words("patents, taxes and copyright; patently not", words);
+        let found: Vec<usize> = hits.iter().map(|h| h.2).collect();
+        assert_eq!(found, [0, 1, 2]);
+        assert_eq!((hits[0].0, hits[0].1), (0, "patents".len()));
+    }
 
     pub(crate) fn shipped() -> Vocabulary {
         Vocabulary::parse(include_str!("../knowledge/vocabulary.toml"))

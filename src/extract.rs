@@ -67,6 +67,9 @@ const UP_WORDS: &[&str] = &[
     "up",
     "growth",
     "grew",
+    "年增",
+    "增幅",
+    "成长",
 ];
 const DOWN_WORDS: &[&str] = &[
     "下降",
@@ -81,6 +84,9 @@ const DOWN_WORDS: &[&str] = &[
     "drop",
     "dropped",
     "decline",
+    "年减",
+    "减幅",
+    "衰退",
 ];
 const SHARE_WORDS: &[&str] = &[
     "占",
@@ -89,6 +95,8 @@ const SHARE_WORDS: &[&str] = &[
     "account for",
     "share of",
 ];
+/// Words right after a percentage that make it a share.
+const SHARE_AFTER: &[&str] = &["of the total", "of total", "of all"];
 const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
 /// A month written right after a year (2025年3月底, 2025年3月31日).
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
@@ -152,7 +160,7 @@ impl<'v> Extractor<'v> {
             )
             .unwrap(),
             year_en: Regex::new(r"\b((?:19|20)\d{2})\b").unwrap(),
-            percent: Regex::new(r"(\d+(?:\.\d+)?)\s*%").unwrap(),
+            percent: Regex::new(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)").unwrap(),
             customs_zh: Regex::new(r"(\p{Han}{1,4})海关").unwrap(),
             customs_en: Regex::new(r"\b([a-z]+) customs\b").unwrap(),
         }
@@ -277,6 +285,50 @@ impl<'v> Extractor<'v> {
             }
         }
 
+        // Shares and changes among the percentages in `from..to`, read
+        // after the figures that end at `from`; and where the last one ends.
+        let percents_after = |from: usize, to: usize| {
+            let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
+            let mut cursor = from;
+            let mut last_used_percent = None;
+            for &(ps, pe, value) in percents.iter().filter(|p| p.0 >= from && p.0 < to) {
+                let between = &s[cursor..ps];
+                let between_from_group = &s[from..ps];
+                let after = s[pe..].trim_start();
+                let kind = if SHARE_WORDS.iter().any(|w| between.contains(w))
+                    || SHARE_AFTER.iter().any(|w| after.starts_with(w))
+                {
+                    Some(PercentKind::Share)
+                } else if DOWN_WORDS.iter().any(|w| between.contains(w)) {
+                    Some(PercentKind::Fall)
+                } else if UP_WORDS.iter().any(|w| between.contains(w)) {
+                    Some(PercentKind::Rise)
+                } else if is_list_gap(between) {
+                    kinds.last().map(|k| k.0)
+                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w))
+                    && !between.contains(['，', ','])
+                {
+                    Some(PercentKind::Share)
+                } else {
+                    None
+                };
+                if let Some(k) = kind {
+                    kinds.push((k, value));
+                    last_used_percent = Some(pe);
+                }
+                cursor = pe;
+            }
+            (kinds, last_used_percent)
+        };
+        // "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
+        // one list after the last group for every figure of the sentence.
+        let sentence_wide: Option<Vec<(PercentKind, Decimal)>> = (groups.len() > 1)
+            .then(|| {
+                let last = groups.last().and_then(|g| g.last()).copied().unwrap_or(0);
+                percents_after(figures[last].end, s.len()).0
+            })
+            .filter(|k| k.len() == figures.len() && s.contains("分别"));
+
         let mut subset: Option<String> = None;
         for (gi, group) in groups.iter().enumerate() {
             let group_start = figures[group[0]].start;
@@ -326,36 +378,7 @@ impl<'v> Extractor<'v> {
                 dims.insert(hit.kind.clone(), hit.value.clone());
             }
             // Shares and changes that follow the group, before the next one.
-            let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
-            let mut cursor = group_end;
-            let mut last_used_percent = None;
-            for &(ps, pe, value) in percents
-                .iter()
-                .filter(|p| p.0 >= group_end && p.0 < next_group_start)
-            {
-                let between = &s[cursor..ps];
-                let between_from_group = &s[group_end..ps];
-                let kind = if SHARE_WORDS.iter().any(|w| between.contains(w)) {
-                    Some(PercentKind::Share)
-                } else if DOWN_WORDS.iter().any(|w| between.contains(w)) {
-                    Some(PercentKind::Fall)
-                } else if UP_WORDS.iter().any(|w| between.contains(w)) {
-                    Some(PercentKind::Rise)
-                } else if is_list_gap(between) {
-                    kinds.last().map(|k| k.0)
-                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w))
-                    && !between.contains(['，', ','])
-                {
-                    Some(PercentKind::Share)
-                } else {
-                    None
-                };
-                if let Some(k) = kind {
-                    kinds.push((k, value));
-                    last_used_percent = Some(pe);
-                }
-                cursor = pe;
-            }
+            let (kinds, last_used_percent) = percents_after(group_end, next_group_start);
             let mut excerpt_end = clause_end(s, group_end);
             if let Some(pe) = last_used_percent {
                 excerpt_end = excerpt_end.max(clause_end(s, pe));
@@ -398,6 +421,16 @@ impl<'v> Extractor<'v> {
                     None
                 }
             };
+            // The sentence-wide list, for figure `fi`: a share, or a change.
+            let wide = |fi: usize, want: PercentKind| -> Option<Decimal> {
+                let (k, v) = *sentence_wide.as_ref()?.get(fi)?;
+                match (want, k) {
+                    (PercentKind::Share, PercentKind::Share) => Some(v),
+                    (PercentKind::Share, _) | (_, PercentKind::Share) => None,
+                    (_, PercentKind::Fall) => Some(-v),
+                    _ => Some(v),
+                }
+            };
             for (i, &fi) in group.iter().enumerate() {
                 let f = &figures[fi];
                 let mut row_dims = dims.clone();
@@ -421,8 +454,8 @@ impl<'v> Extractor<'v> {
                     value: f.value,
                     text: f.text.clone(),
                     qualifier: f.qualifier.clone(),
-                    share: aligned(&shares, i),
-                    yoy: aligned(&changes, i),
+                    share: aligned(&shares, i).or_else(|| wide(fi, PercentKind::Share)),
+                    yoy: aligned(&changes, i).or_else(|| wide(fi, PercentKind::Rise)),
                     doc,
                     sentence: Some(sentence.index),
                     quote: sentence.original.to_string(),
@@ -982,6 +1015,38 @@ mod tests {
                     dec("68700")
                 )
             ]
+        );
+    }
+
+    #[test]
+    fn one_fenbie_change_list_covers_every_figure_of_the_sentence() {
+        let facts = extract(
+            "2022年，全国海关共实施知识产权保护措施7.08万次，扣留侵权嫌疑货物6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%。",
+            Language::Simplified,
+        );
+        let yoy = |m: &str| row(&facts, m, &[]).yoy;
+        assert_eq!(yoy("protection_measures"), Some(dec("5.1")));
+        assert_eq!(yoy("detained_batches"), Some(dec("3.2")));
+        assert_eq!(yoy("detained_pieces"), Some(dec("5.6")));
+    }
+
+    #[test]
+    fn taiwan_and_english_ways_of_writing_changes_and_shares_are_read() {
+        let facts = extract(
+            "2023年，查扣涉嫌侵犯專利權的貨物42.8萬件，年增21.3%。",
+            Language::Traditional,
+        );
+        assert_eq!(
+            row(&facts, "detained_pieces", &[("ip_type", "patent")]).yoy,
+            Some(dec("21.3"))
+        );
+        let facts = extract(
+            "In 2019, trademark goods accounted for 52,900 batches, or 97.96 percent of the total.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("ip_type", "trademark")]).share,
+            Some(dec("97.96"))
         );
     }
 

@@ -255,14 +255,6 @@ impl<'v> Extractor<'v> {
             }
             (fig_year, kind)
         };
-        let at_end = period_at(s.len());
-        if figures.is_empty() {
-            *carried = at_end;
-            return;
-        }
-        let v = self.vocabulary;
-        let dim_hits = v.dimension_hits(s);
-        let scope_hits = self.scope_hits(s, english);
         let percents: Vec<(usize, usize, Decimal)> = self
             .percent
             .captures_iter(s)
@@ -271,19 +263,6 @@ impl<'v> Extractor<'v> {
                 Some((m.start(), m.end(), parse_plain(&c[1])?))
             })
             .collect();
-
-        // Figures separated only by list separators form a group.
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for (i, f) in figures.iter().enumerate() {
-            let joined = i > 0
-                && s[figures[i - 1].end..f.start]
-                    .chars()
-                    .all(|c| LIST_SEPARATORS.contains(&c));
-            match groups.last_mut() {
-                Some(g) if joined => g.push(i),
-                _ => groups.push(vec![i]),
-            }
-        }
 
         // Shares and changes among the percentages in `from..to`, read
         // after the figures that end at `from`; and where the last one ends.
@@ -320,6 +299,28 @@ impl<'v> Extractor<'v> {
             }
             (kinds, last_used_percent)
         };
+        let at_end = period_at(s.len());
+        if figures.is_empty() {
+            *carried = at_end;
+            self.attach_percentages(sentence, english, &percents, &percents_after, facts);
+            return;
+        }
+        let v = self.vocabulary;
+        let dim_hits = v.dimension_hits(s);
+        let scope_hits = self.scope_hits(s, english);
+        // Figures separated only by list separators form a group.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, f) in figures.iter().enumerate() {
+            let joined = i > 0
+                && s[figures[i - 1].end..f.start]
+                    .chars()
+                    .all(|c| LIST_SEPARATORS.contains(&c));
+            match groups.last_mut() {
+                Some(g) if joined => g.push(i),
+                _ => groups.push(vec![i]),
+            }
+        }
+
         // "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
         // one list after the last group for every figure of the sentence.
         let sentence_wide: Option<Vec<(PercentKind, Decimal)>> = (groups.len() > 1)
@@ -379,6 +380,15 @@ impl<'v> Extractor<'v> {
             }
             // Shares and changes that follow the group, before the next one.
             let (kinds, last_used_percent) = percents_after(group_end, next_group_start);
+            // "6.87万批、9024.15万件，查扣批次较前一年增长6.5%": one
+            // percentage for a group, naming the figure it is about.
+            let named: Option<(&str, PercentKind, Decimal)> = (group.len() > 1 && kinds.len() == 1)
+                .then(|| {
+                    let first = percents.iter().find(|p| p.0 >= group_end)?;
+                    let metric = self.metric_named(&s[group_end..first.0])?;
+                    Some((metric, kinds[0].0, kinds[0].1))
+                })
+                .flatten();
             let mut excerpt_end = clause_end(s, group_end);
             if let Some(pe) = last_used_percent {
                 excerpt_end = excerpt_end.max(clause_end(s, pe));
@@ -431,6 +441,11 @@ impl<'v> Extractor<'v> {
                     _ => Some(v),
                 }
             };
+            let only_named = |metric: &str, share: bool| -> Option<Decimal> {
+                let (m, k, v) = named?;
+                (m == metric && (k == PercentKind::Share) == share)
+                    .then_some(if k == PercentKind::Fall { -v } else { v })
+            };
             for (i, &fi) in group.iter().enumerate() {
                 let f = &figures[fi];
                 let mut row_dims = dims.clone();
@@ -454,8 +469,12 @@ impl<'v> Extractor<'v> {
                     value: f.value,
                     text: f.text.clone(),
                     qualifier: f.qualifier.clone(),
-                    share: aligned(&shares, i).or_else(|| wide(fi, PercentKind::Share)),
-                    yoy: aligned(&changes, i).or_else(|| wide(fi, PercentKind::Rise)),
+                    share: aligned(&shares, i)
+                        .or_else(|| wide(fi, PercentKind::Share))
+                        .or_else(|| only_named(&f.metric, true)),
+                    yoy: aligned(&changes, i)
+                        .or_else(|| wide(fi, PercentKind::Rise))
+                        .or_else(|| only_named(&f.metric, false)),
                     doc,
                     sentence: Some(sentence.index),
                     quote: sentence.original.to_string(),
@@ -468,6 +487,80 @@ impl<'v> Extractor<'v> {
             }
         }
         *carried = at_end;
+    }
+
+    /// The one metric that `text` names by its question words (批次,
+    /// batches, 件数…); None when none or several.
+    fn metric_named(&self, text: &str) -> Option<&'v str> {
+        let v = self.vocabulary;
+        let mut named = v
+            .metrics
+            .iter()
+            .filter(|m| crate::vocabulary::contains_any(text, &m.ask))
+            .map(|m| m.id.as_str());
+        let first = named.next()?;
+        named.next().is_none().then_some(first)
+    }
+
+    /// A sentence with percentages and no figure ("其中，商标权货物批次占
+    /// 扣留总批次的98.76%", "The number of batches was up 8.3% year on
+    /// year") gives a share or a change to the latest figure of the metric
+    /// (and the dimensions) it names, in the two sentences before, when
+    /// that figure has none; the figure's excerpt then quotes it too.
+    fn attach_percentages<F>(
+        &self,
+        sentence: &SentenceInput<'_>,
+        english: bool,
+        percents: &[(usize, usize, Decimal)],
+        percents_after: &F,
+        facts: &mut [Fact],
+    ) where
+        F: Fn(usize, usize) -> (Vec<(PercentKind, Decimal)>, Option<usize>),
+    {
+        let s = sentence.normalized;
+        let [(first, _, _)] = percents else {
+            return;
+        };
+        let Some(metric) = self.metric_named(&s[..*first]) else {
+            return;
+        };
+        let (kinds, _) = percents_after(0, s.len());
+        let [(kind, value)] = kinds[..] else {
+            return;
+        };
+        let mut dims: Vec<(String, String)> = self
+            .vocabulary
+            .dimension_hits(&s[..*first])
+            .into_iter()
+            .filter(|h| !h.value.is_empty())
+            .map(|h| (h.kind, h.value))
+            .collect();
+        dims.sort();
+        dims.dedup_by(|a, b| a.0 == b.0);
+        let Some(fact) = facts.iter_mut().rev().find(|f| {
+            f.metric == metric
+                && f.sentence
+                    .is_some_and(|i| i < sentence.index && i + 2 >= sentence.index)
+                && dims.iter().all(|(k, val)| f.dim(k) == Some(val.as_str()))
+                && (!dims.is_empty() || f.dims.is_empty())
+        }) else {
+            return;
+        };
+        let slot = if kind == PercentKind::Share {
+            &mut fact.share
+        } else {
+            &mut fact.yoy
+        };
+        if slot.is_some() {
+            return;
+        }
+        *slot = Some(if kind == PercentKind::Fall {
+            -value
+        } else {
+            value
+        });
+        let joiner = if english { " " } else { "" };
+        fact.excerpt = format!("{}{joiner}{}", fact.excerpt, sentence.original.trim());
     }
 
     /// Years the sentence speaks of (not points of comparison), with their
@@ -1048,6 +1141,23 @@ mod tests {
             row(&facts, "detained_batches", &[("ip_type", "trademark")]).share,
             Some(dec("97.96"))
         );
+    }
+
+    #[test]
+    fn a_percentage_naming_its_figure_attaches_to_it() {
+        let facts = extract(
+            "2023年全国海关扣留侵权嫌疑货物6.87万批、9024.15万件，查扣批次较前一年增长6.5%。",
+            Language::Simplified,
+        );
+        assert_eq!(row(&facts, "detained_batches", &[]).yoy, Some(dec("6.5")));
+        assert_eq!(row(&facts, "detained_pieces", &[]).yoy, None);
+        // In a sentence of its own, to the figure of the sentence before.
+        let facts = extract_paragraph(
+            "2022年，涉嫌侵犯商标权的货物6.37万批。其中，商标权货物批次占扣留总批次的98.76%。",
+        );
+        let f = row(&facts, "detained_batches", &[("ip_type", "trademark")]);
+        assert_eq!(f.share, Some(dec("98.76")));
+        assert!(f.excerpt.contains("98.76%"), "{}", f.excerpt);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub fn normalize(text: &str) -> String {
     let simplified = if folded.chars().any(is_han) {
         let chars = hanconv::t2s(&folded);
         if chars != folded {
-            hanconv::tw2sp(&folded)
+            taiwan_to_simplified(&folded)
         } else {
             chars
         }
@@ -25,6 +25,28 @@ pub fn normalize(text: &str) -> String {
         folded
     };
     simplified.to_lowercase()
+}
+
+/// Words that Taiwan and the mainland write alike in this field, which the
+/// phrase table would still rewrite (批次 → 批量): converted character by
+/// character only.
+const SHARED_WORDS: &[&str] = &["批次"];
+
+/// Taiwan wording to Simplified at phrase level, except [`SHARED_WORDS`].
+fn taiwan_to_simplified(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, word)) = SHARED_WORDS
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| (i, *w)))
+        .min()
+    {
+        out.push_str(&hanconv::tw2sp(&rest[..at]));
+        out.push_str(&hanconv::t2s(word));
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(&hanconv::tw2sp(rest));
+    out
 }
 
 fn fold_char(c: char) -> char {
@@ -81,6 +103,36 @@ pub fn to_traditional(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_vocabulary_word_written_in_traditional_normalizes_back() {
+        let v = crate::vocabulary::Vocabulary::parse(include_str!("../knowledge/vocabulary.toml"))
+            .unwrap();
+        let mut words: Vec<&str> = Vec::new();
+        for m in &v.metrics {
+            words.extend(
+                m.units
+                    .iter()
+                    .chain(&m.ask)
+                    .chain(&m.cues)
+                    .map(String::as_str),
+            );
+        }
+        for d in &v.dimensions {
+            for val in &d.values {
+                words.extend(val.words.iter().map(String::as_str));
+            }
+        }
+        let broken: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().any(is_han))
+            .filter_map(|w| {
+                let back = normalize(&format!("海關{}", hanconv::s2t(w)));
+                (!back.contains(*w)).then(|| format!("{w} → {back}"))
+            })
+            .collect();
+        assert!(broken.is_empty(), "{broken:?}");
+    }
+
     use super::*;
 
     fn check(input: &str, expected: &str) {

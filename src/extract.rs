@@ -518,49 +518,61 @@ impl<'v> Extractor<'v> {
         F: Fn(usize, usize) -> (Vec<(PercentKind, Decimal)>, Option<usize>),
     {
         let s = sentence.normalized;
-        let [(first, _, _)] = percents else {
+        let Some(&(first, _, _)) = percents.first() else {
             return;
         };
-        let Some(metric) = self.metric_named(&s[..*first]) else {
-            return;
+        // Dimensions named before the first percentage hold for all
+        // ("其中，商标权货物批次占…98.76%，数量占…91.89%").
+        let dims_in = |text: &str| -> Vec<(String, String)> {
+            let mut dims: Vec<(String, String)> = self
+                .vocabulary
+                .dimension_hits(text)
+                .into_iter()
+                .filter(|h| !h.value.is_empty())
+                .map(|h| (h.kind, h.value))
+                .collect();
+            dims.sort();
+            dims.dedup_by(|a, b| a.0 == b.0);
+            dims
         };
-        let (kinds, _) = percents_after(0, s.len());
-        let [(kind, value)] = kinds[..] else {
-            return;
-        };
-        let mut dims: Vec<(String, String)> = self
-            .vocabulary
-            .dimension_hits(&s[..*first])
-            .into_iter()
-            .filter(|h| !h.value.is_empty())
-            .map(|h| (h.kind, h.value))
-            .collect();
-        dims.sort();
-        dims.dedup_by(|a, b| a.0 == b.0);
-        let Some(fact) = facts.iter_mut().rev().find(|f| {
-            f.metric == metric
-                && f.sentence
-                    .is_some_and(|i| i < sentence.index && i + 2 >= sentence.index)
-                && dims.iter().all(|(k, val)| f.dim(k) == Some(val.as_str()))
-                && (!dims.is_empty() || f.dims.is_empty())
-        }) else {
-            return;
-        };
-        let slot = if kind == PercentKind::Share {
-            &mut fact.share
-        } else {
-            &mut fact.yoy
-        };
-        if slot.is_some() {
-            return;
+        let dims = dims_in(&s[..first]);
+        let mut from = 0;
+        let mut quoted = false;
+        for &(ps, pe, _) in percents {
+            let clause = &s[from..ps];
+            let (kinds, _) = percents_after(from, pe);
+            from = pe;
+            let (Some(metric), [(kind, value)]) = (self.metric_named(clause), &kinds[..]) else {
+                continue;
+            };
+            let Some(fact) = facts.iter_mut().rev().find(|f| {
+                f.metric == metric
+                    && f.sentence
+                        .is_some_and(|i| i < sentence.index && i + 2 >= sentence.index)
+                    && dims.iter().all(|(k, val)| f.dim(k) == Some(val.as_str()))
+                    && (!dims.is_empty() || f.dims.is_empty())
+            }) else {
+                continue;
+            };
+            let slot = if *kind == PercentKind::Share {
+                &mut fact.share
+            } else {
+                &mut fact.yoy
+            };
+            if slot.is_some() {
+                continue;
+            }
+            *slot = Some(if *kind == PercentKind::Fall {
+                -*value
+            } else {
+                *value
+            });
+            if !quoted || !fact.excerpt.contains(sentence.original.trim()) {
+                let joiner = if english { " " } else { "" };
+                fact.excerpt = format!("{}{joiner}{}", fact.excerpt, sentence.original.trim());
+            }
+            quoted = true;
         }
-        *slot = Some(if kind == PercentKind::Fall {
-            -value
-        } else {
-            value
-        });
-        let joiner = if english { " " } else { "" };
-        fact.excerpt = format!("{}{joiner}{}", fact.excerpt, sentence.original.trim());
     }
 
     /// Years the sentence speaks of (not points of comparison), with their
@@ -1158,6 +1170,13 @@ mod tests {
         let f = row(&facts, "detained_batches", &[("ip_type", "trademark")]);
         assert_eq!(f.share, Some(dec("98.76")));
         assert!(f.excerpt.contains("98.76%"), "{}", f.excerpt);
+        // Two clauses, each naming its own figure.
+        let facts = extract_paragraph(
+            "2022年，涉嫌侵犯商标权的货物分别为6.37万批，涉及货物7105.42万件。其中，商标权货物批次占扣留总批次的98.76%，件数占扣留货物总量的91.89%。",
+        );
+        let share = |m: &str| row(&facts, m, &[("ip_type", "trademark")]).share;
+        assert_eq!(share("detained_batches"), Some(dec("98.76")));
+        assert_eq!(share("detained_pieces"), Some(dec("91.89")));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - the project's own question set is answered with an accuracy floor;
 //! - a document dropped into a knowledge folder, with no metadata at all, is
 //!   ingested and answers questions about its year after a reload;
+//! - made-up documents (tests/data/unseen) answer their own question set
+//!   above the same floor;
 //! - unseen Traditional, English and quarterly reports answer by their own
 //!   period: a quarter or month-end stock never answers for the year;
 //! - a year the corpus lacks is answered found=false with the years it has,
@@ -380,5 +382,41 @@ fn unseen_traditional_english_and_quarterly_reports_answer_by_period() {
         evidence.answer.contains("新增"),
         "quotes keep the source's words: {}",
         evidence.answer
+    );
+}
+
+/// Made-up documents in other years, scripts and periods (tests/data/unseen)
+/// answer their own question set, graded strictly, like the real corpus.
+#[test]
+fn unseen_made_up_documents_answer_their_question_set_above_the_floor() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let unseen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/unseen");
+    for entry in std::fs::read_dir(unseen.join("documents")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            knowledge.join("documents").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
+    let snapshot = Snapshot::build_in_memory(&files).unwrap();
+    let questions = std::fs::read_to_string(unseen.join("questions.jsonl")).unwrap();
+    let items = customs_ip_bot::selfcheck::items(&questions);
+    assert!(items.len() >= 60, "{} questions", items.len());
+    let failures: Vec<String> = items
+        .iter()
+        .filter_map(|item| {
+            let answer = snapshot.answer(&item.q);
+            customs_ip_bot::selfcheck::grade(item, &answer, true)
+                .map(|why| format!("{} {:?}: {why}\n  {}", item.id, item.q, answer.answer))
+        })
+        .collect();
+    let score = 1.0 - failures.len() as f64 / items.len() as f64;
+    assert!(
+        score >= 0.95,
+        "score {score:.3} below 0.95; failures:\n{}",
+        failures.join("\n")
     );
 }

@@ -797,10 +797,15 @@ fn no_data(snapshot: &Snapshot, query: &Query) -> Answer {
         .filter(|m| m.headline)
         .map(|m| replies::metric_label(v, &m.id, lang))
         .collect();
-    let metric = query
-        .metric
-        .as_deref()
-        .map(|m| replies::metric_label(v, m, lang));
+    // The dimensions asked about are named too: "no 2023 batches by mail"
+    // is true where "no 2023 batches" would not be.
+    let metric = query.metric.as_deref().map(|m| {
+        format!(
+            "{}{}",
+            replies::metric_label(v, m, lang),
+            replies::dims_label(v, &query.dims, lang)
+        )
+    });
     let asked: Vec<Period> = query
         .years
         .iter()

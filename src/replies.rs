@@ -78,23 +78,38 @@ fn scope_label(scope: &Scope, language: Language) -> String {
 /// A fact's figure as the reader reads it: the source's own text for a
 /// Chinese reader of a Chinese source (4.16万批); a figure of an English
 /// source in Chinese units (59,700 measures → 5.97万次); for an English
-/// reader the number with the source's text.
+/// reader the number with its unit, and a Chinese source's text beside it
+/// (41,600 batches (4.16万批)).
 pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> String {
+    let has_han = fact.text.chars().any(crate::normalize::is_han);
+    let metric = vocabulary.metric(&fact.metric);
     if zh(language) {
-        let has_han = fact
-            .text
-            .chars()
-            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
         if has_han {
             return fact.text.clone();
         }
-        let unit = vocabulary
-            .metric(&fact.metric)
+        let unit = metric
             .and_then(|m| m.units.iter().min_by_key(|u| u.chars().count()))
             .map_or("", String::as_str);
-        format!("{}{unit}", format_chinese(fact.value))
-    } else {
+        let qualifier = match fact.qualifier.as_deref().unwrap_or("") {
+            "over" | "more than" | "above" | "exceeding" => "超过",
+            "nearly" | "almost" | "close to" => "近",
+            "about" | "around" | "approximately" | "some" => "约",
+            _ => "",
+        };
+        format!("{qualifier}{}{unit}", format_chinese(fact.value))
+    } else if has_han {
         format!("{} ({})", format_english(fact.value), fact.text)
+    } else {
+        // "over 19,000 batches": the source's qualifier stays.
+        let qualifier = fact
+            .qualifier
+            .as_deref()
+            .filter(|q| q.is_ascii())
+            .map_or(String::new(), |q| format!("{q} "));
+        match metric.and_then(|m| m.units_en.first()) {
+            Some(unit) => format!("{qualifier}{} {unit}", format_english(fact.value)),
+            None => format!("{qualifier}{}", format_english(fact.value)),
+        }
     }
 }
 

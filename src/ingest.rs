@@ -121,6 +121,48 @@ pub fn split_front_matter(text: &str) -> (Option<DocumentMeta>, &str) {
     (Some(meta), body)
 }
 
+static EN_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    let month = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
+    Regex::new(&format!(
+        r"(?i)\b(?:{month}\s+(\d{{1,2}}),?\s+((?:19|20)\d{{2}})|(\d{{1,2}})\s+{month}\s+((?:19|20)\d{{2}}))\b"
+    ))
+    .unwrap()
+});
+/// A dateline of its own: "2024/04/26 15:32 中央社" names its publisher.
+static DATELINE_PUBLISHER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?\s+(?:\d{1,2}:\d{2}(?::\d{2})?\s+)?([^\s\d:：,，。|]{2,16})$").unwrap()
+});
+
+/// The first date in `head`, written with digits (2024-04-26, 2024年4月26日)
+/// or in English (April 24, 2020; 24 April 2020), as YYYY-MM-DD.
+fn first_date(head: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let valid = |y: u16, m: u8, d: u8| {
+        ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+    };
+    let digits = DATE.captures_iter(head).find_map(|c| {
+        let date = valid(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?;
+        Some((c.get(0)?.start(), date))
+    });
+    let english = EN_DATE.captures_iter(head).find_map(|c| {
+        let (month, day, year) = match c.get(1) {
+            Some(m) => (m.as_str(), c.get(2)?, c.get(3)?),
+            None => (c.get(5)?.as_str(), c.get(4)?, c.get(6)?),
+        };
+        let month = month.to_ascii_lowercase();
+        let m = MONTHS.iter().position(|x| *x == month)? as u8 + 1;
+        let date = valid(year.as_str().parse().ok()?, m, day.as_str().parse().ok()?)?;
+        Some((c.get(0)?.start(), date))
+    });
+    [digits, english]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, date)| date)
+}
+
 /// Metadata read off a document's text: first line as title, the source
 /// line as publisher, a date near the top, the detected language.
 pub fn infer_meta(text: &str) -> DocumentMeta {
@@ -140,13 +182,17 @@ pub fn infer_meta(text: &str) -> DocumentMeta {
         };
     }
     let head: String = text.chars().take(800).collect();
-    let published = DATE.captures(&head).and_then(|c| {
-        let y: u16 = c[1].parse().ok()?;
-        let m: u8 = c[2].parse().ok()?;
-        let d: u8 = c[3].parse().ok()?;
-        ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| format!("{y:04}-{m:02}-{d:02}"))
-    });
-    let publisher = PUBLISHER.captures(&head).map(|c| c[1].trim().to_string());
+    let published = first_date(&head);
+    let publisher = PUBLISHER
+        .captures(&head)
+        .map(|c| c[1].trim().to_string())
+        .or_else(|| {
+            lines.iter().skip(1).take(4).find_map(|l| {
+                DATELINE_PUBLISHER
+                    .captures(l.trim())
+                    .map(|c| c[1].to_string())
+            })
+        });
     DocumentMeta {
         title: title.trim().to_string(),
         publisher,
@@ -242,6 +288,28 @@ pub fn split_passages(text: &str, language: Language) -> Vec<RawPassage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_datelines_and_chinese_date_lines_give_date_and_publisher() {
+        let en = infer_meta(
+            "China Customs detains 54,000 batches in 2019\n\nBeijing, April 24, 2020 - The General Administration of Customs released its report.\n",
+        );
+        assert_eq!(en.published.as_deref(), Some("2020-04-24"));
+        let day_first = infer_meta(
+            "Report on IP protection at the border\n\nPublished 3 Sept. 2021 by the agency.\n",
+        );
+        assert_eq!(day_first.published.as_deref(), Some("2021-09-03"));
+        let tw = infer_meta(
+            "中國海關去年查扣侵權貨物6.87萬批\n\n2024/04/26 15:32 中央社\n\n（中央社台北26日電）中國大陸海關總署26日公布報告。\n",
+        );
+        assert_eq!(tw.published.as_deref(), Some("2024-04-26"));
+        assert_eq!(tw.publisher.as_deref(), Some("中央社"));
+        // A month name without a day is no date.
+        assert_eq!(
+            infer_meta("Customs report\n\nIn May 2020 customs acted.\n").published,
+            None
+        );
+    }
 
     #[test]
     fn reading_lists_and_share_prompts_are_dropped() {

@@ -99,6 +99,12 @@ const SHARE_WORDS: &[&str] = &[
 const SHARE_AFTER: &[&str] = &["of the total", "of total", "of all"];
 const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
 /// A month written right after a year (2025年3月底, 2025年3月31日).
+/// A month as a period of its own (6月份, 当月 6月), not a date (4月26日)
+/// nor the end of a range (1-6月).
+static MONTH_PERIOD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^\d\-~至到年])(\d{1,2})\s*月(份)?(\s*\d{1,2}\s*[日号])?")
+        .expect("fixed pattern")
+});
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
 });
@@ -184,7 +190,8 @@ impl<'v> Extractor<'v> {
         let first_year = |published: Option<u16>| {
             sentences.iter().find_map(|s| {
                 self.year_mentions(s.normalized, english, published)
-                    .first()
+                    .iter()
+                    .find(|m| m.2.is_some())
                     .map(|m| m.1)
             })
         };
@@ -231,26 +238,61 @@ impl<'v> Extractor<'v> {
         // before it (and a period word that goes with it), else what the
         // sentences before set ("2023年前三季度，…。扣留…批" keeps the
         // three quarters).
+        // Month mentions: a figure of one month is no period we answer for.
+        let mut hits: Vec<(usize, usize, Option<PeriodKind>)> = period_hits
+            .iter()
+            .map(|&(a, b, k)| (a, b, Some(k)))
+            .chain(MONTH_PERIOD.captures_iter(s).filter_map(|c| {
+                let m = c.get(2)?;
+                let month: u8 = m.as_str().parse().ok()?;
+                let is_date = c.get(4).is_some();
+                let end = c.get(0)?.end();
+                ((1..=12).contains(&month) && !is_date).then_some((m.start(), end, None))
+            }))
+            .collect();
+        hits.sort_by_key(|h| h.0);
+        // 去年同期, 2024年同期: the period in force, a year earlier; the
+        // mention sets the year only.
+        let same_period = |yp: usize| s[yp..].chars().take(8).collect::<String>().contains("同期");
         let period_at = |pos: usize| -> (Option<u16>, Option<PeriodKind>) {
             let (mut fig_year, mut kind) = *carried;
+            // None set by a month (not a month-end stock): a period word
+            // after it may set a period again.
+            let mut by_month = false;
             for &(yp, y, k) in &years {
                 if yp < pos {
                     fig_year = Some(y);
-                    kind = k;
+                    if !same_period(yp) {
+                        kind = k;
+                    }
                 }
             }
-            for &(hp, end, k) in &period_hits {
+            // Only mentions that set a period bound a period word.
+            let years: Vec<&(usize, u16, Option<PeriodKind>)> =
+                years.iter().filter(|m| !same_period(m.0)).collect();
+            for &(hp, end, k) in &hits {
                 if hp >= pos {
                     continue;
                 }
                 // 2023年前三季度: the period follows its year; "the first
                 // three quarters of 2023": it names the year right after it.
-                let follows_its_year = years.iter().all(|&(yp, _, _)| yp < hp || yp >= pos);
-                let names_next_year = years.iter().any(|&(yp, _, _)| {
+                let follows_its_year = years.iter().all(|&&(yp, _, _)| yp < hp || yp >= pos);
+                let names_next_year = years.iter().any(|&&(yp, _, _)| {
                     yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
                 });
-                if (follows_its_year || names_next_year) && kind.is_some() {
-                    kind = Some(k);
+                if !(follows_its_year || names_next_year) {
+                    continue;
+                }
+                match k {
+                    Some(k) if kind.is_some() || by_month => {
+                        kind = Some(k);
+                        by_month = false;
+                    }
+                    Some(_) => {}
+                    None => {
+                        kind = None;
+                        by_month = true;
+                    }
                 }
             }
             (fig_year, kind)
@@ -441,6 +483,27 @@ impl<'v> Extractor<'v> {
                     _ => Some(v),
                 }
             };
+            // A list of values that does not pair with the figures (an item
+            // the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批
+            // 和3.67万批") cannot say which figure is whose: no rows.
+            let previous_end = gi.checked_sub(1).map_or(0, |p| {
+                figures[*groups[p].last().expect("groups are not empty")].end
+            });
+            let misaligned = runs.iter().any(|(kind, run)| {
+                let named = dim_hits
+                    .iter()
+                    .filter(|h| {
+                        &h.kind == kind
+                            && !h.value.is_empty()
+                            && h.start >= previous_end
+                            && h.start < group_start
+                    })
+                    .count();
+                run.len() != group.len() && (run.len() > 1 || named > 1)
+            });
+            if group.len() > 1 && misaligned {
+                continue;
+            }
             let only_named = |metric: &str, share: bool| -> Option<Decimal> {
                 let (m, k, v) = named?;
                 (m == metric && (k == PercentKind::Share) == share)
@@ -627,6 +690,20 @@ impl<'v> Extractor<'v> {
                     .captures(&s[m.end()..])
                     .map(|c| (&c[1] == "12", c.get(2).is_some()))
             };
+            // 2022年04月26日 on its own is when the text was written; after
+            // 截至 it is a stock's date.
+            if !english {
+                let dated = MONTH_AFTER_YEAR
+                    .captures(&s[m.end()..])
+                    .and_then(|c| c.get(2))
+                    .is_some_and(|d| d.as_str().ends_with('日'));
+                let stock = ["截至", "截止", "至", "到"]
+                    .iter()
+                    .any(|w| head.trim_end().ends_with(w));
+                if dated && !stock {
+                    continue;
+                }
+            }
             let kind = match month {
                 Some((true, true)) => Some(PeriodKind::YearEnd),
                 Some(_) => None,
@@ -1177,6 +1254,72 @@ mod tests {
         let share = |m: &str| row(&facts, m, &[("ip_type", "trademark")]).share;
         assert_eq!(share("detained_batches"), Some(dec("98.76")));
         assert_eq!(share("detained_pieces"), Some(dec("91.89")));
+    }
+
+    #[test]
+    fn a_written_date_does_not_set_the_year_of_later_paragraphs() {
+        let v = vocabulary();
+        let texts = [
+            "海关公布去年数据",
+            "2022年04月26日 10:18 来源：商报网",
+            "2021年全国海关共采取知识产权保护措施7.99万次。",
+            "出口环节扣查侵权货物7.76万批。",
+        ];
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let input: Vec<SentenceInput<'_>> = texts
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(i, (original, normalized))| SentenceInput {
+                index: i,
+                passage: i,
+                normalized,
+                original,
+            })
+            .collect();
+        let facts = Extractor::new(&v).extract(0, &input, Language::Simplified, Some(2022));
+        let years: Vec<u16> = facts.iter().map(|f| f.period.year).collect();
+        assert_eq!(years, [2021, 2021]);
+    }
+
+    #[test]
+    fn month_ranges_same_periods_and_single_months_are_told_apart() {
+        let facts = extract_paragraph(
+            "2025年1—6月，全国海关扣留侵权嫌疑货物2.37万批，去年同期为2.11万批。其中，6月份当月扣留4620批。",
+        );
+        let periods: Vec<(Period, Decimal)> = facts.iter().map(|f| (f.period, f.value)).collect();
+        let h1 = |year| Period {
+            year,
+            kind: PeriodKind::FirstHalf,
+        };
+        // The month's own figure gives no row: better none than a wrong one.
+        assert_eq!(
+            periods,
+            [(h1(2025), dec("23700")), (h1(2024), dec("21100"))]
+        );
+        // A date is not a month's figure.
+        let facts = extract(
+            "海关总署4月26日发布：2024年全国海关扣留侵权嫌疑货物4.16万批。",
+            Language::Simplified,
+        );
+        assert_eq!(facts[0].period.kind, PeriodKind::Year);
+    }
+
+    #[test]
+    fn a_list_with_an_unknown_item_gives_no_rows_rather_than_wrong_ones() {
+        let facts = extract(
+            "2018年，海运、陆路和邮递渠道扣留的侵权嫌疑货物分别为2150批、310批和3.67万批。",
+            Language::Simplified,
+        );
+        assert!(facts.is_empty(), "{facts:#?}");
+        let facts = extract(
+            "2018年，海运和邮递渠道扣留的侵权嫌疑货物分别为2150批和3.67万批。",
+            Language::Simplified,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("channel", "sea")]).value,
+            dec("2150")
+        );
     }
 
     #[test]

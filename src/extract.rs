@@ -196,7 +196,14 @@ impl<'v> Extractor<'v> {
             })
         };
         let document_year = first_year(None).or_else(|| first_year(published_year));
-        let document_period = (document_year, Some(PeriodKind::Year));
+        // A title naming a period ("上半年全国海关扣留…") makes it the
+        // document's: paragraphs that name no period of their own speak of
+        // it. (Sentences naming a year set their own period.)
+        let title_period = sentences
+            .first()
+            .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
+            .filter(|k| *k != PeriodKind::YearEnd);
+        let document_period = (document_year, Some(title_period.unwrap_or(PeriodKind::Year)));
         let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
@@ -783,7 +790,9 @@ impl<'v> Extractor<'v> {
         if english {
             const NOT_NAMES: &[&str] = &[
                 "national", "the", "of", "all", "local", "various", "inter", "and", "china",
-                "chinese", "which", "that", "relevant", "other", "by", "to",
+                "chinese", "which", "that", "relevant", "other", "by", "to", "for", "with", "from",
+                "at", "in", "on", "its", "their", "our", "under", "via", "through", "between", "among",
+                "before", "after", "across", "country's", "nation's", "these", "those", "many", "several",
             ];
             for c in self.customs_en.captures_iter(s) {
                 let m = c.get(1).expect("group 1");

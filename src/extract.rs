@@ -203,7 +203,10 @@ impl<'v> Extractor<'v> {
             .first()
             .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
             .filter(|k| *k != PeriodKind::YearEnd);
-        let document_period = (document_year, Some(title_period.unwrap_or(PeriodKind::Year)));
+        let document_period = (
+            document_year,
+            Some(title_period.unwrap_or(PeriodKind::Year)),
+        );
         let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
@@ -416,16 +419,35 @@ impl<'v> Extractor<'v> {
                 if english && dims.contains_key(&hit.kind) {
                     continue;
                 }
-                let continues = last_end
-                    .get(&hit.kind)
-                    .is_some_and(|&e| is_list_gap(&s[e..hit.start]));
+                let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
+                let continues = gap.is_some_and(is_list_gap);
+                // "海运、空运、陆路和邮递": an item the vocabulary lacks,
+                // between list separators, holds its place in the list.
+                let skips_one = !continues && gap.is_some_and(is_unknown_list_item);
                 let run = runs.entry(hit.kind.clone()).or_default();
-                if !continues {
+                if skips_one {
+                    run.push(UNKNOWN_ITEM.to_string());
+                } else if !continues {
                     run.clear();
                 }
                 run.push(hit.value.clone());
                 last_end.insert(hit.kind.clone(), hit.end);
                 dims.insert(hit.kind.clone(), hit.value.clone());
+            }
+            // "商标权、专利权、著作权和奥林匹克标志专有权的货物分别为…": an
+            // unknown last item of the list holds the last place.
+            for (kind, run) in runs.iter_mut() {
+                let after = last_end
+                    .get(kind)
+                    .and_then(|&e| s.get(e..group_start))
+                    .unwrap_or("");
+                if !english
+                    && run.len() >= 2
+                    && run.len() + 1 == group.len()
+                    && after.starts_with(['、', '和', '及', '与'])
+                {
+                    run.push(UNKNOWN_ITEM.to_string());
+                }
             }
             // Shares and changes that follow the group, before the next one.
             let (kinds, last_used_percent) = percents_after(group_end, next_group_start);
@@ -523,6 +545,10 @@ impl<'v> Extractor<'v> {
                     if run.len() == group.len() && group.len() > 1 {
                         row_dims.insert(kind.clone(), run[i].clone());
                     }
+                }
+                // The figure of an item the vocabulary lacks: no row.
+                if row_dims.values().any(|v| v == UNKNOWN_ITEM) {
+                    continue;
                 }
                 let metric = v.metric(&f.metric);
                 facts.push(Fact {
@@ -789,10 +815,45 @@ impl<'v> Extractor<'v> {
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
         if english {
             const NOT_NAMES: &[&str] = &[
-                "national", "the", "of", "all", "local", "various", "inter", "and", "china",
-                "chinese", "which", "that", "relevant", "other", "by", "to", "for", "with", "from",
-                "at", "in", "on", "its", "their", "our", "under", "via", "through", "between", "among",
-                "before", "after", "across", "country's", "nation's", "these", "those", "many", "several",
+                "national",
+                "the",
+                "of",
+                "all",
+                "local",
+                "various",
+                "inter",
+                "and",
+                "china",
+                "chinese",
+                "which",
+                "that",
+                "relevant",
+                "other",
+                "by",
+                "to",
+                "for",
+                "with",
+                "from",
+                "at",
+                "in",
+                "on",
+                "its",
+                "their",
+                "our",
+                "under",
+                "via",
+                "through",
+                "between",
+                "among",
+                "before",
+                "after",
+                "across",
+                "country's",
+                "nation's",
+                "these",
+                "those",
+                "many",
+                "several",
             ];
             for c in self.customs_en.captures_iter(s) {
                 let m = c.get(1).expect("group 1");
@@ -991,6 +1052,24 @@ impl<'v> Extractor<'v> {
 
 fn is_qualifier(word: &str) -> bool {
     !matches!(word, "达" | "共")
+}
+
+/// The place of a list item the vocabulary does not know.
+const UNKNOWN_ITEM: &str = "\u{0}unknown";
+
+/// "、陆路和": one unknown item between list separators.
+fn is_unknown_list_item(between: &str) -> bool {
+    let separators = ['、', '和', '及', '与', ','];
+    let Some(inner) = between
+        .strip_prefix(separators)
+        .and_then(|b| b.strip_suffix(separators))
+    else {
+        return false;
+    };
+    let n = inner.chars().count();
+    (1..=8).contains(&n)
+        && inner.chars().all(crate::normalize::is_han)
+        && !inner.contains(separators)
 }
 
 fn is_list_gap(between: &str) -> bool {
@@ -1315,9 +1394,9 @@ mod tests {
     }
 
     #[test]
-    fn a_list_with_an_unknown_item_gives_no_rows_rather_than_wrong_ones() {
+    fn a_list_that_does_not_pair_gives_no_rows_rather_than_wrong_ones() {
         let facts = extract(
-            "2018年，海运、陆路和邮递渠道扣留的侵权嫌疑货物分别为2150批、310批和3.67万批。",
+            "2018年，海运、陆路、公路和邮递渠道扣留的侵权嫌疑货物分别为2150批、310批和3.67万批。",
             Language::Simplified,
         );
         assert!(facts.is_empty(), "{facts:#?}");
@@ -1329,6 +1408,29 @@ mod tests {
             row(&facts, "detained_batches", &[("channel", "sea")]).value,
             dec("2150")
         );
+    }
+
+    #[test]
+    fn unknown_list_items_keep_their_place_and_give_no_row() {
+        let facts = extract(
+            "2018年，海运、空运、陆路和邮递渠道扣留的侵权嫌疑货物批次分别为2150批、1840批、310批和3.67万批。",
+            Language::Simplified,
+        );
+        let channel = |id: &str| row(&facts, "detained_batches", &[("channel", id)]).value;
+        assert_eq!(channel("sea"), dec("2150"));
+        assert_eq!(channel("air"), dec("1840"));
+        assert_eq!(channel("mail_express"), dec("36700"));
+        assert_eq!(facts.len(), 3, "{facts:#?}");
+        let facts = extract(
+            "2018年扣留的涉嫌侵犯商标权、专利权、著作权和奥林匹克标志专有权的货物分别为3.98万批、610批、420批和70批。",
+            Language::Simplified,
+        );
+        let ip = |id: &str| row(&facts, "detained_batches", &[("ip_type", id)]).value;
+        assert_eq!(
+            (ip("trademark"), ip("patent"), ip("copyright")),
+            (dec("39800"), dec("610"), dec("420"))
+        );
+        assert_eq!(facts.len(), 3, "{facts:#?}");
     }
 
     #[test]

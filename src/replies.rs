@@ -24,6 +24,7 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::FirstQuarters(n) => format!("{y}年前{n}季度"),
             PeriodKind::FirstHalf => format!("{y}年上半年"),
             PeriodKind::YearEnd => format!("截至{y}年底"),
+            PeriodKind::Month(m) => format!("{y}年{m}月"),
         }
     } else {
         match period.kind {
@@ -32,6 +33,7 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::FirstQuarters(n) => format!("Q1–Q{n} {y}"),
             PeriodKind::FirstHalf => format!("H1 {y}"),
             PeriodKind::YearEnd => format!("end of {y}"),
+            PeriodKind::Month(m) => format!("{y}-{m:02}"),
         }
     }
 }

@@ -44,6 +44,11 @@ pub struct Query {
     pub subject: Vec<String>,
 }
 
+/// A month named in a question (2025年6月, 6月份), not a month's end
+/// (3月底) nor a range (1-6月, a period word).
+static MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\d\-~至到])(\d{1,2})\s*月(?:份)?(?:[^底末\d]|$)").expect("fixed pattern")
+});
 static YEAR_DIGITS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
 static YEAR_SHORT: LazyLock<Regex> =
@@ -94,6 +99,11 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let period_hits = find_words(q, period_words.iter().map(|w| w.0));
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
         period = period_words[i].1;
+    } else if let Some(m) = MONTH.captures(q).and_then(|c| c[1].parse::<u8>().ok()) {
+        // "2025年6月": a month's figure, which the table never holds.
+        if (1..=12).contains(&m) {
+            period = PeriodKind::Month(m);
+        }
     }
 
     // The metric: the longest ask word.
@@ -298,6 +308,20 @@ mod tests {
 
     #[test]
     fn periods_are_read() {
+        check(
+            "2025年6月扣留了多少批",
+            &[2025],
+            PeriodKind::Month(6),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2025年1-6月扣留了多少批",
+            &[2025],
+            PeriodKind::FirstHalf,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
         check(
             "2021年一季度查扣了多少批次",
             &[2021],

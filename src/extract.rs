@@ -357,6 +357,16 @@ impl<'v> Extractor<'v> {
             self.attach_percentages(sentence, english, &percents, &percents_after, facts);
             return;
         }
+        // Percentages before the sentence's first figure ("其中，商标权货物
+        // 批次占扣留总批次的97.1%，商标权货物数量为9230万件") belong to
+        // figures of the sentences before.
+        let first_figure = figures[0].start;
+        let leading: Vec<(usize, usize, Decimal)> = percents
+            .iter()
+            .copied()
+            .filter(|p| p.1 <= first_figure)
+            .collect();
+        self.attach_percentages(sentence, english, &leading, &percents_after, facts);
         let v = self.vocabulary;
         let dim_hits = v.dimension_hits(s);
         let scope_hits = self.scope_hits(s, english);
@@ -1353,6 +1363,14 @@ mod tests {
         let share = |m: &str| row(&facts, m, &[("ip_type", "trademark")]).share;
         assert_eq!(share("detained_batches"), Some(dec("98.76")));
         assert_eq!(share("detained_pieces"), Some(dec("91.89")));
+        // Also when the sentence goes on with a figure of its own.
+        let facts = extract_paragraph(
+            "2018年，涉嫌侵犯商标权的货物3.98万批。其中，商标权货物批次占扣留总批次的97.1%，商标权货物数量为9230万件。",
+        );
+        let f = row(&facts, "detained_batches", &[("ip_type", "trademark")]);
+        assert_eq!(f.share, Some(dec("97.1")));
+        let pieces = row(&facts, "detained_pieces", &[("ip_type", "trademark")]);
+        assert_eq!((pieces.value, pieces.share), (dec("92300000"), None));
     }
 
     #[test]

@@ -1004,6 +1004,9 @@ impl<'v> Extractor<'v> {
             clause.push(' ');
             clause.push_str(mid);
             clause.push_str(unit);
+            // "…, with 15,900 batches detained": the verb may follow.
+            clause.push(' ');
+            clause.push_str(&s[m.end()..clause_end(s, m.end())]);
             let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], true) else {
                 continue;
             };
@@ -1482,6 +1485,18 @@ mod tests {
         assert_eq!((f.value, f.yoy), (dec("101000000"), Some(dec("153.2"))));
         let facts = extract("2018年审核通过备案申请：1.27万件", Language::Simplified);
         assert_eq!(row(&facts, "filings", &[]).value, dec("12700"));
+    }
+
+    #[test]
+    fn an_english_figure_before_its_verb_is_read() {
+        let facts = extract(
+            "Postal and express channels remained the main battleground in 2017, with 15,900 batches detained.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("channel", "mail_express")]).value,
+            dec("15900")
+        );
     }
 
     #[test]

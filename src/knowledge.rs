@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// Bumped when extraction changes, so that a data folder built by an older
 /// binary is rebuilt.
-pub const EXTRACTION_VERSION: &str = "17";
+pub const EXTRACTION_VERSION: &str = "18";
 
 /// Why the knowledge folder could not be loaded at all.
 #[derive(Debug, thiserror::Error)]

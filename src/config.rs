@@ -38,36 +38,13 @@ pub enum ConfigError {
     },
 }
 
-/// The bot token: a secret that never appears in logs or error messages.
-#[derive(Clone, PartialEq, Eq)]
-pub struct BotToken(String);
-
-impl BotToken {
-    pub fn new(token: impl Into<String>) -> BotToken {
-        BotToken(token.into())
-    }
-
-    /// The token itself, for the one place that sends it to Telegram.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for BotToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BotToken(<hidden>)")
-    }
-}
-
-impl fmt::Display for BotToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
-}
-
-/// A secret other than the token (the webhook's secret token): never printed.
+/// A secret (the bot token, the webhook's secret token): Debug and Display
+/// never show it; `expose` gives it to the one place that sends it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
+
+/// The bot token.
+pub type BotToken = Secret;
 
 impl Secret {
     pub fn new(secret: impl Into<String>) -> Secret {
@@ -82,6 +59,12 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<hidden>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<hidden>")
     }
 }
 

@@ -36,6 +36,30 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Opens (creating) a SQLite file and applies `migrations/sqlite` (every
+/// table: knowledge, audit, broadcasts); the one place SQLite is opened,
+/// for the state store and the knowledge tables alike, each with its own
+/// error type. WAL with `synchronous = NORMAL`: a committed row survives
+/// the process being killed; only an OS crash can lose the last commits.
+pub async fn open_sqlite_pool<E>(path: &Path) -> Result<SqlitePool, E>
+where
+    E: From<sqlx::Error> + From<sqlx::migrate::MigrateError>,
+{
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
 /// An open, migrated database: one pool per process.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -65,23 +89,9 @@ impl Db {
         }
     }
 
-    /// Opens (creating) a SQLite file and applies `migrations/sqlite`.
-    /// WAL with `synchronous = NORMAL`: a committed row survives the
-    /// process being killed; only an OS crash can lose the last commits.
+    /// The state store on a SQLite file ([`open_sqlite_pool`]).
     pub async fn open_sqlite(path: &Path) -> Result<Db, DbError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(open_sqlite_pool::<DbError>(path).await?))
     }
 
     /// Connects to PostgreSQL and applies `migrations/postgres` (several

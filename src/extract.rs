@@ -99,12 +99,6 @@ const SHARE_WORDS: &[&str] = &[
 const SHARE_AFTER: &[&str] = &["of the total", "of total", "of all"];
 const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
 /// A month written right after a year (2025年3月底, 2025年3月31日).
-/// A month as a period of its own (6月份, 当月 6月), not a date (4月26日)
-/// nor the end of a range (1-6月).
-static MONTH_PERIOD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(^|[^\d\-~至到年])(\d{1,2})\s*月(份)?(\s*\d{1,2}\s*[日号])?")
-        .expect("fixed pattern")
-});
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
 });
@@ -252,42 +246,49 @@ impl<'v> Extractor<'v> {
         let mut hits: Vec<(usize, usize, Option<PeriodKind>)> = period_hits
             .iter()
             .map(|&(a, b, k)| (a, b, Some(k)))
-            .chain(MONTH_PERIOD.captures_iter(s).filter_map(|c| {
-                let m = c.get(2)?;
-                let month: u8 = m.as_str().parse().ok()?;
-                let is_date = c.get(4).is_some();
-                let end = c.get(0)?.end();
-                ((1..=12).contains(&month) && !is_date).then_some((m.start(), end, None))
-            }))
+            .chain(
+                // (After a year the year's mention says it: no period.)
+                crate::numbers::month_mentions(s)
+                    .into_iter()
+                    .filter(|m| !m.after_year)
+                    .map(|m| (m.start, m.end, None)),
+            )
             .collect();
         hits.sort_by_key(|h| h.0);
         // 去年同期, 2024年同期: the period in force, a year earlier; the
         // mention sets the year only.
-        let same_period = |yp: usize| s[yp..].chars().take(8).collect::<String>().contains("同期");
+        let same_period: Vec<bool> = years
+            .iter()
+            .map(|&(yp, _, _)| s[yp..].chars().take(8).collect::<String>().contains("同期"))
+            .collect();
+        // Only mentions that set a period bound a period word.
+        let period_years: Vec<usize> = years
+            .iter()
+            .zip(&same_period)
+            .filter(|(_, same)| !**same)
+            .map(|(m, _)| m.0)
+            .collect();
         let period_at = |pos: usize| -> (Option<u16>, Option<PeriodKind>) {
             let (mut fig_year, mut kind) = *carried;
             // None set by a month (not a month-end stock): a period word
             // after it may set a period again.
             let mut by_month = false;
-            for &(yp, y, k) in &years {
+            for (&(yp, y, k), same) in years.iter().zip(&same_period) {
                 if yp < pos {
                     fig_year = Some(y);
-                    if !same_period(yp) {
+                    if !same {
                         kind = k;
                     }
                 }
             }
-            // Only mentions that set a period bound a period word.
-            let years: Vec<&(usize, u16, Option<PeriodKind>)> =
-                years.iter().filter(|m| !same_period(m.0)).collect();
             for &(hp, end, k) in &hits {
                 if hp >= pos {
                     continue;
                 }
                 // 2023年前三季度: the period follows its year; "the first
                 // three quarters of 2023": it names the year right after it.
-                let follows_its_year = years.iter().all(|&&(yp, _, _)| yp < hp || yp >= pos);
-                let names_next_year = years.iter().any(|&&(yp, _, _)| {
+                let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
+                let names_next_year = period_years.iter().any(|&yp| {
                     yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
                 });
                 if !(follows_its_year || names_next_year) {

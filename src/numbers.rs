@@ -5,8 +5,10 @@
 //! Invariant: exact decimals only; no floating point anywhere a figure
 //! passes through.
 
+use regex::Regex;
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// Parses a decimal written with ASCII digits, optional thousands
 /// separators (`,` or `，`) and an optional fraction.
@@ -141,6 +143,48 @@ pub fn agrees_within_precision(precise: Decimal, rounded: Decimal) -> bool {
     let unit = Decimal::from(10u64.pow(trailing_zeros.min(18)));
     let half = unit / Decimal::from(2);
     (precise - rounded).abs() <= half && trailing_zeros >= 2
+}
+
+/// A month written with digits (6月, 6月份, 3月底), not a date (4月26日)
+/// nor the end of a range (1-6月, a period word of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthMention {
+    /// Byte range of the month and its 月 (份, 底, 末).
+    pub start: usize,
+    pub end: usize,
+    pub month: u8,
+    /// Written right after a year (2025年6月).
+    pub after_year: bool,
+    /// The month's end (3月底, 3月末): a stock, not the month's flow.
+    pub month_end: bool,
+}
+
+static MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^\d\-~至到])(\d{1,2})\s*月(?:份)?(\s*\d|底|末)?").expect("fixed pattern")
+});
+
+/// Every [`MonthMention`] in `text`, in order.
+pub fn month_mentions(text: &str) -> Vec<MonthMention> {
+    MONTH
+        .captures_iter(text)
+        .filter_map(|c| {
+            let digits = c.get(2)?;
+            let month: u8 = digits.as_str().parse().ok()?;
+            let after = c.get(3).map(|m| m.as_str());
+            if !(1..=12).contains(&month)
+                || after.is_some_and(|a| a.trim().starts_with(|ch: char| ch.is_ascii_digit()))
+            {
+                return None;
+            }
+            Some(MonthMention {
+                start: digits.start(),
+                end: c.get(0)?.end(),
+                month,
+                after_year: c.get(1).is_some_and(|m| m.as_str() == "年"),
+                month_end: after.is_some(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 
 use crate::model::{Conflict, Document, DocumentMeta, Fact, Language, Passage, Sentence};
 use rust_decimal::Decimal;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
@@ -54,31 +53,11 @@ fn decimal(text: Option<String>) -> Result<Option<Decimal>, PersistError> {
         .transpose()
 }
 
-/// Opens (creating) the SQLite database file and applies every migration
-/// of `migrations/sqlite` (knowledge tables, broadcast state, …). WAL with
-/// `synchronous = NORMAL`: a committed row survives the process being
-/// killed; only an OS crash or power loss can lose the last commits.
-pub async fn open_sqlite(path: &Path) -> Result<SqlitePool, PersistError> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    Ok(pool)
-}
-
 impl TableStore {
     /// Opens (creating) the SQLite file and applies the migrations.
     pub async fn open(path: &Path) -> Result<TableStore, PersistError> {
         Ok(TableStore {
-            pool: open_sqlite(path).await?,
+            pool: crate::db::open_sqlite_pool::<PersistError>(path).await?,
         })
     }
 

@@ -92,10 +92,11 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
         let unit = metric
             .and_then(|m| m.units.iter().min_by_key(|u| u.chars().count()))
             .map_or("", String::as_str);
+        // The vocabulary's English qualifiers, in Chinese.
         let qualifier = match fact.qualifier.as_deref().unwrap_or("") {
-            "over" | "more than" | "above" | "exceeding" => "超过",
-            "nearly" | "almost" | "close to" => "近",
-            "about" | "around" | "approximately" | "some" => "约",
+            "over" | "more than" => "超过",
+            "nearly" | "almost" => "近",
+            "about" | "around" => "约",
             _ => "",
         };
         format!("{qualifier}{}{unit}", format_chinese(fact.value))
@@ -108,10 +109,10 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
             .as_deref()
             .filter(|q| q.is_ascii())
             .map_or(String::new(), |q| format!("{q} "));
-        match metric.and_then(|m| m.units_en.first()) {
-            Some(unit) => format!("{qualifier}{} {unit}", format_english(fact.value)),
-            None => format!("{qualifier}{}", format_english(fact.value)),
-        }
+        let unit = metric
+            .and_then(|m| m.units_en.first())
+            .map_or(String::new(), |u| format!(" {u}"));
+        format!("{qualifier}{}{unit}", format_english(fact.value))
     }
 }
 

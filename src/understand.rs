@@ -44,11 +44,6 @@ pub struct Query {
     pub subject: Vec<String>,
 }
 
-/// A month named in a question (2025年6月, 6月份), not a month's end
-/// (3月底) nor a range (1-6月, a period word).
-static MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d\-~至到])(\d{1,2})\s*月(?:份)?(?:[^底末\d]|$)").expect("fixed pattern")
-});
 static YEAR_DIGITS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
 static YEAR_SHORT: LazyLock<Regex> =
@@ -99,11 +94,12 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let period_hits = find_words(q, period_words.iter().map(|w| w.0));
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
         period = period_words[i].1;
-    } else if let Some(m) = MONTH.captures(q).and_then(|c| c[1].parse::<u8>().ok()) {
+    } else if let Some(m) = crate::numbers::month_mentions(q)
+        .into_iter()
+        .find(|m| !m.month_end)
+    {
         // "2025年6月": a month's figure, which the table never holds.
-        if (1..=12).contains(&m) {
-            period = PeriodKind::Month(m);
-        }
+        period = PeriodKind::Month(m.month);
     }
 
     // The metric: the longest ask word.

@@ -99,15 +99,7 @@ async fn webhook_mode_checks_the_secret_answers_and_never_deletes_the_webhook() 
     let knowledge = copy_knowledge(dir.path());
     let data = dir.path().join("data");
     let fake = FakeBotApi::start().await;
-    let engine = Arc::new(
-        Engine::open(EngineSettings {
-            knowledge_dir: knowledge.clone(),
-            data_dir: data.clone(),
-        })
-        .await
-        .unwrap(),
-    );
-    let store = Store::connect(None, &data).await.unwrap();
+    let (engine, store) = open_engine_and_store(&knowledge, &data).await;
     let addr = free_address();
     let mut settings = settings(fake.url(), &knowledge, &data, &Options::default());
     settings.webhook_url = Some(webhook_url(addr));
@@ -468,24 +460,30 @@ impl ProcessDatabase {
             name,
             url,
         };
-        database.run(&["DROP", "CREATE"]).await;
+        database.drop_database().await;
+        database
+            .admin(&format!("CREATE DATABASE {}", database.name))
+            .await;
         Some(database)
     }
 
     async fn drop(self) {
-        self.run(&["DROP"]).await;
+        self.drop_database().await;
     }
 
-    async fn run(&self, statements: &[&str]) {
+    async fn drop_database(&self) {
+        self.admin(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .await;
+    }
+
+    /// Runs `sql` on the server's admin database.
+    async fn admin(&self, sql: &str) {
         use sqlx::Connection;
         let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
-        for statement in statements {
-            let sql = match *statement {
-                "DROP" => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-                _ => format!("CREATE DATABASE {}", self.name),
-            };
-            sqlx::query(&sql).execute(&mut admin).await.unwrap();
-        }
+        sqlx::query(sql).execute(&mut admin).await.unwrap();
         admin.close().await.unwrap();
     }
 }

@@ -719,6 +719,21 @@ fn script_population(fake: &FakeBotApi, base: i64) -> (Vec<i64>, Vec<i64>) {
     (chats, expected)
 }
 
+/// A confirmed job of `year`'s seed summary, queued by the admin.
+async fn confirmed_job(store: &BroadcastStore, year: u16) -> i64 {
+    let job = prepare_job(
+        seed_snapshot(),
+        year,
+        Language::Simplified,
+        Some(ADMIN),
+        false,
+        true,
+    )
+    .unwrap()
+    .unwrap();
+    store.create_job(&job).await.unwrap()
+}
+
 /// No window of one second at the fake server holds more than `limit` sendPhoto.
 fn max_per_second(requests: &[Recorded]) -> usize {
     let mut times: Vec<Instant> = requests
@@ -751,17 +766,7 @@ async fn thousand_subscribers_each_active_one_receives_exactly_once_within_the_r
     for chat in &chats {
         store.subscribe(&subscription(*chat)).await.unwrap();
     }
-    let job = prepare_job(
-        seed_snapshot(),
-        2024,
-        Language::Simplified,
-        Some(ADMIN),
-        false,
-        true,
-    )
-    .unwrap()
-    .unwrap();
-    let job = store.create_job(&job).await.unwrap();
+    let job = confirmed_job(&store, 2024).await;
     let started = Instant::now();
     wait_until(Duration::from_secs(120), "the job done", || async {
         store.job_state(job).await.unwrap() == JobStatus::Done
@@ -893,17 +898,7 @@ async fn the_bot_stopped_or_killed_mid_job_resumes_and_nobody_is_skipped() {
     let max_in_flight = BroadcastSettings::default().delivery.max_in_flight as u32;
 
     // SIGTERM mid-job, then a restart: exactly once.
-    let job = prepare_job(
-        seed_snapshot(),
-        2024,
-        Language::Simplified,
-        Some(ADMIN),
-        false,
-        true,
-    )
-    .unwrap()
-    .unwrap();
-    let job = store.create_job(&job).await.unwrap();
+    let job = confirmed_job(&store, 2024).await;
     let start = fake.request_count();
     let mut child = Child::spawn(&fake, &config, &log);
     wait_for_photos(&fake, start, 300).await;
@@ -929,17 +924,7 @@ async fn the_bot_stopped_or_killed_mid_job_resumes_and_nobody_is_skipped() {
 
     // SIGKILL mid-job, then a restart: nobody skipped; only the sends in
     // flight at the kill may arrive twice.
-    let job = prepare_job(
-        seed_snapshot(),
-        2020,
-        Language::Simplified,
-        Some(ADMIN),
-        false,
-        true,
-    )
-    .unwrap()
-    .unwrap();
-    let job = store.create_job(&job).await.unwrap();
+    let job = confirmed_job(&store, 2020).await;
     let active: Vec<i64> = store
         .active_subscriptions()
         .await

@@ -184,12 +184,6 @@ impl RateLimiter {
         }
     }
 
-    /// A message dispatched and answered at once (`start` then `finish`).
-    pub fn record(&mut self, chat: i64, now: Instant) {
-        self.start(chat);
-        self.finish(chat, now);
-    }
-
     /// A 429 said to wait: nothing goes before `until`.
     pub fn pause_until(&mut self, until: Instant) {
         if self.paused_until.is_none_or(|p| p < until) {
@@ -211,6 +205,14 @@ pub fn minimum_duration(recipients: u64, limits: RateLimits) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl RateLimiter {
+        /// A message dispatched and answered at once.
+        fn record(&mut self, chat: i64, now: Instant) {
+            self.start(chat);
+            self.finish(chat, now);
+        }
+    }
 
     fn limits(global_per_second: u32, per_chat_per_minute: u32) -> RateLimits {
         RateLimits {

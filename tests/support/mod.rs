@@ -130,15 +130,7 @@ impl TestBot {
             std::fs::write(knowledge.join("documents").join(name), text).unwrap();
         }
         let fake = Arc::new(FakeBotApi::start().await);
-        let engine = Arc::new(
-            Engine::open(EngineSettings {
-                knowledge_dir: knowledge.clone(),
-                data_dir: data.clone(),
-            })
-            .await
-            .unwrap(),
-        );
-        let store = Store::connect(None, &data).await.unwrap();
+        let (engine, store) = open_engine_and_store(&knowledge, &data).await;
         let settings = settings(fake.url(), &knowledge, &data, &options);
         let running = telegram::start(&settings, engine.clone(), store.clone())
             .await
@@ -222,6 +214,18 @@ pub fn visible_text(html: &str) -> String {
 fn bot_user() -> Value {
     json!({"id": fake_bot_api::BOT_ID, "is_bot": true, "first_name": "Customs IP",
            "username": fake_bot_api::BOT_USERNAME})
+}
+
+/// The engine over `knowledge` and the SQLite state store, both in `data`.
+pub async fn open_engine_and_store(knowledge: &Path, data: &Path) -> (Arc<Engine>, Store) {
+    let engine = Engine::open(EngineSettings {
+        knowledge_dir: knowledge.to_path_buf(),
+        data_dir: data.to_path_buf(),
+    })
+    .await
+    .unwrap();
+    let store = Store::connect(None, data).await.unwrap();
+    (Arc::new(engine), store)
 }
 
 /// A press of an inline button with `data` under a message the bot sent

@@ -7,6 +7,7 @@ use crate::domain::model::{Answer, AnswerKind, Language};
 use crate::domain::replies;
 use crate::frontends::config::{self, GlobalFlags, ServeArgs};
 use crate::knowledge::engine::{Engine, EngineSettings};
+use crate::knowledge::snapshot::Snapshot;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
@@ -102,63 +103,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
-        Command::Ask { json, question } => {
-            if question.is_empty() {
-                let stdin = std::io::stdin();
-                let mut reader = stdin.lock();
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    let n = reader
-                        .read_until(b'\n', &mut line)
-                        .context("reading standard input")?;
-                    if n == 0 {
-                        break;
-                    }
-                    let answer = answer_line(&engine, &line);
-                    print_answer(&mut out, &answer, json, true)?;
-                    out.flush()?;
-                }
-            } else {
-                let answer = answer_line(&engine, question.join(" ").as_bytes());
-                print_answer(&mut out, &answer, json, false)?;
-            }
-        }
-        Command::Facts { year, json } => {
-            for f in snapshot
-                .facts
-                .iter()
-                .filter(|f| year.is_none_or(|y| f.period.year == y))
-            {
-                let doc = &snapshot.documents[f.doc];
-                if json {
-                    let row = serde_json::json!({
-                        "period": f.period.key(), "scope": f.scope, "metric": f.metric, "dims": f.dims,
-                        "value": f.value.normalize().to_string(), "text": f.text, "qualifier": f.qualifier,
-                        "share": f.share.map(|d| d.normalize().to_string()), "yoy": f.yoy.map(|d| d.normalize().to_string()),
-                        "document": doc.file, "source": f.quote, "curated": f.curated,
-                    });
-                    writeln!(out, "{row}")?;
-                } else {
-                    let dims: Vec<String> =
-                        f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    let scope = crate::knowledge::snapshot::fact_key(f);
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t[{}]\t{}",
-                        scope,
-                        f.value.normalize(),
-                        f.text,
-                        doc.file,
-                        dims.join(","),
-                        f.quote
-                    )?;
-                }
-            }
-            for c in &snapshot.conflicts {
-                eprintln!("conflict: {} (rows {:?})", c.key, c.facts);
-            }
-        }
+        Command::Ask { json, question } => ask(&engine, &mut out, json, &question)?,
+        Command::Facts { year, json } => print_facts(&mut out, &snapshot, year, json)?,
         Command::Summary { year, lang, json } => {
             let language = match lang.as_str() {
                 "en" => Language::English,
@@ -188,6 +134,75 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `ask`: the question given, or one answer per line of standard input.
+fn ask(
+    engine: &Engine,
+    out: &mut impl Write,
+    json: bool,
+    question: &[String],
+) -> anyhow::Result<()> {
+    if !question.is_empty() {
+        let answer = answer_line(engine, question.join(" ").as_bytes());
+        return Ok(print_answer(out, &answer, json, false)?);
+    }
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .context("reading standard input")?;
+        if n == 0 {
+            return Ok(());
+        }
+        let answer = answer_line(engine, &line);
+        print_answer(out, &answer, json, true)?;
+        out.flush()?;
+    }
+}
+
+/// `facts`: every row (of one year), as JSON lines or tab-separated.
+fn print_facts(
+    out: &mut impl Write,
+    snapshot: &Snapshot,
+    year: Option<u16>,
+    json: bool,
+) -> anyhow::Result<()> {
+    for f in snapshot
+        .facts
+        .iter()
+        .filter(|f| year.is_none_or(|y| f.period.year == y))
+    {
+        let doc = &snapshot.documents[f.doc];
+        if json {
+            let row = serde_json::json!({
+                "period": f.period.key(), "scope": f.scope, "metric": f.metric, "dims": f.dims,
+                "value": f.value.normalize().to_string(), "text": f.text, "qualifier": f.qualifier,
+                "share": f.share.map(|d| d.normalize().to_string()), "yoy": f.yoy.map(|d| d.normalize().to_string()),
+                "document": doc.file, "source": f.quote, "curated": f.curated,
+            });
+            writeln!(out, "{row}")?;
+        } else {
+            let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t[{}]\t{}",
+                crate::knowledge::snapshot::fact_key(f),
+                f.value.normalize(),
+                f.text,
+                doc.file,
+                dims.join(","),
+                f.quote
+            )?;
+        }
+    }
+    for c in &snapshot.conflicts {
+        eprintln!("conflict: {} (rows {:?})", c.key, c.facts);
+    }
     Ok(())
 }
 

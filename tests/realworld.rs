@@ -113,7 +113,11 @@ fn realworld_reports_answer_their_questions_strictly_with_no_wrong_figure() {
             item.q,
             answer.kind.as_str(),
             answer.found,
-            answer.answer.split_whitespace().collect::<Vec<_>>().join(" ")
+            answer
+                .answer
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         if states_a_wrong_figure(item, &answer) {
             wrong.push(line);

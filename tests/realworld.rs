@@ -8,7 +8,9 @@
 //!   set strictly (a fact answer leads with its figure) at 95% or better;
 //! - no wrong figure is stated: a figure question answered with another
 //!   figure, or a no-data question answered with a figure, fails the test
-//!   whatever the score (counted as ../shared/eval/check.py counts them).
+//!   whatever the score (counted as ../shared/eval/check.py counts them);
+//! - a passage answer quotes no sentence twice and is cut at sentence ends
+//!   only, never mid-word (what check.py's substring grading cannot see).
 
 mod support;
 
@@ -16,6 +18,7 @@ use customs_ip_bot::model::{Answer, AnswerKind};
 use customs_ip_bot::selfcheck::{self, Item};
 use customs_ip_bot::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use support::copy_knowledge;
 
 fn fixture_dir() -> PathBuf {
@@ -36,8 +39,14 @@ fn fixture_items() -> Vec<Item> {
     selfcheck::items(&text)
 }
 
-/// The seed knowledge with the fixture documents dropped into its documents/.
-fn realworld_snapshot() -> Snapshot {
+/// The seed knowledge with the fixture documents dropped into its
+/// documents/, built once per test binary.
+fn realworld_snapshot() -> &'static Snapshot {
+    static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
+    SNAPSHOT.get_or_init(build_realworld_snapshot)
+}
+
+fn build_realworld_snapshot() -> Snapshot {
     let dir = tempfile::tempdir().unwrap();
     let knowledge = copy_knowledge(dir.path());
     for path in fixture_documents() {
@@ -136,4 +145,66 @@ fn realworld_reports_answer_their_questions_strictly_with_no_wrong_figure() {
         wrong.join("\n"),
         misses.join("\n")
     );
+}
+
+/// The sentences of a text, cut after 。！？；!?; and after a full stop that
+/// ends a word, trimmed, without the short ones (headings, list marks).
+fn sentences(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        current.push(c);
+        let full_stop = c == '.' && chars.peek().is_none_or(|n| n.is_whitespace());
+        if "。！？；!?;".contains(c) || full_stop {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    out.push(current);
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| s.chars().count() >= 8)
+        .collect()
+}
+
+/// Why a passage answer is badly cut or repeats itself, or None.
+fn passage_fault(answer: &Answer) -> Option<String> {
+    let quoted: Vec<&str> = answer
+        .answer
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !customs_ip_bot::replies::is_source_line(l))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for sentence in quoted.iter().flat_map(|l| sentences(l)) {
+        if !seen.insert(sentence.clone()) {
+            return Some(format!("quotes twice: {sentence:?}"));
+        }
+    }
+    for line in &quoted {
+        let end = line
+            .trim_end_matches(['”', '"', '’', '\'', '」', '』', ')', '）'])
+            .chars()
+            .last();
+        if !end.is_some_and(|c| "。！？；.!?;".contains(c)) {
+            return Some(format!("not cut at a sentence end: {line:?}"));
+        }
+    }
+    None
+}
+
+#[test]
+fn realworld_passage_answers_quote_each_sentence_once_and_end_at_sentence_ends() {
+    let snapshot = realworld_snapshot();
+    let faults: Vec<String> = fixture_items()
+        .iter()
+        .filter_map(|item| {
+            let answer = snapshot.answer(&item.q);
+            if answer.kind != AnswerKind::Passage {
+                return None;
+            }
+            passage_fault(&answer).map(|why| format!("{} {:?}: {why}", item.id, item.q))
+        })
+        .collect();
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
 }

@@ -14,9 +14,9 @@
 
 mod support;
 
-use customs_ip_bot::model::{Answer, AnswerKind};
-use customs_ip_bot::selfcheck::{self, Item};
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::domain::model::{Answer, AnswerKind};
+use customs_ip_bot::knowledge::gating::{self, Item};
+use customs_ip_bot::knowledge::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use support::copy_knowledge;
@@ -36,7 +36,7 @@ fn fixture_documents() -> Vec<PathBuf> {
 
 fn fixture_items() -> Vec<Item> {
     let text = std::fs::read_to_string(fixture_dir().join("questions.jsonl")).unwrap();
-    selfcheck::items(&text)
+    gating::items(&text)
 }
 
 /// The seed knowledge with the fixture documents dropped into its
@@ -56,7 +56,7 @@ fn build_realworld_snapshot() -> Snapshot {
         )
         .unwrap();
     }
-    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
+    let files = customs_ip_bot::knowledge::files::load(&knowledge).unwrap();
     Snapshot::build_in_memory(&files).unwrap()
 }
 
@@ -112,7 +112,7 @@ fn realworld_reports_answer_their_questions_strictly_with_no_wrong_figure() {
     let mut wrong = vec![];
     for item in &items {
         let answer = snapshot.answer(&item.q);
-        let Some(why) = selfcheck::grade(item, &answer, true) else {
+        let Some(why) = gating::grade(item, &answer, true) else {
             continue;
         };
         let line = format!(
@@ -173,7 +173,7 @@ fn passage_fault(answer: &Answer) -> Option<String> {
         .answer
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !customs_ip_bot::replies::is_source_line(l))
+        .filter(|l| !l.is_empty() && !customs_ip_bot::domain::replies::is_source_line(l))
         .collect();
     let mut seen = std::collections::HashSet::new();
     for sentence in quoted.iter().flat_map(|l| sentences(l)) {

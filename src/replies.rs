@@ -54,6 +54,8 @@ pub fn dims_label(
     let names: Vec<String> = dims
         .iter()
         .map(|(k, v)| match vocabulary.dimension_value(k, v) {
+            None if k == crate::model::RELEASE_DIM && zh(language) => "初步统计".to_string(),
+            None if k == crate::model::RELEASE_DIM => "preliminary count".to_string(),
             Some(d) if zh(language) => d.zh.clone(),
             Some(d) => d.en.clone(),
             None => v.clone(),
@@ -395,6 +397,77 @@ pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> Stri
 }
 
 /// The reply when no figure or passage answers: what the bot does have.
+/// A preliminary count of the same figure, shown below the final one.
+pub fn preliminary_line(
+    vocabulary: &Vocabulary,
+    other: &Fact,
+    title: &str,
+    language: Language,
+) -> String {
+    let title = verbatim(title);
+    if zh(language) {
+        format!(
+            "《{title}》的初步统计为{}；以上为最终数字。",
+            figure(vocabulary, other, language)
+        )
+    } else {
+        format!(
+            "\"{title}\" gave a preliminary count of {}; the figure above is the final one.",
+            figure(vocabulary, other, language)
+        )
+    }
+}
+
+/// What a reply offers instead of the figure asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nearest {
+    /// The nationwide total, for a question naming a part of it.
+    NationwideTotal,
+    /// A part of the year, for a full-year question.
+    PartOfYear,
+}
+
+/// "No figure for X", then the nearest figure the corpus has, labelled as
+/// what it is.
+pub fn no_figure_for(
+    what: &str,
+    period: &Period,
+    metric: &str,
+    nearest: Option<(Nearest, String)>,
+    language: Language,
+) -> String {
+    let when = period_label(period, language);
+    let what = verbatim(what);
+    let mut text = if zh(language) {
+        format!("没有{when}{what}的{metric}数据。")
+    } else {
+        format!("No figure for {what} ({metric}, {when}).")
+    };
+    if let Some((kind, line)) = nearest {
+        text.push('\n');
+        text.push_str(&match (kind, zh(language)) {
+            (Nearest::NationwideTotal, true) => format!("最接近的数据是全国海关的总数（不是{what}的数字）：{line}"),
+            (Nearest::NationwideTotal, false) => format!("The nearest figure is the nationwide total (not {what}'s): {line}"),
+            (Nearest::PartOfYear, true) => format!("最接近的数据是年内部分时期的数字（不是全年）：{line}"),
+            (Nearest::PartOfYear, false) => format!("The nearest figure covers part of the year (not the full year): {line}"),
+        });
+    }
+    text
+}
+
+/// "No full-year figure" for a year the corpus has only in parts.
+pub fn no_full_year(year: u16, metric: &str, lines: &[String], language: Language) -> String {
+    let head = if zh(language) {
+        format!("没有{year}年全年的{metric}数据；现有年内部分时期的数字：")
+    } else {
+        format!("No full-year {year} figure for {metric}; the parts of the year the documents give:")
+    };
+    std::iter::once(head)
+        .chain(lines.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn no_data(
     asked: &[Period],
     metric: Option<&str>,

@@ -156,6 +156,10 @@ struct Frame<'q> {
     /// The question's normalized text ("" for a summary: no qualifier).
     text: &'q str,
     suffixes: &'q [String],
+    /// Parts the question names that the vocabulary does not know.
+    asked: &'q [String],
+    /// The question asks for the preliminary count itself.
+    preliminary: bool,
 }
 
 impl<'q> Frame<'q> {
@@ -164,6 +168,8 @@ impl<'q> Frame<'q> {
             scope: Scope::Nationwide,
             text: "",
             suffixes: &[],
+            asked: &[],
+            preliminary: false,
         }
     }
 
@@ -172,6 +178,11 @@ impl<'q> Frame<'q> {
             scope: query.scope.clone(),
             text: &query.normalized,
             suffixes: &snapshot.vocabulary.frame.qualifier_suffixes,
+            asked: &query.qualifiers,
+            preliminary: crate::vocabulary::contains_any(
+                &query.normalized,
+                &snapshot.vocabulary.release.ask,
+            ),
         }
     }
 
@@ -194,7 +205,16 @@ impl<'q> Frame<'q> {
         }
         let mut counted = f.counted_dims().filter(|(k, _)| k != QUALIFIER_DIM);
         let same_dims = counted.by_ref().eq(dims.iter());
-        same_dims && f.dim(QUALIFIER_DIM).is_none_or(|q| self.names(q))
+        // A part the question names must be the row's qualifier, or be
+        // said in the clause quoted for the row.
+        let asked = self.asked.iter().all(|a| {
+            f.dim(QUALIFIER_DIM).is_some_and(|q| q.contains(a.as_str()))
+                || crate::normalize::normalize(&f.excerpt).contains(a.as_str())
+        });
+        same_dims
+            && asked
+            && (!self.preliminary || f.is_preliminary())
+            && f.dim(QUALIFIER_DIM).is_none_or(|q| self.names(q))
     }
 }
 
@@ -350,8 +370,9 @@ fn fact(snapshot: &Snapshot, query: &Query) -> Answer {
     // better answered by the passage that does; never by the total as if
     // it were that thing.
     if !query.subject.is_empty() && !mentions_subject(&chosen.best.quote, query, snapshot) {
-        return passage(snapshot, query)
-            .unwrap_or_else(|| no_figure_for_subject(snapshot, query, &chosen));
+        if let Some(a) = passage(snapshot, query) {
+            return a;
+        }
     }
     fact_answer(snapshot, query, &chosen)
 }
@@ -402,7 +423,7 @@ fn fact_answer(snapshot: &Snapshot, query: &Query, chosen: &Chosen<'_>) -> Answe
 fn asked_part(query: &Query) -> Option<String> {
     match &query.scope {
         Scope::Customs(name) => Some(name.clone()),
-        _ if !query.subject.is_empty() => Some(query.subject.join("")),
+        _ if !query.qualifiers.is_empty() => Some(query.qualifiers.join("、")),
         _ => None,
     }
 }
@@ -419,8 +440,10 @@ fn no_figure(snapshot: &Snapshot, query: &Query, period: Period, metric: &str) -
             snapshot,
             &rows(snapshot, &Frame::nationwide(), period, metric, &query.dims),
         );
+        // The total is named, not stated: a figure beside "no figure for
+        // X" would be read as X's.
         let nearest = total.map(|c| {
-            let line = replies::fact_line(v, c.best, lang);
+            let line = replies::period_label(&c.best.period, lang);
             (replies::Nearest::NationwideTotal, line)
         });
         let text = replies::no_figure_for(&part, &period, &label, nearest, lang);
@@ -446,27 +469,11 @@ fn no_figure(snapshot: &Snapshot, query: &Query, period: Period, metric: &str) -
     no_data(snapshot, query)
 }
 
-/// A row was found for the question's period and metric, but its sentence
-/// does not speak of what the question names: it is not that thing's figure.
-fn no_figure_for_subject(snapshot: &Snapshot, query: &Query, chosen: &Chosen<'_>) -> Answer {
-    let lang = query.language;
-    let v = &snapshot.vocabulary;
-    let best = chosen.best;
-    let label = replies::metric_label(v, &best.metric, lang);
-    let part = asked_part(query).unwrap_or_default();
-    let nearest = (best.scope == Scope::Nationwide)
-        .then(|| (replies::Nearest::NationwideTotal, replies::fact_line(v, best, lang)));
-    let text = replies::no_figure_for(&part, &best.period, &label, nearest, lang);
-    reply_none(query, text)
-}
-
 /// The row a single question about this period and metric would cite, in
 /// the question's frame: what comparisons and trends are made of.
 fn pick<'a>(snapshot: &'a Snapshot, query: &Query, period: Period, metric: &str) -> Option<&'a Fact> {
     let frame = Frame::of(snapshot, query);
-    let chosen = choose(snapshot, &rows(snapshot, &frame, period, metric, &query.dims))?;
-    (query.subject.is_empty() || mentions_subject(&chosen.best.quote, query, snapshot))
-        .then_some(chosen.best)
+    choose(snapshot, &rows(snapshot, &frame, period, metric, &query.dims)).map(|c| c.best)
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Snapshot) -> bool {
@@ -629,6 +636,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         metric: None,
         dims: vec![],
         scope: Scope::Nationwide,
+        qualifiers: vec![],
         intent: Intent::Summary,
         wants_change: false,
         wants_share: false,
@@ -782,10 +790,14 @@ fn summary_changes<'a>(
 /// The best passage for an open question, if one holds enough of it.
 fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
     let filler = &snapshot.vocabulary.question.filler;
+    let generic = &snapshot.vocabulary.question.generic;
+    // Filler and generic words (办理, apply) name no topic; nor does a
+    // lone Latin letter.
     let words: Vec<&str> = snapshot
         .segment(&query.normalized)
         .into_iter()
-        .filter(|w| !filler.iter().any(|f| f == w))
+        .filter(|w| !filler.iter().chain(generic).any(|f| f == w))
+        .filter(|w| !(w.is_ascii() && w.len() < 2))
         .collect();
     let mut terms: Vec<(&str, f32)> = Vec::new();
     for w in words {
@@ -851,12 +863,14 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
         &snapshot.sentences[si].normalized,
         &keys,
     ));
-    let sentence = replies::verbatim(&plain);
+    let whole = first.trim() == replies::verbatim(&plain).trim();
     let mut lines = vec![first];
-    // The sentence's neighbours give it context.
+    // The sentence's neighbours give it context, each sentence once: the
+    // answering sentence again only when its first line was cut.
     let lo = si.saturating_sub(1).max(p.first_sentence);
     let hi = (si + 2).min(p.first_sentence + p.sentence_count);
     let context: Vec<String> = (lo..hi)
+        .filter(|&i| i != si || !whole)
         .map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang))
         .collect();
     let joiner = if doc.language == Language::English {
@@ -865,7 +879,7 @@ fn passage(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
         ""
     };
     let context = context.join(joiner);
-    if context.trim() != sentence.trim() {
+    if !context.trim().is_empty() {
         lines.push(context);
     }
     lines.push(replies::source_line(doc, lang));
@@ -910,32 +924,47 @@ fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
     pairs
 }
 
-/// A sentence cut to fit a first line, keeping the part with the most
-/// query words.
+/// A sentence cut to fit a first line, at clause ends only, keeping the
+/// run of clauses with the most query words.
 fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String {
     let chars: Vec<char> = sentence.chars().collect();
     if chars.len() <= FIRST_LINE_CHARS {
         return sentence.to_string();
     }
     let norm: Vec<char> = normalized.chars().collect();
-    let same_length = norm.len() == chars.len();
-    let mut best_start = 0;
-    let mut best_hits = 0;
-    if same_length {
-        let mut start = 0;
-        while start + FIRST_LINE_CHARS <= norm.len() {
-            let window: String = norm[start..start + FIRST_LINE_CHARS].iter().collect();
-            let hits = keys.iter().filter(|k| window.contains(*k)).count();
-            if hits > best_hits {
-                best_hits = hits;
-                best_start = start;
-            }
-            start += 20;
+    let matchable: &[char] = if norm.len() == chars.len() { &norm } else { &chars };
+    // Clause bounds: after each clause mark.
+    let mut bounds = vec![0];
+    for (i, c) in chars.iter().enumerate() {
+        if "，,；;：:".contains(*c) && i + 1 < chars.len() {
+            bounds.push(i + 1);
         }
     }
-    let end = (best_start + FIRST_LINE_CHARS).min(chars.len());
-    let mut out: String = chars[best_start..end].iter().collect();
-    if best_start > 0 {
+    bounds.push(chars.len());
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (a, &start) in bounds.iter().enumerate() {
+        let mut end_best = None;
+        for &end in bounds[a + 1..].iter() {
+            if end - start > FIRST_LINE_CHARS {
+                break;
+            }
+            end_best = Some(end);
+        }
+        let Some(end) = end_best else { continue };
+        let window: String = matchable[start..end].iter().collect::<String>().to_lowercase();
+        let hits = keys.iter().filter(|k| window.contains(*k)).count();
+        if best.is_none_or(|b| hits > b.0) {
+            best = Some((hits, start, end));
+        }
+    }
+    // No clause short enough: the sentence whole, rather than a cut word.
+    let Some((_, start, end)) = best else {
+        return sentence.to_string();
+    };
+    let mut out: String = chars[start..end].iter().collect();
+    let out_trimmed = out.trim_end_matches(|c: char| "，,；;：:".contains(c)).to_string();
+    out = out_trimmed.trim().to_string();
+    if start > 0 {
         out.insert(0, '…');
     }
     if end < chars.len() {

@@ -52,7 +52,6 @@ pub struct Extractor<'v> {
     year_zh: Regex,
     year_en: Regex,
     percent: Regex,
-    customs_en: Regex,
 }
 
 #[derive(Debug, Clone)]
@@ -198,7 +197,6 @@ impl<'v> Extractor<'v> {
             year_en: Regex::new(r"\b((?:19|20)\d{2})\b").expect("fixed pattern"),
             percent: Regex::new(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)")
                 .expect("fixed pattern"),
-            customs_en: Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"),
         }
     }
 
@@ -424,13 +422,15 @@ impl<'v> Extractor<'v> {
     /// 22,000 batches in the first three quarters of 2024"): with no year
     /// before the figure, the first one after it counts.
     fn period_at(&self, r: &Reading<'_>, carried: Carried, pos: usize) -> Carried {
-        let pos = if r.english && !r.years.iter().any(|y| y.pos < pos) {
-            r.years
-                .iter()
-                .find(|y| y.pos >= pos)
-                .map_or(pos, |y| y.pos + 1)
-        } else {
-            pos
+        let clause = clause_end(r.s, pos);
+        let after = r.years.iter().find(|y| y.pos >= pos);
+        let pos = match after {
+            // "… 56.18 million pieces in 2020": the year of its own clause;
+            // with no year before the figure, the first one after it.
+            Some(y) if r.english && (y.pos < clause || !r.years.iter().any(|y| y.pos < pos)) => {
+                y.pos + 1
+            }
+            _ => pos,
         };
         let s = r.s;
         let (mut fig_year, mut kind) = carried;
@@ -609,7 +609,7 @@ impl<'v> Extractor<'v> {
     fn misaligned(&self, r: &Reading<'_>, g: &Group, dims: &GroupDims) -> bool {
         g.members.len() > 1
             && dims.runs.iter().any(|(kind, run)| {
-                let named = r
+                let mut named: Vec<&str> = r
                     .dim_hits
                     .iter()
                     .filter(|h| {
@@ -618,14 +618,20 @@ impl<'v> Extractor<'v> {
                             && h.start >= g.previous_end
                             && h.start < g.start
                     })
-                    .count();
+                    .map(|h| h.value.as_str())
+                    .collect();
+                named.sort_unstable();
+                named.dedup();
+                let named = named.len();
                 run.len() != g.members.len() && (run.len() > 1 || named > 1)
             })
     }
 
     /// Modifiers before the group that the vocabulary does not know ("在行邮
     /// 渠道", "东部沿海地区", "以轻微违法不予行政处罚方式，"): in the group's own
-    /// clause, or in an earlier clause when a preposition opens them.
+    /// clause, or in an earlier clause of the sentence when a preposition
+    /// opens them. Like a dimension, the latest modifier ending in a suffix
+    /// word holds until another (known or not) replaces it.
     fn literal_qualifiers(&self, r: &Reading<'_>, g: &Group) -> Vec<String> {
         if r.english {
             return vec![];
@@ -633,20 +639,23 @@ impl<'v> Extractor<'v> {
         let s = r.s;
         let f = &self.vocabulary.frame;
         let clause_start = g.start - clause_before(s, g.start).len();
-        let from = g.previous_end;
-        let mut out: Vec<String> = Vec::new();
-        let suffixes = find_words(&s[from..g.start], f.qualifier_suffixes.iter().map(String::as_str));
-        for (a, b, _) in suffixes {
-            let (a, b) = (from + a, from + b);
-            let (start, opened) = self.modifier_start(s, from, a);
-            if start == a || !(opened || a >= clause_start) {
+        let mut latest: BTreeMap<usize, Option<String>> = BTreeMap::new();
+        let suffixes = find_words(&s[..g.start], f.qualifier_suffixes.iter().map(String::as_str));
+        for (a, b, which) in suffixes {
+            if r.figures.iter().any(|x| a >= x.start && a < x.end) {
                 continue;
             }
+            let floor = r.figures.iter().filter(|x| x.end <= a).map(|x| x.end).max().unwrap_or(0);
+            let (start, opened) = self.modifier_start(s, floor, a);
             let x = &s[start..a];
-            if f.not_qualifiers.iter().any(|w| w == x) || self.is_known_words(r, start, a) {
-                continue;
-            }
-            let literal = s[start..b].to_string();
+            let known = start == a
+                || f.not_qualifiers.iter().any(|w| w == x)
+                || self.is_known_words(r, start, a);
+            let counts = opened || a >= clause_start;
+            latest.insert(which, (!known && counts).then(|| s[start..b].to_string()));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for literal in latest.into_values().flatten() {
             if !out.contains(&literal) {
                 out.push(literal);
             }
@@ -807,6 +816,8 @@ struct GroupPercentages {
     shares: Vec<Decimal>,
     changes: Vec<Decimal>,
     wide: Option<Vec<(PercentKind, Decimal)>>,
+    /// The percentages after the group are a 分别 list.
+    respectively: bool,
     /// "6.87万批、9024.15万件，查扣批次较前一年增长6.5%": one percentage for
     /// a group, naming the figure it is about.
     named: Option<(String, PercentKind, Decimal)>,
@@ -832,6 +843,7 @@ impl GroupPercentages {
             shares: kinds.iter().filter(|k| k.0 == PercentKind::Share).map(|k| k.1).collect(),
             changes: kinds.iter().filter(|k| k.0 != PercentKind::Share).map(signed).collect(),
             wide: x.sentence_wide(r),
+            respectively: r.s[g.end..g.next_start].contains("分别"),
             named,
         }
     }
@@ -840,7 +852,9 @@ impl GroupPercentages {
     /// sentence, of `metric`).
     fn of(&self, i: usize, fi: usize, metric: &str) -> (Option<Decimal>, Option<Decimal>) {
         let aligned = |list: &[Decimal]| -> Option<Decimal> {
-            if list.len() == self.size {
+            // A 分别 list cut short ("…分别占全年扣留总数的99.12%") still
+            // pairs in order as far as it goes.
+            if list.len() == self.size || (self.respectively && list.len() < self.size) {
                 list.get(i).copied()
             } else if self.size == 1 && list.len() == 1 {
                 Some(list[0])
@@ -1096,16 +1110,9 @@ impl<'v> Extractor<'v> {
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
         if english {
-            let not_names = &self.vocabulary.english.not_customs_names;
-            for c in self.customs_en.captures_iter(s) {
-                let m = c.get(1).expect("group 1");
-                let possessive = s[..m.start()].ends_with(['\'', '’']);
-                if m.as_str().len() > 2
-                    && !possessive
-                    && !not_names.iter().any(|w| w == m.as_str())
-                    && !covered(m.start())
-                {
-                    out.push((m.start(), Scope::Customs(format!("{} customs", m.as_str()))));
+            for (start, name) in customs_house_names_en(s, self.vocabulary) {
+                if !covered(start) {
+                    out.push((start, Scope::Customs(name)));
                 }
             }
         } else {
@@ -1310,6 +1317,24 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
         out.push((start, m.end(), format!("{tail}海关")));
     }
     out
+}
+
+static CUSTOMS_EN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"));
+
+/// Customs houses named "X Customs" (Shenzhen Customs) in normalized
+/// English: start of the name and "x customs".
+pub fn customs_house_names_en(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, String)> {
+    let not_names = &vocabulary.english.not_customs_names;
+    CUSTOMS_EN
+        .captures_iter(s)
+        .filter_map(|c| {
+            let m = c.get(1)?;
+            let possessive = s[..m.start()].ends_with(['\'', '’']);
+            (m.as_str().len() > 2 && !possessive && !not_names.iter().any(|w| w == m.as_str()))
+                .then(|| (m.start(), format!("{} customs", m.as_str())))
+        })
+        .collect()
 }
 
 fn is_qualifier(word: &str) -> bool {

@@ -423,8 +423,6 @@ pub fn preliminary_line(
 pub enum Nearest {
     /// The nationwide total, for a question naming a part of it.
     NationwideTotal,
-    /// A part of the year, for a full-year question.
-    PartOfYear,
 }
 
 /// "No figure for X", then the nearest figure the corpus has, labelled as
@@ -446,10 +444,8 @@ pub fn no_figure_for(
     if let Some((kind, line)) = nearest {
         text.push('\n');
         text.push_str(&match (kind, zh(language)) {
-            (Nearest::NationwideTotal, true) => format!("最接近的数据是全国海关的总数（不是{what}的数字）：{line}"),
-            (Nearest::NationwideTotal, false) => format!("The nearest figure is the nationwide total (not {what}'s): {line}"),
-            (Nearest::PartOfYear, true) => format!("最接近的数据是年内部分时期的数字（不是全年）：{line}"),
-            (Nearest::PartOfYear, false) => format!("The nearest figure covers part of the year (not the full year): {line}"),
+            (Nearest::NationwideTotal, true) => format!("文件中有{line}全国海关的总数，但那不是{what}的数字。"),
+            (Nearest::NationwideTotal, false) => format!("The documents give the nationwide total for {line}, which is not {what}'s figure."),
         });
     }
     text

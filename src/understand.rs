@@ -39,6 +39,10 @@ pub struct Query {
     /// Whose figure: a customs house the question names (福州海关), else
     /// the nation's.
     pub scope: Scope,
+    /// Subject words naming a part the vocabulary does not know, with the
+    /// word after them that says so (行邮渠道, 东部沿海地区): only a row with
+    /// that qualifier answers.
+    pub qualifiers: Vec<String>,
     pub intent: Intent,
     pub wants_change: bool,
     pub wants_share: bool,
@@ -66,7 +70,14 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let (metric, metric_hits) = read_metric(q, vocabulary);
     let dim_hits = vocabulary.dimension_hits(q);
     let dims = read_dims(&dim_hits);
-    let customs = crate::extract::customs_house_names(q, vocabulary);
+    let mut customs = crate::extract::customs_house_names(q, vocabulary);
+    if language == Language::English {
+        customs.extend(
+            crate::extract::customs_house_names_en(q, vocabulary)
+                .into_iter()
+                .map(|(start, name)| (start, start + name.len(), name)),
+        );
+    }
     let scope = customs
         .first()
         .map_or(Scope::Nationwide, |c| Scope::Customs(c.2.clone()));
@@ -78,6 +89,7 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     known.extend(dim_hits.iter().map(|h| (h.start, h.end)));
     known.extend(customs.iter().map(|c| (c.0, c.1)));
     let subject = subject_words(q, vocabulary, &known);
+    let qualifiers = qualifier_words(q, vocabulary, &subject);
     let intent = intent_of(q, vocabulary, metric.is_some(), years.len(), &subject);
     let wants_change = contains_any(q, &i.yoy);
     let wants_share = contains_any(q, &i.share);
@@ -90,6 +102,7 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
         metric,
         dims,
         scope,
+        qualifiers,
         intent,
         wants_change,
         wants_share,
@@ -221,6 +234,24 @@ fn subject_words(q: &str, vocabulary: &Vocabulary, known: &[(usize, usize)]) -> 
     }
     subject.retain(|w| w.chars().count() >= 2);
     subject
+}
+
+/// Subject words followed by a qualifier suffix (行邮 + 渠道).
+fn qualifier_words(q: &str, vocabulary: &Vocabulary, subject: &[String]) -> Vec<String> {
+    let suffixes = &vocabulary.frame.qualifier_suffixes;
+    let mut out = Vec::new();
+    for word in subject {
+        for (pos, _) in q.match_indices(word.as_str()) {
+            let after = &q[pos + word.len()..];
+            if let Some(suffix) = suffixes.iter().find(|w| after.starts_with(w.as_str())) {
+                let literal = format!("{word}{suffix}");
+                if !out.contains(&literal) {
+                    out.push(literal);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn intent_of(
@@ -468,6 +499,7 @@ mod tests {
     fn an_unknown_channel_is_a_subject_word() {
         let q = understand("2018年行邮渠道查扣多少批次", &vocabulary());
         assert!(q.subject.iter().any(|w| w.contains("行邮")), "{:?}", q.subject);
+        assert_eq!(q.qualifiers, ["行邮渠道"]);
     }
 
     #[test]

@@ -67,6 +67,10 @@ pub struct ScopeWords {
 pub struct QuestionWords {
     #[serde(default)]
     pub filler: Vec<String>,
+    /// Words that ask how to do something without naming a topic (办理,
+    /// apply): a passage sharing only these does not answer.
+    #[serde(default)]
+    pub generic: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +159,9 @@ pub struct RelativeYear {
 pub struct ReleaseWords {
     #[serde(default)]
     pub preliminary: Vec<String>,
+    /// Question words asking for the preliminary count itself.
+    #[serde(default)]
+    pub ask: Vec<String>,
 }
 
 /// Modifiers of a figure that the other lists do not know.
@@ -254,6 +261,7 @@ impl Vocabulary {
         all(&mut self.scope.campaign);
         all(&mut self.scope.customs);
         all(&mut self.question.filler);
+        all(&mut self.question.generic);
         all(&mut self.periods.year);
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
@@ -282,6 +290,7 @@ impl Vocabulary {
             &mut self.percentages.share,
             &mut self.percentages.share_after,
             &mut self.release.preliminary,
+            &mut self.release.ask,
             &mut self.frame.qualifier_suffixes,
             &mut self.frame.prepositions,
             &mut self.frame.breaks,

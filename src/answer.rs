@@ -144,7 +144,11 @@ fn figures_of_category(snapshot: &Snapshot, query: &Query) -> Option<Answer> {
 /// of a broadcast draws the same figures.
 pub fn headline_figure<'a>(snapshot: &'a Snapshot, year: u16, metric: &str) -> Option<&'a Fact> {
     let frame = Frame::nationwide();
-    choose(snapshot, &rows(snapshot, &frame, Period::year(year), metric, &[])).map(|c| c.best)
+    choose(
+        snapshot,
+        &rows(snapshot, &frame, Period::year(year), metric, &[]),
+    )
+    .map(|c| c.best)
 }
 
 /// Whose figures a question asks for, and the words it names them with:
@@ -257,7 +261,12 @@ fn choose<'a>(snapshot: &Snapshot, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
             .to_string()
             .trim_end_matches('0')
             .len();
-        (!f.is_preliminary(), f.curated, digits, f.quote.chars().count())
+        (
+            !f.is_preliminary(),
+            f.curated,
+            digits,
+            f.quote.chars().count(),
+        )
     })?;
     let v = &snapshot.vocabulary;
     let agrees = |f: &Fact| {
@@ -456,7 +465,10 @@ fn no_figure(snapshot: &Snapshot, query: &Query, period: Period, metric: &str) -
             .chain((1..=4).map(PeriodKind::Quarter))
             .chain((2..=3).map(PeriodKind::FirstQuarters))
             .filter_map(|kind| {
-                let p = Period { year: period.year, kind };
+                let p = Period {
+                    year: period.year,
+                    kind,
+                };
                 choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
             })
             .map(|c| replies::fact_line(v, c.best, lang))
@@ -471,9 +483,18 @@ fn no_figure(snapshot: &Snapshot, query: &Query, period: Period, metric: &str) -
 
 /// The row a single question about this period and metric would cite, in
 /// the question's frame: what comparisons and trends are made of.
-fn pick<'a>(snapshot: &'a Snapshot, query: &Query, period: Period, metric: &str) -> Option<&'a Fact> {
+fn pick<'a>(
+    snapshot: &'a Snapshot,
+    query: &Query,
+    period: Period,
+    metric: &str,
+) -> Option<&'a Fact> {
     let frame = Frame::of(snapshot, query);
-    choose(snapshot, &rows(snapshot, &frame, period, metric, &query.dims)).map(|c| c.best)
+    choose(
+        snapshot,
+        &rows(snapshot, &frame, period, metric, &query.dims),
+    )
+    .map(|c| c.best)
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Snapshot) -> bool {
@@ -731,7 +752,10 @@ fn summary_dimensions<'a>(
                     s
                 })
                 .collect();
-            items.push(format!("{name} {}", shown.join(if english { ", " } else { "、" })));
+            items.push(format!(
+                "{name} {}",
+                shown.join(if english { ", " } else { "、" })
+            ));
             used.extend(figures);
         }
         if !items.is_empty() {
@@ -932,7 +956,11 @@ fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String 
         return sentence.to_string();
     }
     let norm: Vec<char> = normalized.chars().collect();
-    let matchable: &[char] = if norm.len() == chars.len() { &norm } else { &chars };
+    let matchable: &[char] = if norm.len() == chars.len() {
+        &norm
+    } else {
+        &chars
+    };
     // Clause bounds: after each clause mark.
     let mut bounds = vec![0];
     for (i, c) in chars.iter().enumerate() {
@@ -951,7 +979,10 @@ fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String 
             end_best = Some(end);
         }
         let Some(end) = end_best else { continue };
-        let window: String = matchable[start..end].iter().collect::<String>().to_lowercase();
+        let window: String = matchable[start..end]
+            .iter()
+            .collect::<String>()
+            .to_lowercase();
         let hits = keys.iter().filter(|k| window.contains(*k)).count();
         if best.is_none_or(|b| hits > b.0) {
             best = Some((hits, start, end));
@@ -962,7 +993,9 @@ fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String 
         return sentence.to_string();
     };
     let mut out: String = chars[start..end].iter().collect();
-    let out_trimmed = out.trim_end_matches(|c: char| "，,；;：:".contains(c)).to_string();
+    let out_trimmed = out
+        .trim_end_matches(|c: char| "，,；;：:".contains(c))
+        .to_string();
     out = out_trimmed.trim().to_string();
     if start > 0 {
         out.insert(0, '…');

@@ -283,7 +283,13 @@ impl<'v> Extractor<'v> {
         let lead = sentences
             .iter()
             .skip(1)
-            .find(|s| s.normalized.chars().filter(|c| crate::normalize::is_han(*c)).count() >= 10)
+            .find(|s| {
+                s.normalized
+                    .chars()
+                    .filter(|c| crate::normalize::is_han(*c))
+                    .count()
+                    >= 10
+            })
             .map_or("", |s| s.normalized);
         let lead_start: String = lead.chars().take(16).collect();
         let scope = local(title)
@@ -472,6 +478,14 @@ impl<'v> Extractor<'v> {
                 }
             }
         }
+        // "detained 22,000 batches … by September", "… in Q1": English names
+        // the period after the figure, in its clause.
+        if r.english && kind.is_some() {
+            let after = r.marks.iter().find(|m| m.0 >= pos && m.0 < clause);
+            if let Some(&(_, _, Some(k))) = after {
+                kind = Some(k);
+            }
+        }
         (fig_year, kind)
     }
 
@@ -493,7 +507,9 @@ impl<'v> Extractor<'v> {
             let between = &s[cursor.min(ps)..ps];
             let from_group = &s[from..ps];
             let after = s[pe..].trim_start();
-            let kind = if has(between, &p.share) || p.share_after.iter().any(|w| after.starts_with(w.as_str())) {
+            let kind = if has(between, &p.share)
+                || p.share_after.iter().any(|w| after.starts_with(w.as_str()))
+            {
                 Some(PercentKind::Share)
             } else if has(between, &p.down) {
                 Some(PercentKind::Fall)
@@ -553,7 +569,7 @@ impl<'v> Extractor<'v> {
     fn dimensions_of(&self, r: &Reading<'_>, g: &Group) -> GroupDims {
         let s = r.s;
         let limit = if r.english {
-            clause_end(s, g.end).min(g.next_start)
+            clause_end(s, g.end)
         } else {
             g.start
         };
@@ -634,18 +650,27 @@ impl<'v> Extractor<'v> {
     /// word holds until another (known or not) replaces it.
     fn literal_qualifiers(&self, r: &Reading<'_>, g: &Group) -> Vec<String> {
         if r.english {
-            return vec![];
+            return self.literal_qualifiers_en(r, g);
         }
         let s = r.s;
         let f = &self.vocabulary.frame;
         let clause_start = g.start - clause_before(s, g.start).len();
         let mut latest: BTreeMap<usize, Option<String>> = BTreeMap::new();
-        let suffixes = find_words(&s[..g.start], f.qualifier_suffixes.iter().map(String::as_str));
+        let suffixes = find_words(
+            &s[..g.start],
+            f.qualifier_suffixes.iter().map(String::as_str),
+        );
         for (a, b, which) in suffixes {
             if r.figures.iter().any(|x| a >= x.start && a < x.end) {
                 continue;
             }
-            let floor = r.figures.iter().filter(|x| x.end <= a).map(|x| x.end).max().unwrap_or(0);
+            let floor = r
+                .figures
+                .iter()
+                .filter(|x| x.end <= a)
+                .map(|x| x.end)
+                .max()
+                .unwrap_or(0);
             let (start, opened) = self.modifier_start(s, floor, a);
             let x = &s[start..a];
             let known = start == a
@@ -654,13 +679,64 @@ impl<'v> Extractor<'v> {
             let counts = opened || a >= clause_start;
             latest.insert(which, (!known && counts).then(|| s[start..b].to_string()));
         }
-        let mut out: Vec<String> = Vec::new();
+        // "平均每天扣留…170余批": a rate, not a count.
+        let clause = &s[clause_start..g.start];
+        let mut out: Vec<String> = find_words(clause, f.rates.iter().map(String::as_str))
+            .into_iter()
+            .map(|(a, b, _)| clause[a..b].to_string())
+            .collect();
         for literal in latest.into_values().flatten() {
             if !out.contains(&literal) {
                 out.push(literal);
             }
         }
         out
+    }
+
+    /// English modifiers the vocabulary lacks ("in the eastern coastal
+    /// region", "per day"): the words before a suffix word (region, ports)
+    /// back to a stop word, anywhere from the previous group to the end of
+    /// the figure's clause.
+    fn literal_qualifiers_en(&self, r: &Reading<'_>, g: &Group) -> Vec<String> {
+        let s = r.s;
+        let f = &self.vocabulary.frame;
+        let span = &s[g.previous_end..clause_end(s, g.end)];
+        let mut out: Vec<String> = find_words(span, f.rates.iter().map(String::as_str))
+            .into_iter()
+            .map(|(a, b, _)| span[a..b].to_string())
+            .collect();
+        let words: Vec<&str> = span
+            .split(|c: char| c.is_whitespace() || ",;".contains(c))
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            if !f.suffixes_en.iter().any(|x| x == w) {
+                continue;
+            }
+            let mut start = i;
+            while start > 0 && !f.stops_en.iter().any(|x| x == words[start - 1]) && i - start < 4 {
+                start -= 1;
+            }
+            let modifier = words[start..i].join(" ");
+            let known = modifier.is_empty()
+                || !self.vocabulary.dimension_hits(&modifier).is_empty()
+                || f.not_qualifiers.contains(&modifier);
+            if !known {
+                out.push(words[start..=i].join(" "));
+            }
+        }
+        out
+    }
+
+    /// Whether the text before `pos` ends with a year that is a point of
+    /// comparison ("较2022年的", "than in 2022,").
+    fn follows_reference_year(&self, s: &str, pos: usize) -> bool {
+        let head = s[..pos].trim_end();
+        let head = head.strip_suffix("的").unwrap_or(head).trim_end();
+        let head = head.strip_suffix("同期").unwrap_or(head).trim_end();
+        let Some(year_start) = REFERENCE_TAIL.find(head).map(|m| m.start()) else {
+            return false;
+        };
+        self.is_reference(&head[..year_start])
     }
 
     /// Going back from `end` over Han characters to a break word (or
@@ -753,6 +829,10 @@ impl<'v> Extractor<'v> {
         facts: &mut Vec<Fact>,
     ) {
         let g = &r.groups[gi];
+        // "较2022年的6.09万批": the figure of a year compared with, restated.
+        if self.follows_reference_year(r.s, g.start) {
+            return;
+        }
         // A stock at a month's end inside the year is no period we answer
         // for: better no row than a wrong one.
         let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
@@ -791,7 +871,10 @@ impl<'v> Extractor<'v> {
                 period: Period { year, kind },
                 scope: scope.clone(),
                 metric: f.metric.clone(),
-                dims: row_dims.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+                dims: row_dims
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect(),
                 value: f.value,
                 text: f.text.clone(),
                 qualifier: f.qualifier.clone(),
@@ -803,7 +886,11 @@ impl<'v> Extractor<'v> {
                 excerpt: excerpt.clone(),
                 curated: false,
             });
-            if self.vocabulary.metric(&f.metric).is_some_and(|m| m.sets_scope) {
+            if self
+                .vocabulary
+                .metric(&f.metric)
+                .is_some_and(|m| m.sets_scope)
+            {
                 *subset = Some(f.text.clone());
             }
         }
@@ -840,8 +927,16 @@ impl GroupPercentages {
         let signed = |k: &(PercentKind, Decimal)| if k.0 == PercentKind::Fall { -k.1 } else { k.1 };
         GroupPercentages {
             size: g.members.len(),
-            shares: kinds.iter().filter(|k| k.0 == PercentKind::Share).map(|k| k.1).collect(),
-            changes: kinds.iter().filter(|k| k.0 != PercentKind::Share).map(signed).collect(),
+            shares: kinds
+                .iter()
+                .filter(|k| k.0 == PercentKind::Share)
+                .map(|k| k.1)
+                .collect(),
+            changes: kinds
+                .iter()
+                .filter(|k| k.0 != PercentKind::Share)
+                .map(signed)
+                .collect(),
             wide: x.sentence_wide(r),
             respectively: r.s[g.end..g.next_start].contains("分别"),
             named,
@@ -877,8 +972,12 @@ impl GroupPercentages {
                 .then_some(if *k == PercentKind::Fall { -*v } else { *v })
         };
         (
-            aligned(&self.shares).or_else(|| wide(true)).or_else(|| named(true)),
-            aligned(&self.changes).or_else(|| wide(false)).or_else(|| named(false)),
+            aligned(&self.shares)
+                .or_else(|| wide(true))
+                .or_else(|| named(true)),
+            aligned(&self.changes)
+                .or_else(|| wide(false))
+                .or_else(|| named(false)),
         )
     }
 }
@@ -1053,7 +1152,11 @@ impl<'v> Extractor<'v> {
                 pos,
                 year,
                 kind,
-                same_period: s[pos..].chars().take(8).collect::<String>().contains("同期"),
+                same_period: s[pos..]
+                    .chars()
+                    .take(8)
+                    .collect::<String>()
+                    .contains("同期"),
             })
             .collect()
     }
@@ -1127,9 +1230,10 @@ impl<'v> Extractor<'v> {
     }
 
     fn figures_zh(&self, s: &str) -> Vec<Figure> {
-        let mut out = Vec::new();
+        let mut out: Vec<Figure> = Vec::new();
         for c in self.figure_zh.captures_iter(s) {
             let m = c.get(0).expect("group 0");
+            let previous_end = out.last().map_or(0, |f: &Figure| f.end);
             // A digit run glued to a preceding digit, letter or dot is part
             // of something else (a code, a decimal).
             if s[..m.start()]
@@ -1150,7 +1254,8 @@ impl<'v> Extractor<'v> {
                 let colon = s[..label_end].chars().next_back().map_or(0, char::len_utf8);
                 clause = clause_before(s, label_end - colon);
             }
-            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], false) else {
+            let since = &s[previous_end.min(m.start())..m.start()];
+            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], since, false) else {
                 continue;
             };
             let pre = c
@@ -1209,7 +1314,8 @@ impl<'v> Extractor<'v> {
             let after = s[m.end()..].trim_start();
             if let Some(rest) = after.strip_prefix("of ") {
                 let goods = &self.vocabulary.english.goods_after_of;
-                if ["pieces", "items"].contains(&unit) && !goods.iter().any(|g| rest.starts_with(g.as_str()))
+                if ["pieces", "items"].contains(&unit)
+                    && !goods.iter().any(|g| rest.starts_with(g.as_str()))
                 {
                     continue;
                 }
@@ -1224,7 +1330,7 @@ impl<'v> Extractor<'v> {
             // "…, with 15,900 batches detained": the verb may follow.
             clause.push(' ');
             clause.push_str(&s[m.end()..clause_end(s, m.end())]);
-            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], true) else {
+            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], "", true) else {
                 continue;
             };
             let pre = c.name("pre").map(|g| g.as_str().trim().to_string());
@@ -1260,6 +1366,7 @@ impl<'v> Extractor<'v> {
         unit: &str,
         clause: &str,
         sentence_before: &str,
+        since_previous: &str,
         english: bool,
     ) -> Option<String> {
         let mut best: Option<(usize, &str)> = None;
@@ -1287,9 +1394,32 @@ impl<'v> Extractor<'v> {
                 return Some(only.id.clone());
             }
         }
+        if let (None, None) = (best, fallback) {
+            // "涉嫌侵犯商标权的货物最多，共3950.2万件": a cue in the clauses
+            // since the figure before.
+            return self.cue_since(&candidates, since_previous);
+        }
         best.map(|b| b.1).or(fallback).map(str::to_string)
     }
+
+    /// Among `candidates`, the one whose cue stands last in `text`.
+    fn cue_since(&self, candidates: &[&Metric], text: &str) -> Option<String> {
+        candidates
+            .iter()
+            .filter_map(|m| {
+                let hit = find_words(text, m.cues.iter().map(String::as_str))
+                    .last()?
+                    .1;
+                Some((hit, m.id.clone()))
+            })
+            .max_by_key(|h| h.0)
+            .map(|h| h.1)
+    }
 }
+
+/// A year at the end of a text: "2022年", "2022".
+static REFERENCE_TAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年?$").expect("fixed pattern"));
 
 static CUSTOMS_ZH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\p{Han}{1,4})海关").expect("fixed pattern"));
@@ -1309,7 +1439,10 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
         let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
         if prefix.len() < 2
             || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str()))
-            || sc.nationwide.iter().any(|w| s[..m.end()].ends_with(w.as_str()))
+            || sc
+                .nationwide
+                .iter()
+                .any(|w| s[..m.end()].ends_with(w.as_str()))
         {
             continue;
         }
@@ -1358,7 +1491,6 @@ fn is_unknown_list_item(between: &str) -> bool {
         && inner.chars().all(crate::normalize::is_han)
         && !inner.contains(separators)
 }
-
 
 /// The original text of the normalized byte range, marked with … where
 /// the sentence goes on; the whole sentence when the two do not line up
@@ -1950,6 +2082,120 @@ mod tests {
             "{}",
             pieces.excerpt
         );
+    }
+
+    /// One case of `tests/data/extraction/*.toml`.
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        #[serde(default)]
+        title: Option<String>,
+        text: String,
+        #[serde(default)]
+        language: Option<Language>,
+        #[serde(default)]
+        published: Option<u16>,
+        #[serde(default)]
+        exact: bool,
+        rows: Vec<ExpectedRow>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    struct ExpectedRow {
+        metric: String,
+        value: String,
+        period: String,
+        #[serde(default)]
+        scope: Option<String>,
+        #[serde(default)]
+        dims: Vec<String>,
+        #[serde(default)]
+        share: Option<String>,
+    }
+
+    /// The facts of a case's document: title first, paragraphs at blank
+    /// lines, sentences at 。 (and ". " in English).
+    fn extract_case(case: &Case) -> Vec<Fact> {
+        let v = vocabulary();
+        let language = case.language.unwrap_or_default();
+        let mut originals: Vec<(usize, String)> = Vec::new();
+        if let Some(t) = &case.title {
+            originals.push((0, t.clone()));
+        }
+        for (p, para) in case.text.split("\n\n").enumerate() {
+            let cut = if language == Language::English {
+                ". "
+            } else {
+                "。"
+            };
+            for sentence in para.split_inclusive(cut) {
+                originals.push((p + 1, sentence.trim().to_string()));
+            }
+        }
+        let normalized: Vec<String> = originals.iter().map(|o| normalize(&o.1)).collect();
+        let input: Vec<SentenceInput<'_>> = originals
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(index, ((passage, original), normalized))| SentenceInput {
+                index,
+                passage: *passage,
+                normalized,
+                original,
+            })
+            .collect();
+        Extractor::new(&v).extract(0, &input, language, case.published.or(Some(2025)))
+    }
+
+    fn scope_key(scope: &Scope) -> String {
+        match scope {
+            Scope::Nationwide => "nationwide".into(),
+            Scope::Customs(n) => format!("customs:{n}"),
+            Scope::Campaign(n) => format!("campaign:{n}"),
+            Scope::Subset(n) => format!("subset:{n}"),
+        }
+    }
+
+    fn matches(f: &Fact, want: &ExpectedRow) -> bool {
+        let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut want_dims = want.dims.clone();
+        want_dims.sort();
+        f.metric == want.metric
+            && f.value == dec(&want.value)
+            && f.period.key() == want.period
+            && scope_key(&f.scope) == want.scope.as_deref().unwrap_or("nationwide")
+            && dims == want_dims
+            && want
+                .share
+                .as_deref()
+                .is_none_or(|s| f.share == Some(dec(s)))
+    }
+
+    #[test]
+    fn frames_of_the_fixture_sentences_give_their_rows() {
+        let file = include_str!("../tests/data/extraction/frames.toml");
+        #[derive(serde::Deserialize)]
+        struct File {
+            case: Vec<Case>,
+        }
+        let cases: File = toml::from_str(file).expect("the extraction fixture parses");
+        let mut failures = Vec::new();
+        for case in &cases.case {
+            let facts = extract_case(case);
+            for want in &case.rows {
+                if !facts.iter().any(|f| matches(f, want)) {
+                    failures.push(format!("{}: no row {want:?}", case.name));
+                }
+            }
+            if case.exact && facts.len() != case.rows.len() {
+                let got: Vec<String> = facts
+                    .iter()
+                    .map(|f| format!("{} {} {} {:?}", f.period, f.metric, f.value, f.dims))
+                    .collect();
+                failures.push(format!("{}: {} rows: {got:?}", case.name, facts.len()));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

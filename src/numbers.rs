@@ -291,9 +291,24 @@ mod tests {
     fn restatements_agree_within_their_rounding_or_bound() {
         use Bound::*;
         assert!(figures_agree(dec("79000"), Exact, dec("79200"), Exact));
-        assert!(figures_agree(dec("71000000"), AtLeast, dec("71800000"), Exact));
-        assert!(figures_agree(dec("71800000"), Exact, dec("71000000"), AtLeast));
-        assert!(!figures_agree(dec("71000000"), AtMost, dec("71800000"), Exact));
+        assert!(figures_agree(
+            dec("71000000"),
+            AtLeast,
+            dec("71800000"),
+            Exact
+        ));
+        assert!(figures_agree(
+            dec("71800000"),
+            Exact,
+            dec("71000000"),
+            AtLeast
+        ));
+        assert!(!figures_agree(
+            dec("71000000"),
+            AtMost,
+            dec("71800000"),
+            Exact
+        ));
         assert!(figures_agree(dec("44500"), About, dec("44800"), Exact));
         assert!(!figures_agree(dec("44500"), Exact, dec("47200"), Exact));
     }

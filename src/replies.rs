@@ -444,8 +444,12 @@ pub fn no_figure_for(
     if let Some((kind, line)) = nearest {
         text.push('\n');
         text.push_str(&match (kind, zh(language)) {
-            (Nearest::NationwideTotal, true) => format!("文件中有{line}全国海关的总数，但那不是{what}的数字。"),
-            (Nearest::NationwideTotal, false) => format!("The documents give the nationwide total for {line}, which is not {what}'s figure."),
+            (Nearest::NationwideTotal, true) => {
+                format!("文件中有{line}全国海关的总数，但那不是{what}的数字。")
+            }
+            (Nearest::NationwideTotal, false) => format!(
+                "The documents give the nationwide total for {line}, which is not {what}'s figure."
+            ),
         });
     }
     text
@@ -456,7 +460,9 @@ pub fn no_full_year(year: u16, metric: &str, lines: &[String], language: Languag
     let head = if zh(language) {
         format!("没有{year}年全年的{metric}数据；现有年内部分时期的数字：")
     } else {
-        format!("No full-year {year} figure for {metric}; the parts of the year the documents give:")
+        format!(
+            "No full-year {year} figure for {metric}; the parts of the year the documents give:"
+        )
     };
     std::iter::once(head)
         .chain(lines.iter().cloned())

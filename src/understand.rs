@@ -498,7 +498,11 @@ mod tests {
     #[test]
     fn an_unknown_channel_is_a_subject_word() {
         let q = understand("2018年行邮渠道查扣多少批次", &vocabulary());
-        assert!(q.subject.iter().any(|w| w.contains("行邮")), "{:?}", q.subject);
+        assert!(
+            q.subject.iter().any(|w| w.contains("行邮")),
+            "{:?}",
+            q.subject
+        );
         assert_eq!(q.qualifiers, ["行邮渠道"]);
     }
 

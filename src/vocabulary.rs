@@ -179,6 +179,15 @@ pub struct FrameWords {
     /// X that names nothing of its own (各渠道).
     #[serde(default)]
     pub not_qualifiers: Vec<String>,
+    /// Words making a figure a rate (每天, per day): always a qualifier.
+    #[serde(default)]
+    pub rates: Vec<String>,
+    /// English suffix words (region, ports) and the words that end the
+    /// modifier before them going back (in, the, of).
+    #[serde(default)]
+    pub suffixes_en: Vec<String>,
+    #[serde(default)]
+    pub stops_en: Vec<String>,
 }
 
 /// English-only word lists.
@@ -295,6 +304,9 @@ impl Vocabulary {
             &mut self.frame.prepositions,
             &mut self.frame.breaks,
             &mut self.frame.not_qualifiers,
+            &mut self.frame.rates,
+            &mut self.frame.suffixes_en,
+            &mut self.frame.stops_en,
             &mut self.english.not_customs_names,
             &mut self.english.goods_after_of,
         ] {

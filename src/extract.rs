@@ -673,7 +673,14 @@ impl<'v> Extractor<'v> {
                 .unwrap_or(0);
             let (start, opened) = self.modifier_start(s, floor, a);
             let x = &s[start..a];
+            // "处理货运渠道": a dimension word right before the suffix (or
+            // the whole, 货运渠道) is what the suffix names.
+            let named_by_dimension = r
+                .dim_hits
+                .iter()
+                .any(|h| h.end == a || (h.start <= a && h.end >= b));
             let known = start == a
+                || named_by_dimension
                 || f.not_qualifiers.iter().any(|w| w == x)
                 || self.is_known_words(r, start, a);
             let counts = opened || a >= clause_start;

@@ -25,9 +25,9 @@
 
 mod support;
 
-use customs_ip_bot::knowledge::{self, KnowledgeFiles};
-use customs_ip_bot::model::{AnswerKind, PeriodKind, Scope};
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::domain::model::{AnswerKind, PeriodKind, Scope};
+use customs_ip_bot::knowledge::files::{self as knowledge, KnowledgeFiles};
+use customs_ip_bot::knowledge::snapshot::Snapshot;
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

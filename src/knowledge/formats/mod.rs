@@ -18,7 +18,7 @@ mod markdown;
 mod pdf;
 mod text;
 
-use crate::model::DocumentMeta;
+use crate::domain::model::DocumentMeta;
 use std::path::Path;
 
 /// Why a document file was not read.

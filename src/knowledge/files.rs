@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// Bumped when extraction changes, so that a data folder built by an older
 /// binary is rebuilt.
-pub const EXTRACTION_VERSION: &str = "18";
+pub const EXTRACTION_VERSION: &str = "19";
 
 /// Why the knowledge folder could not be loaded at all.
 #[derive(Debug, thiserror::Error)]
@@ -170,9 +170,46 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
         }
     };
 
-    let documents_dir = dir.join("documents");
-    let entries = std::fs::read_dir(&documents_dir).map_err(|source| KnowledgeError::Folder {
-        path: documents_dir.clone(),
+    let documents = documents_in(
+        &dir.join("documents"),
+        &sources.documents,
+        &mut problems,
+        &mut hasher,
+    )?;
+    for entry in &sources.documents {
+        if !documents.iter().any(|d| d.file == entry.file) {
+            problems.push(format!(
+                "{}: names {}, which is not in documents/",
+                sources_path.display(),
+                entry.file
+            ));
+        }
+    }
+    let version = hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(KnowledgeFiles {
+        vocabulary,
+        documents,
+        curated,
+        problems,
+        version,
+    })
+}
+
+/// Every document of `documents/` that can be read, in name order, each
+/// hashed into the knowledge version.
+fn documents_in(
+    documents_dir: &Path,
+    sources: &[SourceEntry],
+    problems: &mut Vec<String>,
+    hasher: &mut Sha256,
+) -> Result<Vec<DocumentFile>, KnowledgeError> {
+    let entries = std::fs::read_dir(documents_dir).map_err(|source| KnowledgeError::Folder {
+        path: documents_dir.to_path_buf(),
         source,
     })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -200,37 +237,14 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
                 continue;
             }
         };
-        if let Some(document) =
-            document_file(&path, file, &bytes, &sources.documents, &mut problems)
-        {
+        if let Some(document) = document_file(&path, file, &bytes, sources, problems) {
             hasher.update(document.file.as_bytes());
             hasher.update([0]);
             hasher.update(&bytes);
             documents.push(document);
         }
     }
-    for entry in &sources.documents {
-        if !documents.iter().any(|d| d.file == entry.file) {
-            problems.push(format!(
-                "{}: names {}, which is not in documents/",
-                sources_path.display(),
-                entry.file
-            ));
-        }
-    }
-    let version = hasher
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(KnowledgeFiles {
-        vocabulary,
-        documents,
-        curated,
-        problems,
-        version,
-    })
+    Ok(documents)
 }
 
 /// One document file: its text decoded from its format, its metadata from

@@ -146,7 +146,7 @@ fn ask(
 ) -> anyhow::Result<()> {
     if !question.is_empty() {
         let answer = answer_line(engine, question.join(" ").as_bytes());
-        return Ok(print_answer(out, &answer, json, false)?);
+        return print_answer(out, &answer, json, false);
     }
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();

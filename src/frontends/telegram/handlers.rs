@@ -427,9 +427,7 @@ async fn broadcast_command(
         outcome: String::new(),
     };
     if !ctx.admins.contains(&user) {
-        audit.outcome = "refused: not an admin".into();
-        record_audit(ctx, &audit).await;
-        return Ok(Some(plain_messages(&wording::not_an_admin(language))));
+        return Ok(Some(refuse_admin_command(ctx, audit, language).await));
     }
     let store = &ctx.broadcasts.store;
     let arg = arg.trim();

@@ -148,6 +148,9 @@ pub struct Settings {
     /// Questions and commands one user may send per minute before the bot
     /// sends a polite notice and ignores them until the minute has passed.
     pub flood_per_minute: u32,
+    /// How long the last understood question of a chat (of a user in a
+    /// group) is kept for follow-ups ("那2020年呢?"); zero turns them off.
+    pub follow_up: Duration,
     /// Attempts to send one message through network errors and Telegram 5xx.
     pub send_attempts: u32,
     /// First wait between attempts; doubles each time up to `retry_max`.
@@ -176,6 +179,7 @@ impl Default for Settings {
             set_webhook: true,
             reload_poll: Duration::from_secs(5),
             flood_per_minute: 20,
+            follow_up: Duration::from_secs(600),
             send_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
@@ -201,6 +205,7 @@ pub struct FileConfig {
     pub set_webhook: Option<bool>,
     pub reload_poll_seconds: Option<u64>,
     pub flood_per_minute: Option<u32>,
+    pub follow_up_minutes: Option<u64>,
     pub send_attempts: Option<u32>,
     pub retry_base_ms: Option<u64>,
     pub retry_max_ms: Option<u64>,
@@ -327,6 +332,9 @@ pub fn layer(
     if let Some(v) = file.reload_poll_seconds {
         s.reload_poll = Duration::from_secs(v);
     }
+    if let Some(v) = file.follow_up_minutes {
+        s.follow_up = Duration::from_secs(v.saturating_mul(60));
+    }
 
     // The environment.
     if let Some(v) = env("CUSTOMS_IP_BOT_KNOWLEDGE") {
@@ -378,6 +386,10 @@ pub fn layer(
     if let Some(v) = env("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS") {
         s.reload_poll =
             Duration::from_secs(parse_number("CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS", &v)?);
+    }
+    if let Some(v) = env("CUSTOMS_IP_BOT_FOLLOW_UP_MINUTES") {
+        let minutes: u64 = parse_number("CUSTOMS_IP_BOT_FOLLOW_UP_MINUTES", &v)?;
+        s.follow_up = Duration::from_secs(minutes.saturating_mul(60));
     }
 
     // Broadcasts: the file's section, then the one environment override.

@@ -548,6 +548,36 @@ pub fn is_source_line(line: &str) -> bool {
     .any(|p| line.starts_with(p))
 }
 
+/// What a line of an answer is, so that a channel can lay it out: the
+/// evidence quoted, a computation or a breakdown folded away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRole {
+    /// `原文：“…”`, `Evidence: "…"`.
+    Evidence,
+    /// `计算：…`, `Computation: …`.
+    Computation,
+    /// The head of a summary's breakdown by a dimension (`按知识产权类型：`).
+    Breakdown,
+    /// `来源：…`, `Source: …`, `另见：…`.
+    Source,
+    Other,
+}
+
+pub fn line_role(line: &str) -> LineRole {
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| line.starts_with(p));
+    if is_source_line(line) {
+        LineRole::Source
+    } else if starts(&["原文：", "Evidence:"]) {
+        LineRole::Evidence
+    } else if starts(&["计算：", "計算：", "计算:", "計算:", "Computation:"]) {
+        LineRole::Computation
+    } else if (line.starts_with('按') && line.contains('：')) || line.starts_with("By ") {
+        LineRole::Breakdown
+    } else {
+        LineRole::Other
+    }
+}
+
 // ---- Broadcasts: the chart's labels, the confirmation buttons, the status.
 
 /// The chart's title: 知识产权海关保护主要数据（2016—2024年）.

@@ -109,6 +109,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         set_webhook: true,
         reload_poll: Duration::from_secs(5),
         flood_per_minute: options.flood_per_minute,
+        follow_up: Duration::from_secs(600),
         send_attempts: options.send_attempts,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),

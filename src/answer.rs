@@ -544,13 +544,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
             };
             let shown: Vec<String> = figures
                 .iter()
-                .map(|f| {
-                    let mut s = replies::figure(&snapshot.vocabulary, f, language);
-                    if let Some(share) = f.share {
-                        s.push_str(&format!(" ({}%)", share.normalize()));
-                    }
-                    s
-                })
+                .map(|f| replies::figure_with_share(&snapshot.vocabulary, f, language))
                 .collect();
             items.push(format!(
                 "{name} {}",
@@ -587,14 +581,7 @@ pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Answer {
         if let Some(py) = previous {
             if let Some((p, _, _)) = choose(&rows(snapshot, Period::year(py), &f.metric, &[])) {
                 let change = replies::change_phrase(p.value, f.value, language);
-                lines.push(format!(
-                    "{} {}: {} → {} {}",
-                    replies::metric_label(v, &f.metric, language),
-                    replies::versus(py, language),
-                    replies::figure(&snapshot.vocabulary, p, language),
-                    replies::figure(&snapshot.vocabulary, f, language),
-                    change
-                ));
+                lines.push(replies::summary_change_line(v, p, f, &change, language));
                 lines.push(replies::arithmetic_line(p.value, f.value, language));
                 used.push(p);
             }

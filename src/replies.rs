@@ -101,7 +101,13 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
         };
         format!("{qualifier}{}{unit}", format_chinese(fact.value))
     } else if has_han {
-        format!("{} ({})", format_english(fact.value), fact.text)
+        // 4205.82万余件: "over 42,058,200 (4205.82万余件)".
+        format!(
+            "{}{} ({})",
+            english_qualifier(fact.qualifier.as_deref()),
+            format_english(fact.value),
+            fact.text
+        )
     } else {
         // "over 19,000 batches": the source's qualifier stays.
         let qualifier = fact
@@ -113,6 +119,68 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
             .and_then(|m| m.units_en.first())
             .map_or(String::new(), |u| format!(" {u}"));
         format!("{qualifier}{}{unit}", format_english(fact.value))
+    }
+}
+
+/// A Chinese source's qualifier for an English reader, with its space:
+/// 余, 多, 以上, 超过, 逾 → "over "; 近 → "nearly "; 约 → "about ".
+fn english_qualifier(qualifier: Option<&str>) -> &'static str {
+    match qualifier.unwrap_or("") {
+        "余" | "多" | "以上" | "超过" | "逾" => "over ",
+        "近" => "nearly ",
+        "约" => "about ",
+        q if q.is_ascii() && !q.is_empty() => match q {
+            "over" | "more than" => "over ",
+            "nearly" | "almost" => "nearly ",
+            "about" | "around" => "about ",
+            _ => "",
+        },
+        _ => "",
+    }
+}
+
+/// A figure with its share of the total, without brackets in brackets:
+/// 4.13万批（99.5%）; 41,300 (4.13万批, 99.5%).
+pub fn figure_with_share(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> String {
+    let figure = figure(vocabulary, fact, language);
+    let Some(share) = fact.share else {
+        return figure;
+    };
+    let share = share.normalize();
+    if zh(language) {
+        format!("{figure}（{share}%）")
+    } else if let Some(open) = figure.strip_suffix(')') {
+        format!("{open}, {share}%)")
+    } else {
+        format!("{figure} ({share}%)")
+    }
+}
+
+/// An English line starts with a capital ("End of 2016", "Batches …").
+pub fn capitalized(line: String) -> String {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(c) if c.is_lowercase() => c.to_uppercase().chain(chars).collect(),
+        _ => line,
+    }
+}
+
+/// A summary's line comparing a headline figure with the year before:
+/// 知识产权保护措施较2020年：6.53万次 → 5.32万次，减少1.21万（-18.53%）.
+pub fn summary_change_line(
+    vocabulary: &Vocabulary,
+    before: &Fact,
+    after: &Fact,
+    change: &str,
+    language: Language,
+) -> String {
+    let metric = metric_label(vocabulary, &after.metric, language);
+    let versus = versus(before.period.year, language);
+    let (from, to) = (figure(vocabulary, before, language), figure(vocabulary, after, language));
+    if zh(language) {
+        format!("{metric}{versus}：{from} → {to}，{change}")
+    } else {
+        capitalized(format!("{metric} {versus}: {from} → {to}, {change}"))
     }
 }
 
@@ -138,10 +206,10 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
             figure(vocabulary, fact, language)
         )
     } else {
-        format!(
+        capitalized(format!(
             "{period}, {metric}{dims}, {scope}: {}",
             figure(vocabulary, fact, language)
-        )
+        ))
     };
     if let Some(share) = fact.share {
         line.push_str(&if zh(language) {
@@ -280,13 +348,13 @@ pub fn span_line(from: u16, to: u16, change: String, language: Language) -> Stri
 pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String {
     let diff = new - old;
     let label = if zh(language) {
-        "计算"
+        "计算："
     } else {
-        "Computation"
+        "Computation: "
     };
     if old.is_zero() {
         return format!(
-            "{label}: {} − {} = {}",
+            "{label}{} − {} = {}",
             new.normalize(),
             old.normalize(),
             diff.normalize()
@@ -294,7 +362,7 @@ pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String
     }
     let pct = (diff / old * Decimal::from(100)).round_dp(2).normalize();
     format!(
-        "{label}: {} − {} = {}; {} ÷ {} × 100% = {}%",
+        "{label}{} − {} = {}; {} ÷ {} × 100% = {}%",
         new.normalize(),
         old.normalize(),
         diff.normalize(),
@@ -322,11 +390,11 @@ pub fn comparison_head(
             period_label(from, language)
         )
     } else {
-        format!(
+        capitalized(format!(
             "{} compared with {}, {m}{d}: {change}.",
             period_label(to, language),
             period_label(from, language)
-        )
+        ))
     }
 }
 
@@ -341,7 +409,7 @@ pub fn trend_head(
     if zh(language) {
         format!("{m}{d}，历年数据（全国海关）：")
     } else {
-        format!("{m}{d}, by year (nationwide):")
+        capitalized(format!("{m}{d}, by year (nationwide):"))
     }
 }
 
@@ -357,14 +425,16 @@ pub fn value_row(
         if zh(language) { "：" } else { ": " },
         figure(vocabulary, fact, language)
     );
+    // The change after a comma: its own brackets stay the only ones.
     if let Some(c) = change {
-        row.push_str(&if zh(language) {
-            format!("（{c}）")
-        } else {
-            format!(" ({c})")
-        });
+        row.push_str(if zh(language) { "，" } else { ", " });
+        row.push_str(&c);
     }
-    row
+    if zh(language) {
+        row
+    } else {
+        capitalized(row)
+    }
 }
 
 pub fn versus(from_year: u16, language: Language) -> String {

@@ -147,10 +147,14 @@ impl TestBot {
         }
     }
 
+    /// Stops the bot; fails the test if it sent anything Telegram would
+    /// have refused (see `FakeBotApi::violations`).
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
+        let violations = self.fake.violations();
+        assert!(violations.is_empty(), "refused by Telegram's rules:\n{}", violations.join("\n"));
     }
 }
 

@@ -89,7 +89,11 @@ mod tests {
     }
 
     /// (years, metric, dims, intent) of `next` after `previous`, or None.
-    fn check(previous: &str, next: &str, expected: Option<(&[u16], &str, &[(&str, &str)], Intent)>) {
+    fn check(
+        previous: &str,
+        next: &str,
+        expected: Option<(&[u16], &str, &[(&str, &str)], Intent)>,
+    ) {
         let v = vocabulary();
         let got = resolve(&understand(previous, &v), &understand(next, &v), &v);
         let got = got.as_ref().map(|q| {
@@ -101,8 +105,10 @@ mod tests {
             )
         });
         let expected = expected.map(|(y, m, d, i)| {
-            let dims: Vec<(String, String)> =
-                d.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let dims: Vec<(String, String)> = d
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             (y.to_vec(), m.to_string(), dims, i)
         });
         assert_eq!(got, expected, "{previous} → {next}");

@@ -176,7 +176,10 @@ pub fn summary_change_line(
 ) -> String {
     let metric = metric_label(vocabulary, &after.metric, language);
     let versus = versus(before.period.year, language);
-    let (from, to) = (figure(vocabulary, before, language), figure(vocabulary, after, language));
+    let (from, to) = (
+        figure(vocabulary, before, language),
+        figure(vocabulary, after, language),
+    );
     if zh(language) {
         format!("{metric}{versus}：{from} → {to}，{change}")
     } else {

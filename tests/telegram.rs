@@ -985,7 +985,9 @@ use serde_json::json;
 
 /// (text, callback data) of every button under a sent message.
 fn buttons_of(r: &Recorded) -> Vec<(String, String)> {
-    let rows = r.body["reply_markup"]["inline_keyboard"].as_array().cloned();
+    let rows = r.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned();
     rows.unwrap_or_default()
         .iter()
         .flat_map(|row| row.as_array().cloned().unwrap_or_default())
@@ -1028,7 +1030,9 @@ fn fresh_id() -> i64 {
 fn message_with(chat: i64, from: i64, fields: Value) -> Value {
     let mut m = json!({"message_id": fresh_id(), "date": 1_700_000_000,
                        "chat": chat_json(chat), "from": person(from)});
-    m.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    m.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
     json!({ "message": m })
 }
 
@@ -1076,36 +1080,55 @@ async fn a_fact_answer_has_sources_details_and_year_buttons_that_answer() {
         ..Options::default()
     })
     .await;
-    bot.fake.push_update(private_text(USER, "2024年扣留多少批?"));
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少批?"));
     let answer = nth_message(&bot, USER, 1).await;
     let answer_id = id_of_nth_message(&bot, USER, 1).await;
     assert!(answer.text().contains("<blockquote>"), "{}", answer.text());
     let labels: Vec<String> = buttons_of(&answer).into_iter().map(|b| b.0).collect();
-    assert_eq!(labels, ["来源", "详细", "2016年", "2020年", "2031年"], "{labels:?}");
+    assert_eq!(
+        labels,
+        ["来源", "详细", "2016年", "2020年", "2031年"],
+        "{labels:?}"
+    );
 
     // Details: the evidence of the figure.
-    bot.fake.push_update(press(USER, USER, answer_id, &data_of(&answer, "详细")));
+    bot.fake
+        .push_update(press(USER, USER, answer_id, &data_of(&answer, "详细")));
     let details = nth_message(&bot, USER, 2).await;
     assert!(details.text().contains("详细依据"), "{}", details.text());
     assert!(details.text().contains("4.16万批"), "{}", details.text());
     assert_eq!(details.body["reply_parameters"]["message_id"], answer_id);
 
     // A year button: the same question in 2020.
-    bot.fake.push_update(press(USER, USER, answer_id, &data_of(&answer, "2020年")));
+    bot.fake
+        .push_update(press(USER, USER, answer_id, &data_of(&answer, "2020年")));
     let year = nth_message(&bot, USER, 3).await;
-    assert!(visible_text(year.text()).starts_with("2020年"), "{}", year.text());
+    assert!(
+        visible_text(year.text()).starts_with("2020年"),
+        "{}",
+        year.text()
+    );
     assert!(year.text().contains("6.19万批"), "{}", year.text());
 
     // Sources of a document with an address: linked, with the sentence.
-    bot.fake.push_update(private_text(USER, "2031年扣留多少批?"));
+    bot.fake
+        .push_update(private_text(USER, "2031年扣留多少批?"));
     let made_up = nth_message(&bot, USER, 4).await;
     let made_up_id = id_of_nth_message(&bot, USER, 4).await;
     assert!(made_up.text().contains("7777批"), "{}", made_up.text());
-    bot.fake.push_update(press(USER, USER, made_up_id, &data_of(&made_up, "来源")));
+    bot.fake
+        .push_update(press(USER, USER, made_up_id, &data_of(&made_up, "来源")));
     let sources = nth_message(&bot, USER, 5).await;
     let text = sources.text();
-    assert!(text.contains("<a href=\"https://example.org/news/2031-ip-customs\">"), "{text}");
-    assert!(text.contains("2031年全国海关共扣留侵权嫌疑货物7777批，涉及侵权嫌疑货物1234.5万件。"), "{text}");
+    assert!(
+        text.contains("<a href=\"https://example.org/news/2031-ip-customs\">"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2031年全国海关共扣留侵权嫌疑货物7777批，涉及侵权嫌疑货物1234.5万件。"),
+        "{text}"
+    );
     // Each press was answered once, silently.
     let answered = bot.fake.calls("answercallbackquery");
     assert_eq!(answered.len(), 3);
@@ -1123,9 +1146,14 @@ async fn no_data_and_summary_without_a_year_offer_the_years_as_buttons() {
     let labels: Vec<&str> = buttons.iter().map(|b| b.0.as_str()).collect();
     assert_eq!(labels, ["2016年", "2020年", "2024年"], "{}", pick.text());
     assert!(!pick.text().contains("请给出年份"));
-    bot.fake.push_update(press(USER, USER, pick_id, &buttons[2].1));
+    bot.fake
+        .push_update(press(USER, USER, pick_id, &buttons[2].1));
     let summary = nth_message(&bot, USER, 2).await;
-    assert!(summary.text().contains("2024年知识产权海关保护概况"), "{}", summary.text());
+    assert!(
+        summary.text().contains("2024年知识产权海关保护概况"),
+        "{}",
+        summary.text()
+    );
     // The arithmetic is folded away, not spread over the screen.
     let folded = summary
         .text()
@@ -1134,9 +1162,15 @@ async fn no_data_and_summary_without_a_year_offer_the_years_as_buttons() {
         .and_then(|rest| rest.split("</blockquote>").next())
         .unwrap_or("");
     assert!(folded.contains("计算："), "{}", summary.text());
-    assert!(!summary.text().split("<blockquote").next().unwrap().contains("计算"));
+    assert!(!summary
+        .text()
+        .split("<blockquote")
+        .next()
+        .unwrap()
+        .contains("计算"));
 
-    bot.fake.push_update(private_text(USER, "2031年扣留多少批?"));
+    bot.fake
+        .push_update(private_text(USER, "2031年扣留多少批?"));
     let none = nth_message(&bot, USER, 3).await;
     assert!(none.text().contains("没有2031年"), "{}", none.text());
     let labels: Vec<String> = buttons_of(&none).into_iter().map(|b| b.0).collect();
@@ -1147,12 +1181,20 @@ async fn no_data_and_summary_without_a_year_offer_the_years_as_buttons() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_ups_keep_what_they_leave_out_in_a_private_chat_and_by_reply_in_a_group() {
     let bot = TestBot::start().await;
-    bot.fake.push_update(private_text(USER, "2024年扣留多少件?"));
-    assert!(nth_message(&bot, USER, 1).await.text().contains("8160.51万件"));
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少件?"));
+    assert!(nth_message(&bot, USER, 1)
+        .await
+        .text()
+        .contains("8160.51万件"));
     bot.fake.push_update(private_text(USER, "那2020年呢?"));
     let follow = nth_message(&bot, USER, 2).await;
     assert!(follow.text().contains("5618.19万件"), "{}", follow.text());
-    assert!(!follow.text().contains("概况"), "not the whole summary: {}", follow.text());
+    assert!(
+        !follow.text().contains("概况"),
+        "not the whole summary: {}",
+        follow.text()
+    );
     bot.fake.push_update(private_text(USER, "批数呢?"));
     bot.fake.push_update(private_text(USER, "件数呢?"));
     let pieces = nth_message(&bot, USER, 4).await;
@@ -1161,10 +1203,19 @@ async fn follow_ups_keep_what_they_leave_out_in_a_private_chat_and_by_reply_in_a
     // Nothing to follow: a question of its own (another user's chat).
     bot.fake.push_update(private_text(ADMIN, "那2020年呢?"));
     let alone = nth_message(&bot, ADMIN, 1).await;
-    assert!(alone.text().contains("2020年知识产权海关保护概况"), "{}", alone.text());
+    assert!(
+        alone.text().contains("2020年知识产权海关保护概况"),
+        "{}",
+        alone.text()
+    );
 
     // In a group: another member replies to the bot's answer.
-    bot.fake.push_update(group_text(GROUP, USER, &format!("/ask@{BOT_USERNAME} 2024年扣留多少件?"), false));
+    bot.fake.push_update(group_text(
+        GROUP,
+        USER,
+        &format!("/ask@{BOT_USERNAME} 2024年扣留多少件?"),
+        false,
+    ));
     let _ = nth_message(&bot, GROUP, 1).await;
     let answer_id = id_of_nth_message(&bot, GROUP, 1).await;
     let mut reply = message_with(GROUP, 777, json!({"text": "2020年呢?"}));
@@ -1175,7 +1226,11 @@ async fn follow_ups_keep_what_they_leave_out_in_a_private_chat_and_by_reply_in_a
         "text": "2024年全国海关扣留侵权嫌疑货物数量：8160.51万件。"});
     bot.fake.push_update(reply);
     let in_group = nth_message(&bot, GROUP, 2).await;
-    assert!(in_group.text().contains("5618.19万件"), "{}", in_group.text());
+    assert!(
+        in_group.text().contains("5618.19万件"),
+        "{}",
+        in_group.text()
+    );
     bot.stop().await;
 }
 
@@ -1183,18 +1238,33 @@ async fn follow_ups_keep_what_they_leave_out_in_a_private_chat_and_by_reply_in_a
 async fn every_private_message_gets_an_answer_or_one_notice() {
     let bot = TestBot::start().await;
     let photo = json!([{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]);
-    bot.fake.push_update(message_with(USER, USER, json!({"photo": photo, "caption": "2020年扣留多少批?"})));
+    bot.fake.push_update(message_with(
+        USER,
+        USER,
+        json!({"photo": photo, "caption": "2020年扣留多少批?"}),
+    ));
     let captioned = nth_message(&bot, USER, 1).await;
-    assert!(captioned.text().contains("6.19万批"), "{}", captioned.text());
+    assert!(
+        captioned.text().contains("6.19万批"),
+        "{}",
+        captioned.text()
+    );
 
     let sticker = json!({"file_id": "s1", "file_unique_id": "us1", "type": "regular",
                          "width": 512, "height": 512, "is_animated": false, "is_video": false});
-    bot.fake.push_update(message_with(USER, USER, json!({"sticker": sticker})));
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"sticker": sticker})));
     let notice = nth_message(&bot, USER, 2).await;
-    assert!(notice.text().contains("我只读文字消息"), "{}", notice.text());
+    assert!(
+        notice.text().contains("我只读文字消息"),
+        "{}",
+        notice.text()
+    );
     let voice = json!({"file_id": "v1", "file_unique_id": "uv1", "duration": 3});
-    bot.fake.push_update(message_with(USER, USER, json!({"voice": voice})));
-    bot.fake.push_update(message_with(USER, USER, json!({"photo": photo})));
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"voice": voice})));
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"photo": photo})));
     bot.fake.push_update(private_text(USER, "你好"));
     let intro = nth_message(&bot, USER, 3).await;
     // The voice message and the bare photo got no second notice.
@@ -1202,9 +1272,15 @@ async fn every_private_message_gets_an_answer_or_one_notice() {
     let intro_id = id_of_nth_message(&bot, USER, 3).await;
     let examples = buttons_of(&intro);
     assert_eq!(examples[0].0, "2024年扣留多少批？", "{examples:?}");
-    bot.fake.push_update(press(USER, USER, intro_id, &examples[0].1));
+    bot.fake
+        .push_update(press(USER, USER, intro_id, &examples[0].1));
     assert!(nth_message(&bot, USER, 4).await.text().contains("4.16万批"));
-    let notices = bot.fake.sent_to(USER).iter().filter(|r| r.text().contains("我只读文字消息")).count();
+    let notices = bot
+        .fake
+        .sent_to(USER)
+        .iter()
+        .filter(|r| r.text().contains("我只读文字消息"))
+        .count();
     assert_eq!(notices, 1);
     bot.stop().await;
 }
@@ -1225,16 +1301,26 @@ async fn an_edited_question_edits_its_reply() {
         .await;
     assert_eq!(edit.body["message_id"], reply_id);
     assert!(edit.text().contains("6.19万批"), "{}", edit.text());
-    assert!(!buttons_of(&edit).is_empty(), "the buttons follow the new answer");
+    assert!(
+        !buttons_of(&edit).is_empty(),
+        "the buttons follow the new answer"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bot.fake.sent_to(USER).len(), 1, "no second reply");
 
     // In a group, a message edited to mention the bot is answered.
     let chatter = group_text(GROUP, USER, "2016年扣留多少批?", false);
     bot.fake.push_update(chatter.clone());
-    bot.fake.push_update(edited(&chatter, &format!("@{BOT_USERNAME} 2016年扣留多少批?")));
+    bot.fake.push_update(edited(
+        &chatter,
+        &format!("@{BOT_USERNAME} 2016年扣留多少批?"),
+    ));
     let answered = nth_message(&bot, GROUP, 1).await;
-    assert!(answered.text().contains("1.74万余批"), "{}", answered.text());
+    assert!(
+        answered.text().contains("1.74万余批"),
+        "{}",
+        answered.text()
+    );
     bot.stop().await;
 }
 
@@ -1250,19 +1336,36 @@ async fn an_inline_query_is_answered_with_the_figure_and_deep_links_open_answers
         })
         .await;
     let result = &inline.body["results"][0];
-    assert!(result["title"].as_str().unwrap().contains("4.16万批"), "{result}");
-    let message = result["input_message_content"]["message_text"].as_str().unwrap();
-    assert!(message.contains("4.16万批") && message.contains("来源"), "{message}");
+    assert!(
+        result["title"].as_str().unwrap().contains("4.16万批"),
+        "{result}"
+    );
+    let message = result["input_message_content"]["message_text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("4.16万批") && message.contains("来源"),
+        "{message}"
+    );
     assert!(inline.body["cache_time"].as_u64().unwrap() > 0);
     let start = inline.body["button"]["start_parameter"].as_str().unwrap();
-    assert_eq!(Some(start.to_string()), deep_link_payload("2024年扣留多少批"));
+    assert_eq!(
+        Some(start.to_string()),
+        deep_link_payload("2024年扣留多少批")
+    );
 
     // The deep links.
-    bot.fake.push_update(private_text(USER, "/start summary_2024"));
+    bot.fake
+        .push_update(private_text(USER, "/start summary_2024"));
     let summary = nth_message(&bot, USER, 1).await;
-    assert!(summary.text().contains("2024年知识产权海关保护概况"), "{}", summary.text());
+    assert!(
+        summary.text().contains("2024年知识产权海关保护概况"),
+        "{}",
+        summary.text()
+    );
     let ask = deep_link_payload("2020年扣留多少批?").unwrap();
-    bot.fake.push_update(private_text(USER, &format!("/start {ask}")));
+    bot.fake
+        .push_update(private_text(USER, &format!("/start {ask}")));
     let asked = nth_message(&bot, USER, 2).await;
     assert!(asked.text().contains("6.19万批"), "{}", asked.text());
     bot.stop().await;
@@ -1285,17 +1388,29 @@ async fn forged_stale_and_refused_buttons_get_one_pop_up_and_nothing_else() {
     let answered = bot
         .fake
         .wait_for(WAIT, "five pop-ups", |rs| {
-            let calls: Vec<Recorded> =
-                rs.iter().filter(|r| r.method == "answercallbackquery").cloned().collect();
+            let calls: Vec<Recorded> = rs
+                .iter()
+                .filter(|r| r.method == "answercallbackquery")
+                .cloned()
+                .collect();
             (calls.len() == presses.len()).then_some(calls)
         })
         .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let texts: Vec<&str> = answered.iter().map(|r| r.body["text"].as_str().unwrap_or("")).collect();
+    let texts: Vec<&str> = answered
+        .iter()
+        .map(|r| r.body["text"].as_str().unwrap_or(""))
+        .collect();
     assert!(texts.iter().all(|t| !t.is_empty()), "{texts:?}");
-    assert!(texts.contains(&"这个按钮来自更新前的知识库，请重新提问。"), "{texts:?}");
+    assert!(
+        texts.contains(&"这个按钮来自更新前的知识库，请重新提问。"),
+        "{texts:?}"
+    );
     assert!(texts.iter().any(|t| t.contains("管理员")), "{texts:?}");
     assert_eq!(bot.fake.calls("answercallbackquery").len(), presses.len());
-    assert!(bot.fake.sent_to(USER).is_empty(), "a pop-up only, no message");
+    assert!(
+        bot.fake.sent_to(USER).is_empty(),
+        "a pop-up only, no message"
+    );
     bot.stop().await;
 }

@@ -185,7 +185,11 @@ fn answer_buttons(
             .and_then(|&f| neighbour_buttons(snapshot, f, language)),
         AnswerKind::Summary => {
             let year = query.years.first().copied();
-            summary_buttons(&neighbours(&snapshot.headline_years(), year), year, language)
+            summary_buttons(
+                &neighbours(&snapshot.headline_years(), year),
+                year,
+                language,
+            )
         }
         AnswerKind::None => no_data_buttons(snapshot, query, language),
         _ => None,
@@ -216,10 +220,19 @@ fn neighbours(years: &[u16], year: Option<u16>) -> Vec<u16> {
 
 /// One fact row per year with the same metric, dimensions and kind of
 /// period as `like`, nationwide.
-fn rows_by_year(snapshot: &Snapshot, metric: &str, dims: &[(String, String)], kind: PeriodKind) -> BTreeMap<u16, usize> {
+fn rows_by_year(
+    snapshot: &Snapshot,
+    metric: &str,
+    dims: &[(String, String)],
+    kind: PeriodKind,
+) -> BTreeMap<u16, usize> {
     let mut by_year = BTreeMap::new();
     for (i, f) in snapshot.facts.iter().enumerate() {
-        if f.metric == metric && f.dims == dims && f.period.kind == kind && f.scope == Scope::Nationwide {
+        if f.metric == metric
+            && f.dims == dims
+            && f.period.kind == kind
+            && f.scope == Scope::Nationwide
+        {
             by_year.entry(f.period.year).or_insert(i);
         }
     }
@@ -255,19 +268,32 @@ fn rows_of_four(buttons: Vec<InlineKeyboardButton>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(buttons.chunks(4).map(<[_]>::to_vec).collect::<Vec<_>>())
 }
 
-fn neighbour_buttons(snapshot: &Snapshot, fact: usize, language: Language) -> Option<InlineKeyboardMarkup> {
+fn neighbour_buttons(
+    snapshot: &Snapshot,
+    fact: usize,
+    language: Language,
+) -> Option<InlineKeyboardMarkup> {
     let f = &snapshot.facts[fact];
     if f.scope != Scope::Nationwide {
         return None;
     }
     let by_year = rows_by_year(snapshot, &f.metric, &f.dims, f.period.kind);
     let years: Vec<u16> = by_year.keys().copied().collect();
-    year_row(snapshot, &by_year, &neighbours(&years, Some(f.period.year)), language)
+    year_row(
+        snapshot,
+        &by_year,
+        &neighbours(&years, Some(f.period.year)),
+        language,
+    )
 }
 
 /// After "no data": the years that have the metric asked about (as it
 /// was asked, else without its dimensions), or the years with a summary.
-fn no_data_buttons(snapshot: &Snapshot, query: &Query, language: Language) -> Option<InlineKeyboardMarkup> {
+fn no_data_buttons(
+    snapshot: &Snapshot,
+    query: &Query,
+    language: Language,
+) -> Option<InlineKeyboardMarkup> {
     let period = match query.period {
         PeriodKind::Month(_) => PeriodKind::Year,
         kind => kind,
@@ -281,10 +307,18 @@ fn no_data_buttons(snapshot: &Snapshot, query: &Query, language: Language) -> Op
             }
         }
     }
-    summary_buttons(&neighbours(&snapshot.headline_years(), None), None, language)
+    summary_buttons(
+        &neighbours(&snapshot.headline_years(), None),
+        None,
+        language,
+    )
 }
 
-fn summary_buttons(years: &[u16], except: Option<u16>, language: Language) -> Option<InlineKeyboardMarkup> {
+fn summary_buttons(
+    years: &[u16],
+    except: Option<u16>,
+    language: Language,
+) -> Option<InlineKeyboardMarkup> {
     let buttons: Vec<InlineKeyboardButton> = years
         .iter()
         .filter(|y| Some(**y) != except)
@@ -299,7 +333,11 @@ fn summary_buttons(years: &[u16], except: Option<u16>, language: Language) -> Op
 /// Sources: each document of the facts, its title linked when the
 /// document has an address, then the full sentences it gives.
 pub fn sources(snapshot: &Snapshot, facts: &[usize], language: Language) -> Reply {
-    let mut lines = vec![Line::new(wording::sources_head(language), Style::Bold, Block::None)];
+    let mut lines = vec![Line::new(
+        wording::sources_head(language),
+        Style::Bold,
+        Block::None,
+    )];
     let mut docs: Vec<usize> = Vec::new();
     for &f in facts.iter().take(MAX_FACTS_SHOWN) {
         let doc = snapshot.facts[f].doc;
@@ -336,12 +374,20 @@ pub fn sources(snapshot: &Snapshot, facts: &[usize], language: Language) -> Repl
 /// Details: each figure with its period, scope, dimensions, share and
 /// change, the clauses that state it, and the paragraph around them.
 pub fn details(snapshot: &Snapshot, facts: &[usize], language: Language) -> Reply {
-    let mut lines = vec![Line::new(wording::details_head(language), Style::Bold, Block::None)];
+    let mut lines = vec![Line::new(
+        wording::details_head(language),
+        Style::Bold,
+        Block::None,
+    )];
     for &f in facts.iter().take(MAX_FACTS_SHOWN) {
         let fact = &snapshot.facts[f];
         let doc_language = snapshot.documents[fact.doc].meta.language;
         let line = replies::fact_line(&snapshot.vocabulary, fact, language);
-        lines.push(Line::new(replies::in_script(line, language), Style::Plain, Block::None));
+        lines.push(Line::new(
+            replies::in_script(line, language),
+            Style::Plain,
+            Block::None,
+        ));
         let excerpt = replies::quote_text(&fact.excerpt, doc_language, language);
         lines.push(Line::new(excerpt, Style::Plain, Block::Quote));
         if let Some(context) = context_of(snapshot, fact) {
@@ -363,7 +409,10 @@ fn context_of(snapshot: &Snapshot, fact: &Fact) -> Option<String> {
     if text.len() <= sentence.original.chars().count() {
         return None;
     }
-    let at = passage.original.find(&sentence.original).map_or(0, |b| passage.original[..b].chars().count());
+    let at = passage
+        .original
+        .find(&sentence.original)
+        .map_or(0, |b| passage.original[..b].chars().count());
     let start = at.saturating_sub(CONTEXT_CHARS / 2);
     let end = (at + sentence.original.chars().count() + CONTEXT_CHARS / 2).min(text.len());
     let mut cut: String = text[start..end].iter().collect();

@@ -33,13 +33,20 @@ pub fn examples(snapshot: &Snapshot, language: Language) -> Option<InlineKeyboar
         .filter_map(|n| {
             let text = wording::example(n, year, language)?;
             let press = Press::Example(language, n as u8, year);
-            Some(vec![InlineKeyboardButton::callback(text, callback::encode(&press))])
+            Some(vec![InlineKeyboardButton::callback(
+                text,
+                callback::encode(&press),
+            )])
         })
         .collect();
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
-pub async fn handle_button(bot: Bot, q: CallbackQuery, ctx: Arc<Context>) -> Result<(), HandlerError> {
+pub async fn handle_button(
+    bot: Bot,
+    q: CallbackQuery,
+    ctx: Arc<Context>,
+) -> Result<(), HandlerError> {
     let data = q.data.clone().unwrap_or_default();
     if let Some(press) = tg_broadcast::parse_button(&data) {
         return broadcast_button(bot, q, press, ctx).await;
@@ -68,7 +75,8 @@ pub async fn handle_button(bot: Bot, q: CallbackQuery, ctx: Arc<Context>) -> Res
             let speaker = (chat.0, q.from.id.0);
             let now = Instant::now();
             if let Some(query) = &reply.query {
-                ctx.conversations.remember(speaker, None, Some(query), &sent, now);
+                ctx.conversations
+                    .remember(speaker, None, Some(query), &sent, now);
             }
         }
         Err(e) => tracing::warn!(error = %e, "sending a button's reply"),

@@ -189,7 +189,10 @@ mod tests {
             "v1:f:t:ab12cd34:345",
         );
         check(Press::Summary(Language::English, 2024), "v1:y:e:2024");
-        check(Press::Example(Language::Simplified, 2, 2024), "v1:e:z:2:2024");
+        check(
+            Press::Example(Language::Simplified, 2, 2024),
+            "v1:e:z:2:2024",
+        );
     }
 
     #[test]

@@ -59,7 +59,12 @@ impl Conversations {
 
     /// The question a new message follows: the one of the answer it
     /// replies to, else the speaker's last, if recent enough.
-    pub fn previous(&self, speaker: Speaker, replied_to: Option<MessageKey>, now: Instant) -> Option<Query> {
+    pub fn previous(
+        &self,
+        speaker: Speaker,
+        replied_to: Option<MessageKey>,
+        now: Instant,
+    ) -> Option<Query> {
         let fresh = |at: &Instant| now.saturating_duration_since(*at) <= self.follow_up;
         if self.follow_up.is_zero() {
             return None;
@@ -69,7 +74,12 @@ impl Conversations {
             .and_then(|key| inner.by_answer.get(&key))
             .filter(|(_, at)| fresh(at));
         by_answer
-            .or_else(|| inner.last_question.get(&speaker).filter(|(_, at)| fresh(at)))
+            .or_else(|| {
+                inner
+                    .last_question
+                    .get(&speaker)
+                    .filter(|(_, at)| fresh(at))
+            })
             .map(|(q, _)| q.clone())
     }
 
@@ -92,7 +102,9 @@ impl Conversations {
             }
         }
         if let Some(message) = question_message {
-            inner.replies.insert((chat, message), (replies.to_vec(), now));
+            inner
+                .replies
+                .insert((chat, message), (replies.to_vec(), now));
         }
         let follow_up = self.follow_up;
         prune(&mut inner.last_question, follow_up, now);
@@ -149,8 +161,9 @@ mod tests {
     use super::*;
 
     fn query(text: &str) -> Query {
-        let v = crate::vocabulary::Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml"))
-            .unwrap();
+        let v =
+            crate::vocabulary::Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml"))
+                .unwrap();
         crate::understand::understand(text, &v)
     }
 
@@ -161,7 +174,9 @@ mod tests {
         c.remember((1, 1), Some(10), Some(&query("2024年扣留多少批")), &[11], t);
         let later = t + Duration::from_secs(599);
         assert!(c.previous((1, 1), None, later).is_some());
-        assert!(c.previous((1, 1), None, t + Duration::from_secs(601)).is_none());
+        assert!(c
+            .previous((1, 1), None, t + Duration::from_secs(601))
+            .is_none());
         // Another user of the chat has no previous question, but a reply
         // to the bot's answer follows that answer's question.
         assert!(c.previous((1, 2), None, later).is_none());

@@ -286,8 +286,19 @@ fn pack_with_limit(lines: &[Line], limit: usize) -> Vec<String> {
 
 /// Tags Telegram's HTML parse mode accepts, as this module checks them.
 const TELEGRAM_TAGS: &[&str] = &[
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
-    "blockquote", "tg-spoiler",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
 ];
 
 /// Whether `html` is valid for Telegram's HTML parse mode: only Telegram's
@@ -395,11 +406,50 @@ mod tests {
     }
 
     #[test]
-    fn figure_first_in_bold_sources_as_italic_footer() {
+    fn figure_first_in_bold_evidence_quoted_sources_as_italic_footer() {
         check(
             "2024年扣留：4.16万批。\n原文：“…4.16万批…”\n来源：《报告》，法治日报，2025-04-25",
-            &["<b>2024年扣留：4.16万批。</b>\n原文：“…4.16万批…”\n\n<i>来源：《报告》，法治日报，2025-04-25</i>"],
+            &["<b>2024年扣留：4.16万批。</b>\n<blockquote>原文：“…4.16万批…”</blockquote>\n<i>来源：《报告》，法治日报，2025-04-25</i>"],
         );
+    }
+
+    #[test]
+    fn computations_are_folded_in_an_expandable_quote() {
+        check(
+            "2024年与2020年相比：减少。\n2020年：6.19万批\n计算：41600 − 61900 = -20300\n来源：《报告》",
+            &["<b>2024年与2020年相比：减少。</b>\n2020年：6.19万批\n<blockquote expandable>计算：41600 − 61900 = -20300</blockquote>\n<i>来源：《报告》</i>"],
+        );
+    }
+
+    #[test]
+    fn a_quote_cut_between_messages_is_closed_and_opened_again() {
+        let lines: Vec<Line> = (0..400)
+            .map(|i| Line::new(format!("{i} 扣留侵权嫌疑货物"), Style::Plain, Block::Quote))
+            .collect();
+        let messages = pack(&lines);
+        assert!(messages.len() >= 2);
+        for m in &messages {
+            assert!(
+                m.starts_with("<blockquote>") && m.ends_with("</blockquote>"),
+                "{m}"
+            );
+            assert!(is_safe_html(m) && utf16_len(m) <= MESSAGE_LIMIT);
+        }
+    }
+
+    #[test]
+    fn only_telegrams_tags_pass_the_check() {
+        assert!(is_safe_html(
+            "<blockquote expandable>a</blockquote><a href=\"https://x.org/a?b=1&amp;c\">t</a>"
+        ));
+        assert!(!is_safe_html(
+            "<blockquote><blockquote>a</blockquote></blockquote>"
+        ));
+        assert!(!is_safe_html("<a href=\"javascript:alert(1)\">t</a>"));
+        assert!(!is_safe_html("<div>a</div>"));
+        assert!(!is_safe_html("<b>a</i>"));
+        let link = Line::new("标题", Style::Link("javascript:x".into()), Block::None);
+        assert_eq!(pack(&[link]), ["标题"]);
     }
 
     #[test]

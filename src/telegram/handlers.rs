@@ -61,7 +61,9 @@ pub enum Request {
     Question(String),
     /// In a private chat, a message the bot does not read: a sticker, a
     /// voice message, a photo without a caption, a file (`file`).
-    Unreadable { file: bool },
+    Unreadable {
+        file: bool,
+    },
 }
 
 /// Everything the handlers need, injected as one dependency.
@@ -296,7 +298,14 @@ async fn handle_edit(
     if let Err(e) = answer_question(&bot, &msg, &question, &ctx, Some(earlier)).await {
         tracing::error!(error = %format!("{e:#}"), chat = msg.chat.id.0, "edit failed");
         let apology = wording::apology(language);
-        let _ = send_all(&bot, &ctx, msg.chat.id, Some(msg.id), &Reply::notice(&apology)).await;
+        let _ = send_all(
+            &bot,
+            &ctx,
+            msg.chat.id,
+            Some(msg.id),
+            &Reply::notice(&apology),
+        )
+        .await;
     }
     Ok(())
 }
@@ -318,7 +327,10 @@ async fn respond(
             return answer_question(bot, msg, &q, ctx, None).await;
         }
         Request::Unreadable { file } => {
-            if !ctx.conversations.should_notify(msg.chat.id.0, Instant::now()) {
+            if !ctx
+                .conversations
+                .should_notify(msg.chat.id.0, Instant::now())
+            {
                 return Ok(());
             }
             Reply::notice(&wording::what_i_read(language, file && is_admin))
@@ -461,7 +473,9 @@ pub async fn question_reply(
     }
     if let Some(talk) = small_talk(&question, &snapshot.vocabulary) {
         let intro = wording::intro(language, talk == SmallTalk::Thanks);
-        return Ok(Reply::notice(&intro).with_buttons(super::buttons::examples(&snapshot, language)));
+        return Ok(
+            Reply::notice(&intro).with_buttons(super::buttons::examples(&snapshot, language))
+        );
     }
     let reply = tokio::task::spawn_blocking(move || {
         answers::question(&snapshot, &question, previous.as_ref())
@@ -789,7 +803,11 @@ pub async fn send_all(
     let last = reply.messages.len().saturating_sub(1);
     for (i, html) in reply.messages.iter().enumerate() {
         let answering = if i == 0 { reply_to } else { None };
-        let buttons = if i == last { reply.buttons.as_ref() } else { None };
+        let buttons = if i == last {
+            reply.buttons.as_ref()
+        } else {
+            None
+        };
         let message = send_reply(bot, chat, html, answering, buttons, &ctx.retry).await?;
         sent.push(message.id.0);
     }
@@ -809,7 +827,11 @@ async fn edit_all(
     let mut ids = Vec::new();
     let last = reply.messages.len().saturating_sub(1);
     for (i, html) in reply.messages.iter().enumerate() {
-        let buttons = if i == last { reply.buttons.as_ref() } else { None };
+        let buttons = if i == last {
+            reply.buttons.as_ref()
+        } else {
+            None
+        };
         let edited = match earlier.get(i) {
             Some(&id) => edit_html(bot, chat, MessageId(id), html, buttons, &ctx.retry)
                 .await
@@ -822,7 +844,10 @@ async fn edit_all(
             Some(id) => id,
             None => {
                 let answering = if ids.is_empty() { reply_to } else { None };
-                send_reply(bot, chat, html, answering, buttons, &ctx.retry).await?.id.0
+                send_reply(bot, chat, html, answering, buttons, &ctx.retry)
+                    .await?
+                    .id
+                    .0
             }
         };
         ids.push(id);

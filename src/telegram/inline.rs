@@ -25,7 +25,11 @@ pub const INLINE_CACHE_SECONDS: u32 = 60;
 const TITLE_CHARS: usize = 120;
 const DESCRIPTION_CHARS: usize = 200;
 
-pub async fn handle_inline(bot: Bot, q: InlineQuery, ctx: Arc<Context>) -> Result<(), HandlerError> {
+pub async fn handle_inline(
+    bot: Bot,
+    q: InlineQuery,
+    ctx: Arc<Context>,
+) -> Result<(), HandlerError> {
     let question = q.query.trim().to_string();
     let language = language_of(&question, q.from.language_code.as_deref());
     let mut results = Vec::new();
@@ -42,7 +46,10 @@ pub async fn handle_inline(bot: Bot, q: InlineQuery, ctx: Arc<Context>) -> Resul
         }
     }
     let mut request = bot
-        .answer_inline_query(q.id.clone(), results.into_iter().map(InlineQueryResult::Article))
+        .answer_inline_query(
+            q.id.clone(),
+            results.into_iter().map(InlineQueryResult::Article),
+        )
         .cache_time(INLINE_CACHE_SECONDS)
         .is_personal(false);
     let start = deep_link_payload(&question).filter(|_| !question.is_empty());
@@ -66,7 +73,12 @@ pub async fn handle_inline(bot: Bot, q: InlineQuery, ctx: Arc<Context>) -> Resul
 /// source line, message the answer's first message.
 fn article(question: &str, text: &str, html: &str) -> InlineQueryResultArticle {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let title: String = lines.next().unwrap_or(question).chars().take(TITLE_CHARS).collect();
+    let title: String = lines
+        .next()
+        .unwrap_or(question)
+        .chars()
+        .take(TITLE_CHARS)
+        .collect();
     let description: String = text
         .lines()
         .find(|l| is_source_line(l))
@@ -78,8 +90,7 @@ fn article(question: &str, text: &str, html: &str) -> InlineQueryResultArticle {
         .parse_mode(ParseMode::Html)
         .link_preview_options(super::send::no_preview());
     let id = result_id(question);
-    let mut result =
-        InlineQueryResultArticle::new(id, title, InputMessageContent::Text(content));
+    let mut result = InlineQueryResultArticle::new(id, title, InputMessageContent::Text(content));
     if !description.is_empty() {
         result = result.description(description);
     }

@@ -258,11 +258,7 @@ pub fn summary_pick_year(language: Language, has_years: bool) -> String {
     if !has_years {
         return years(language, &[]);
     }
-    pick(
-        language,
-        "请选择年份：".into(),
-        "Pick a year:".into(),
-    )
+    pick(language, "请选择年份：".into(), "Pick a year:".into())
 }
 
 pub fn button_sources(language: Language) -> String {
@@ -320,7 +316,9 @@ pub fn what_i_read(language: Language, admin_file: bool) -> String {
     );
     if admin_file {
         zh_text.push_str("\n要加入新文件，请把它放进知识库的 documents 文件夹，再发送 /reload。");
-        en_text.push_str("\nTo add a document, put it in the knowledge folder's documents/ and send /reload.");
+        en_text.push_str(
+            "\nTo add a document, put it in the knowledge folder's documents/ and send /reload.",
+        );
     }
     pick(language, zh_text, en_text)
 }
@@ -342,8 +340,14 @@ pub fn intro(language: Language, thanks: bool) -> String {
 /// Example questions under the intro, `{year}` being the latest year with
 /// a summary: (Chinese, English).
 pub const EXAMPLES: &[(&str, &str)] = &[
-    ("{year}年扣留多少批？", "How many batches were detained in {year}?"),
-    ("{year}年扣留多少件？", "How many pieces were detained in {year}?"),
+    (
+        "{year}年扣留多少批？",
+        "How many batches were detained in {year}?",
+    ),
+    (
+        "{year}年扣留多少件？",
+        "How many pieces were detained in {year}?",
+    ),
     ("{year}年概况", "Overview of {year}"),
 ];
 

@@ -249,7 +249,10 @@ impl FakeBotApi {
     /// The ids of the messages sendMessage created in `chat`, in order.
     pub fn message_ids_sent_to(&self, chat: i64) -> Vec<i64> {
         let ids = self.inner.sent_ids.lock().unwrap();
-        ids.iter().filter(|(c, _)| *c == chat).map(|(_, id)| *id).collect()
+        ids.iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, id)| *id)
+            .collect()
     }
 
     /// The requests of one method (lower-case), in order.
@@ -538,7 +541,11 @@ fn telegram_rules(method: &str, body: &Value) -> Result<(), String> {
 
 fn check_buttons(markup: &Value) -> Result<(), String> {
     let rows = markup.get("inline_keyboard").and_then(Value::as_array);
-    for button in rows.into_iter().flatten().flat_map(|r| r.as_array().into_iter().flatten()) {
+    for button in rows
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.as_array().into_iter().flatten())
+    {
         let text = button["text"].as_str().unwrap_or("");
         if text.trim().is_empty() {
             return Err("BUTTON_TEXT_EMPTY".into());
@@ -555,7 +562,11 @@ fn check_buttons(markup: &Value) -> Result<(), String> {
 /// A text as Telegram reads it: in HTML parse mode, tags and entities
 /// checked; then the visible text non-empty and at most `limit` UTF-16 units.
 fn check_text(text: &str, html: bool, limit: usize) -> Result<(), String> {
-    let visible = if html { visible_html(text)? } else { text.to_string() };
+    let visible = if html {
+        visible_html(text)?
+    } else {
+        text.to_string()
+    };
     let len = visible.encode_utf16().count();
     if visible.trim().is_empty() {
         return Err("message text is empty".into());
@@ -569,8 +580,19 @@ fn check_text(text: &str, html: bool, limit: usize) -> Result<(), String> {
 /// The visible text of Telegram HTML, or why Telegram refuses it.
 fn visible_html(html: &str) -> Result<String, String> {
     const TAGS: &[&str] = &[
-        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre",
-        "tg-spoiler", "blockquote",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "code",
+        "pre",
+        "tg-spoiler",
+        "blockquote",
     ];
     let refuse = |why: &str| Err(format!("can't parse entities: {why}"));
     let mut out = String::new();

@@ -154,7 +154,11 @@ impl TestBot {
             running.stop().await;
         }
         let violations = self.fake.violations();
-        assert!(violations.is_empty(), "refused by Telegram's rules:\n{}", violations.join("\n"));
+        assert!(
+            violations.is_empty(),
+            "refused by Telegram's rules:\n{}",
+            violations.join("\n")
+        );
     }
 }
 

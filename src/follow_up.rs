@@ -88,12 +88,11 @@ mod tests {
         Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).unwrap()
     }
 
+    /// (years, metric, dims, intent) a follow-up should ask.
+    type Expected<'a> = (&'a [u16], &'a str, &'a [(&'a str, &'a str)], Intent);
+
     /// (years, metric, dims, intent) of `next` after `previous`, or None.
-    fn check(
-        previous: &str,
-        next: &str,
-        expected: Option<(&[u16], &str, &[(&str, &str)], Intent)>,
-    ) {
+    fn check(previous: &str, next: &str, expected: Option<Expected>) {
         let v = vocabulary();
         let got = resolve(&understand(previous, &v), &understand(next, &v), &v);
         let got = got.as_ref().map(|q| {

@@ -147,8 +147,14 @@ async fn a_private_question_gets_the_figure_first_and_the_source_as_footer() {
         text.starts_with("<b>") && text.find("4.16万批") < text.find("来源"),
         "{text}"
     );
-    assert!(text.trim_end().ends_with("</i>"), "{text}");
-    assert!(text.contains("<i>来源："), "{text}");
+    // The source's line links to its page.
+    assert!(
+        text.trim_end().ends_with(
+            "来源：《去年全国海关实施知识产权保护措施5.32万次》，法治日报，2025-04-25</a>"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("<a href=\"https://legal.gmw.cn/"), "{text}");
     assert!(is_safe_html(text), "{text}");
     // In a private chat too, the answer replies to its question.
     assert!(reply.body["reply_parameters"]["message_id"].is_i64());

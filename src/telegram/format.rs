@@ -98,7 +98,7 @@ pub fn answer_lines(answer: &Answer) -> Vec<Line> {
         let role = line_role(line);
         in_breakdown |= role == LineRole::Breakdown && answer.kind == AnswerKind::Summary;
         let (style, block) = if i >= footer_start && i > 0 {
-            (Style::Italic, Block::None)
+            (footer_style(answer, line), Block::None)
         } else if i == 0 && answer.kind != AnswerKind::Passage && answer.found {
             (Style::Bold, Block::None)
         } else if i == 0 {
@@ -121,6 +121,18 @@ pub fn answer_lines(answer: &Answer) -> Vec<Line> {
         out.push(Line::new(*line, style, block));
     }
     out
+}
+
+/// A source line links to its document when the document has an address.
+fn footer_style(answer: &Answer, line: &str) -> Style {
+    let linked = answer
+        .sources
+        .iter()
+        .find(|s| !s.title.is_empty() && line.contains(&s.title));
+    match linked.and_then(|s| s.url.clone()) {
+        Some(url) if is_web_address(&url) => Style::Link(url),
+        _ => Style::Italic,
+    }
 }
 
 /// Plain text (a notice) as one or more HTML messages.

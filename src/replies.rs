@@ -855,6 +855,61 @@ mod tests {
         );
     }
 
+    fn pieces_2016(qualifier: Option<&str>, share: Option<&str>) -> Fact {
+        Fact {
+            period: Period::year(2016),
+            scope: Scope::Nationwide,
+            metric: "detained_pieces".into(),
+            dims: vec![],
+            value: "42058200".parse().unwrap(),
+            text: "4205.82万余件".into(),
+            qualifier: qualifier.map(str::to_string),
+            share: share.map(|s| s.parse().unwrap()),
+            yoy: None,
+            doc: 0,
+            sentence: None,
+            quote: String::new(),
+            excerpt: String::new(),
+            curated: false,
+        }
+    }
+
+    #[test]
+    fn english_keeps_the_qualifier_starts_with_a_capital_and_never_nests_brackets() {
+        let v = Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).unwrap();
+        let fact = pieces_2016(Some("余"), None);
+        assert_eq!(
+            figure(&v, &fact, Language::English),
+            "over 42,058,200 (4205.82万余件)"
+        );
+        let mut year_end = fact.clone();
+        year_end.period.kind = PeriodKind::YearEnd;
+        assert!(fact_line(&v, &year_end, Language::English).starts_with("End of 2016, "));
+        let shared = pieces_2016(Some("余"), Some("93.57"));
+        assert_eq!(
+            figure_with_share(&v, &shared, Language::English),
+            "over 42,058,200 (4205.82万余件, 93.57%)"
+        );
+        assert_eq!(
+            figure_with_share(&v, &shared, Language::Simplified),
+            "4205.82万余件（93.57%）"
+        );
+        let row = value_row(
+            &v,
+            &fact,
+            Some("vs 2015 up 1 (+1%)".into()),
+            Language::English,
+        );
+        assert_eq!(row.matches('(').count(), 2, "{row}");
+        assert!(!row.contains("((") && !row.contains(") ("), "{row}");
+    }
+
+    #[test]
+    fn chinese_computations_take_a_full_width_colon() {
+        let line = arithmetic_line(Decimal::from(100), Decimal::from(150), Language::Simplified);
+        assert!(line.starts_with("计算：150 − 100 = 50"), "{line}");
+    }
+
     #[test]
     fn a_mark_cut_off_from_its_partner_never_reaches_the_reader() {
         let cut: String = verbatim("知识产权保护").chars().take(4).collect();

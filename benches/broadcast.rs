@@ -4,9 +4,9 @@
 //! message). Prints milliseconds per message; the target is ≤ 0.5 ms.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use customs_ip_bot::broadcast::rate::{minimum_duration, RateLimits};
-use customs_ip_bot::broadcast::store::{BroadcastStore, InterruptedPolicy, NewJob};
-use customs_ip_bot::broadcast::{deliver, DeliverySettings, SendOutcome, TokioClock};
+use customs_ip_bot::frontends::broadcast::rate::{minimum_duration, RateLimits};
+use customs_ip_bot::frontends::broadcast::{deliver, DeliverySettings, SendOutcome, TokioClock};
+use customs_ip_bot::state::broadcasts::{BroadcastStore, InterruptedPolicy, NewJob};
 use std::time::{Duration, Instant};
 
 #[path = "support/subscribers.rs"]

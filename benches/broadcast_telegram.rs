@@ -16,10 +16,10 @@ mod fake_bot_api;
 #[path = "support/subscribers.rs"]
 mod subscribers;
 
-use customs_ip_bot::broadcast::rate::RateLimits;
-use customs_ip_bot::broadcast::{deliver, prepare_job, DeliverySettings, TokioClock};
-use customs_ip_bot::model::Language;
-use customs_ip_bot::telegram::broadcast::Sender;
+use customs_ip_bot::domain::model::Language;
+use customs_ip_bot::frontends::broadcast::rate::RateLimits;
+use customs_ip_bot::frontends::broadcast::{deliver, prepare_job, DeliverySettings, TokioClock};
+use customs_ip_bot::frontends::telegram::broadcast::Sender;
 use std::time::{Duration, Instant};
 use teloxide::Bot;
 
@@ -70,8 +70,8 @@ fn cpu_times() -> (Duration, Duration) {
 }
 async fn run(fake: fake_bot_api::FakeBotApi) {
     let knowledge = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
-    let snapshot = customs_ip_bot::snapshot::Snapshot::build_in_memory(&files).unwrap();
+    let files = customs_ip_bot::knowledge::files::load(&knowledge).unwrap();
+    let snapshot = customs_ip_bot::knowledge::snapshot::Snapshot::build_in_memory(&files).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = subscribers::store_with_subscribers(dir.path(), RECIPIENTS).await;
     let job = prepare_job(&snapshot, 2024, Language::Simplified, None, false, true)

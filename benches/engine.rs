@@ -8,7 +8,7 @@
 //!   (target ≤ 100 MB).
 
 use criterion::Criterion;
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::knowledge::snapshot::Snapshot;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ fn knowledge_dir() -> PathBuf {
 }
 
 fn questions() -> Vec<String> {
-    customs_ip_bot::selfcheck::items(customs_ip_bot::selfcheck::QUESTIONS)
+    customs_ip_bot::knowledge::gating::items(customs_ip_bot::knowledge::gating::QUESTIONS)
         .into_iter()
         .map(|i| i.q)
         .collect()
@@ -82,7 +82,7 @@ fn ingest(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("seed corpus: load, extract, index in memory", |b| {
         b.iter(|| {
-            let files = customs_ip_bot::knowledge::load(&knowledge_dir()).unwrap();
+            let files = customs_ip_bot::knowledge::files::load(&knowledge_dir()).unwrap();
             black_box(Snapshot::build_in_memory(&files).unwrap())
         })
     });
@@ -168,7 +168,7 @@ fn main() {
         .configure_from_args()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    let files = customs_ip_bot::knowledge::load(&knowledge_dir()).unwrap();
+    let files = customs_ip_bot::knowledge::files::load(&knowledge_dir()).unwrap();
     let snapshot = Snapshot::build_in_memory(&files).unwrap();
     let questions = questions();
     answering(&mut c, &snapshot, &questions);

@@ -1,28 +1,12 @@
 //! customs-ip-bot: exact, cited answers about China's customs protection of
 //! intellectual property. See ARCHITECTURE.md for the code map.
+//!
+//! One folder per layer, each depending only on the ones before it:
+//! `domain` (the pure core), `state` (the shared SQL state), `knowledge`
+//! (the knowledge build and its storage), `frontends` (the command line,
+//! Telegram, broadcasts, charts).
 
-pub mod answer;
-pub mod broadcast;
-pub mod chart;
-pub mod cli;
-pub mod config;
-pub mod db;
-pub mod engine;
-pub mod extract;
-pub mod follow_up;
-pub mod index;
-pub mod ingest;
+pub mod domain;
+pub mod frontends;
 pub mod knowledge;
-pub mod knowledge_sync;
-pub mod model;
-pub mod normalize;
-pub mod numbers;
-pub mod persist;
-pub mod replies;
-pub mod selfcheck;
-pub mod small_talk;
-pub mod snapshot;
-pub mod store;
-pub mod telegram;
-pub mod understand;
-pub mod vocabulary;
+pub mod state;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use customs_ip_bot::cli::{run, Cli};
+use customs_ip_bot::frontends::cli::{run, Cli};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {

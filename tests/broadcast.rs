@@ -24,19 +24,19 @@
 //! - the automatic mode queues only a year new in a reload, once;
 //! - with the real clock, a small rate limit is honoured in wall time.
 
-use customs_ip_bot::broadcast::rate::RateLimits;
-use customs_ip_bot::broadcast::store::{
-    BroadcastStore, Cancellation, Confirmation, InterruptedPolicy, JobStatus, MembershipEvent,
-    NewJob, Subscription, SubscriptionChange, INTERRUPTED,
-};
-use customs_ip_bot::broadcast::{
+use customs_ip_bot::domain::model::Language;
+use customs_ip_bot::domain::replies;
+use customs_ip_bot::frontends::broadcast::rate::RateLimits;
+use customs_ip_bot::frontends::broadcast::{
     deliver, prepare_job, queue_automatic, AutomaticBroadcast, BroadcastSettings, Clock,
     DeliverySettings, SendOutcome, TokioClock,
 };
-use customs_ip_bot::chart;
-use customs_ip_bot::model::Language;
-use customs_ip_bot::replies;
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::frontends::chart;
+use customs_ip_bot::knowledge::snapshot::Snapshot;
+use customs_ip_bot::state::broadcasts::{
+    BroadcastStore, Cancellation, Confirmation, InterruptedPolicy, JobStatus, MembershipEvent,
+    NewJob, Subscription, SubscriptionChange, INTERRUPTED,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -53,7 +53,7 @@ fn snapshot() -> &'static Snapshot {
     SNAPSHOT.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
         let files =
-            customs_ip_bot::knowledge::load(&dir).expect("the repository's knowledge loads");
+            customs_ip_bot::knowledge::files::load(&dir).expect("the repository's knowledge loads");
         Snapshot::build_in_memory(&files).expect("the snapshot builds")
     })
 }
@@ -169,7 +169,7 @@ fn sender(fake: &Arc<FakeTelegram>) -> impl FnMut(i64) -> futures_reply::Reply {
 }
 
 mod futures_reply {
-    use customs_ip_bot::broadcast::SendOutcome;
+    use customs_ip_bot::frontends::broadcast::SendOutcome;
     use std::future::Future;
     use std::pin::Pin;
     use std::task::{Context, Poll};
@@ -515,7 +515,7 @@ async fn recipients_are_the_active_subscriptions_at_confirmation(dbs: &TestDatab
     assert_eq!(store.years_broadcast().await.unwrap(), Vec::<u16>::new());
     assert!(matches!(
         store.job_status(999).await,
-        Err(customs_ip_bot::broadcast::store::BroadcastStoreError::NoSuchJob(999))
+        Err(customs_ip_bot::state::broadcasts::BroadcastStoreError::NoSuchJob(999))
     ));
 }
 

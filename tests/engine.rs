@@ -7,6 +7,10 @@
 //! - the project's own question set is answered with an accuracy floor;
 //! - a document dropped into a knowledge folder, with no metadata at all, is
 //!   ingested and answers questions about its year after a reload;
+//! - the reload gate measures regressions, not growth: the next year's
+//!   report and a report for a year a no-data gating item asks about both
+//!   swap in and are reported as new answers; a document that changes a
+//!   right figure is refused with the item named, and `force` swaps it in;
 //! - made-up documents (tests/data/unseen) answer their own question set
 //!   above the same floor;
 //! - unseen Traditional, English and quarterly reports answer by their own
@@ -23,9 +27,9 @@
 
 mod support;
 
-use customs_ip_bot::engine::{Engine, EngineSettings};
-use customs_ip_bot::model::{AnswerKind, PeriodKind, Scope};
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::domain::model::{AnswerKind, PeriodKind, Scope};
+use customs_ip_bot::knowledge::engine::{Engine, EngineSettings, ReloadError};
+use customs_ip_bot::knowledge::snapshot::Snapshot;
 use rust_decimal::Decimal;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -103,7 +107,8 @@ fn a_first_quarter_figure_is_a_quarter_and_never_the_year() {
 #[test]
 fn the_project_question_set_is_answered_above_the_floor() {
     let snapshot = seed_snapshot();
-    let items = customs_ip_bot::selfcheck::items(customs_ip_bot::selfcheck::QUESTIONS);
+    let items =
+        customs_ip_bot::knowledge::gating::items(customs_ip_bot::knowledge::gating::QUESTIONS);
     assert!(items.len() >= 60, "question set too small: {}", items.len());
     let mut failures = vec![];
     for item in &items {
@@ -114,7 +119,7 @@ fn the_project_question_set_is_answered_above_the_floor() {
             item.id,
             answer.answer
         );
-        if let Some(why) = customs_ip_bot::selfcheck::grade(item, &answer, true) {
+        if let Some(why) = customs_ip_bot::knowledge::gating::grade(item, &answer, true) {
             failures.push(format!(
                 "{} {:?}: {why}\n  {}",
                 item.id, item.q, answer.answer
@@ -170,7 +175,7 @@ async fn a_dropped_in_document_without_metadata_answers_after_reload() {
          1234.5万件。其中，出口环节扣留1.11万批。\n",
     )
     .unwrap();
-    let report = engine.reload().await.unwrap();
+    let report = engine.reload(false).await.unwrap();
     assert_eq!(report.documents_added.len(), 1, "{report:?}");
     assert!(report.facts_added >= 3, "{report:?}");
     let answer = engine.ask("2031年扣留多少批?");
@@ -353,7 +358,7 @@ fn unseen_traditional_english_and_quarterly_reports_answer_by_period() {
          截至2025年3月底，海关总署已核准知识产权海关保护备案5.8万件。\n",
     )
     .unwrap();
-    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
+    let files = customs_ip_bot::knowledge::files::load(&knowledge).unwrap();
     let snapshot = Snapshot::build_in_memory(&files).unwrap();
     let expect = |question: &str, figure: &str| {
         let answer = snapshot.answer(question);
@@ -400,16 +405,16 @@ fn unseen_made_up_documents_answer_their_question_set_above_the_floor() {
         )
         .unwrap();
     }
-    let files = customs_ip_bot::knowledge::load(&knowledge).unwrap();
+    let files = customs_ip_bot::knowledge::files::load(&knowledge).unwrap();
     let snapshot = Snapshot::build_in_memory(&files).unwrap();
     let questions = std::fs::read_to_string(unseen.join("questions.jsonl")).unwrap();
-    let items = customs_ip_bot::selfcheck::items(&questions);
+    let items = customs_ip_bot::knowledge::gating::items(&questions);
     assert!(items.len() >= 60, "{} questions", items.len());
     let failures: Vec<String> = items
         .iter()
         .filter_map(|item| {
             let answer = snapshot.answer(&item.q);
-            customs_ip_bot::selfcheck::grade(item, &answer, true)
+            customs_ip_bot::knowledge::gating::grade(item, &answer, true)
                 .map(|why| format!("{} {:?}: {why}\n  {}", item.id, item.q, answer.answer))
         })
         .collect();
@@ -421,4 +426,84 @@ fn unseen_made_up_documents_answer_their_question_set_above_the_floor() {
         "score {score:.3} below 0.9; failures:\n{}",
         failures.join("\n")
     );
+}
+
+async fn engine_on_a_copy() -> (tempfile::TempDir, std::path::PathBuf, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let engine = Engine::open(EngineSettings {
+        knowledge_dir: knowledge.clone(),
+        data_dir: dir.path().join("data"),
+    })
+    .await
+    .unwrap();
+    (dir, knowledge, engine)
+}
+
+#[tokio::test]
+async fn reload_gate_takes_the_next_years_report_and_reports_the_gating_items_it_answers() {
+    let (_dir, knowledge, engine) = engine_on_a_copy().await;
+    // Made up: a 2023 annual report, the year gating item p-none-01
+    // ("2023年扣留了多少件?") expected no data for.
+    std::fs::write(
+        knowledge.join("documents").join("2023-report.txt"),
+        "海关总署发布2023年中国海关知识产权保护状况\n2024-04-20 09:00\n\
+         2023年，全国海关共采取知识产权保护措施6.01万次，实际扣留侵权嫌疑货物5.11万批、\
+         6543.21万件。\n",
+    )
+    .unwrap();
+    let report = engine
+        .reload(false)
+        .await
+        .expect("growth is not a regression");
+    assert!(report.gate.regressions.is_empty(), "{:#?}", report.gate);
+    assert!(!report.forced);
+    let grown: Vec<&str> = report
+        .gate
+        .new_answers
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(grown.contains(&"p-none-01"), "{:#?}", report.gate);
+    let new = &report.gate.new_answers[grown.iter().position(|id| *id == "p-none-01").unwrap()];
+    assert!(new.new.contains("6543.21万"), "{new:?}");
+    assert!(engine
+        .ask("2023年扣留了多少件?")
+        .answer
+        .contains("6543.21万"));
+}
+
+#[tokio::test]
+async fn reload_gate_refuses_a_changed_right_figure_naming_the_item_and_force_swaps_it_in() {
+    let (_dir, knowledge, engine) = engine_on_a_copy().await;
+    let file = knowledge
+        .join("documents")
+        .join("2024-customs-ip-protection-legal-daily.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("4.16万批"));
+    std::fs::write(&file, text.replace("4.16万批", "4.61万批")).unwrap();
+    let err = engine
+        .reload(false)
+        .await
+        .expect_err("a changed right figure regresses");
+    let ReloadError::Regressed(report) = &err else {
+        panic!("want a regression, got {err}");
+    };
+    let ids: Vec<&str> = report
+        .gate
+        .regressions
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(ids.contains(&"d-fact-01"), "{ids:?}");
+    assert!(err.to_string().contains("d-fact-01"), "{err}");
+    let before = engine.ask("2024年扣留多少批?");
+    assert!(
+        before.answer.contains("4.16万"),
+        "refused: the old knowledge answers"
+    );
+    let forced = engine.reload(true).await.expect("force swaps it in");
+    assert!(forced.forced);
+    assert!(forced.gate.regressions.iter().any(|c| c.id == "d-fact-01"));
+    assert!(engine.ask("2024年扣留多少批?").answer.contains("4.61万"));
 }

@@ -29,12 +29,12 @@ mod support;
 #[path = "support/databases.rs"]
 mod databases;
 
-use customs_ip_bot::broadcast::store::{BroadcastStore, JobStatus};
-use customs_ip_bot::config::Secret;
-use customs_ip_bot::engine::{Engine, EngineSettings};
-use customs_ip_bot::knowledge_sync::{Followed, Follower};
-use customs_ip_bot::store::Store;
-use customs_ip_bot::telegram;
+use customs_ip_bot::frontends::config::Secret;
+use customs_ip_bot::frontends::follow::{Followed, Follower};
+use customs_ip_bot::frontends::telegram;
+use customs_ip_bot::knowledge::engine::{Engine, EngineSettings};
+use customs_ip_bot::state::audit::Store;
+use customs_ip_bot::state::broadcasts::{BroadcastStore, JobStatus};
 use databases::TestDatabases;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -166,9 +166,10 @@ async fn a_reload_recorded_by_one_replica_is_followed_once_by_another(dbs: &Test
         NEW_DOCUMENT,
     )
     .unwrap();
-    let result = customs_ip_bot::knowledge_sync::reload_in_background(engine_a.clone()).await;
+    let result =
+        customs_ip_bot::frontends::follow::reload_in_background(engine_a.clone(), false).await;
     let new_version = result.as_ref().unwrap().version.clone();
-    customs_ip_bot::knowledge_sync::publish(&store_a, &result, ADMIN, "/reload").await;
+    customs_ip_bot::frontends::follow::publish(&store_a, &result, ADMIN, "/reload").await;
     assert!(!engine_b.ask("2031年扣留多少批?").answer.contains("7777"));
 
     match follower_b.check().await.unwrap() {

@@ -15,6 +15,8 @@
 //!   and reports what changed; by a non-admin it is refused and audited;
 //! - a broken knowledge file at reload keeps the old answers, and the admin
 //!   is told why;
+//! - a reload that changes a right figure is refused naming the question;
+//!   /reload force then swaps it in and is audited as forced;
 //! - a reply over 5,000 characters is split at line breaks into messages
 //!   below 4,096 characters, each well-formed HTML;
 //! - user text with < > & " is shown escaped;
@@ -69,8 +71,8 @@
 
 mod support;
 
-use customs_ip_bot::telegram::format::is_safe_html;
-use customs_ip_bot::telegram::{self, StartError};
+use customs_ip_bot::frontends::telegram::format::is_safe_html;
+use customs_ip_bot::frontends::telegram::{self, StartError};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::fake_bot_api::{FakeBotApi, BOT_USERNAME};
@@ -126,8 +128,10 @@ async fn start_checks_the_token_and_registers_the_commands_in_two_languages() {
     let fake = FakeBotApi::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(fake.url(), dir.path(), dir.path(), &Options::default());
-    s.token = Some(customs_ip_bot::config::BotToken::new("999:WRONG"));
-    let store = customs_ip_bot::store::Store::connect(None, dir.path())
+    s.token = Some(customs_ip_bot::frontends::config::BotToken::new(
+        "999:WRONG",
+    ));
+    let store = customs_ip_bot::state::audit::Store::connect(None, dir.path())
         .await
         .unwrap();
     let error = telegram::start(&s, engine, store).await.err().unwrap();
@@ -294,6 +298,58 @@ async fn a_broken_knowledge_file_at_reload_keeps_the_old_answers_and_the_admin_l
         audit[0].entry.outcome.starts_with("failed:"),
         "{:?}",
         audit[0]
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regressing_reload_is_refused_naming_the_question_and_reload_force_swaps_it_in_audited() {
+    let bot = TestBot::start().await;
+    let file = bot
+        .knowledge
+        .join("documents")
+        .join("2024-customs-ip-protection-legal-daily.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("4.16万批", "4.61万批")).unwrap();
+    bot.fake.push_update(private_text(ADMIN, "/reload"));
+    let refusal = bot.fake.wait_for_text(ADMIN, "没有更新知识库", WAIT).await;
+    assert!(
+        refusal.text().contains("2024年扣留多少批"),
+        "{}",
+        refusal.text()
+    );
+    assert!(
+        refusal.text().contains("/reload force"),
+        "{}",
+        refusal.text()
+    );
+    assert!(is_safe_html(refusal.text()));
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少批?"));
+    bot.fake.wait_for_text(USER, "4.16万批", WAIT).await;
+    bot.fake.push_update(private_text(ADMIN, "/reload force"));
+    let done = bot.fake.wait_for_text(ADMIN, "知识库已更新", WAIT).await;
+    assert!(done.text().contains("2024年扣留多少批"), "{}", done.text());
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少批?"));
+    bot.fake.wait_for_text(USER, "4.61万批", WAIT).await;
+    let audit = bot.store.recent_audit(2).await.unwrap();
+    assert_eq!(audit[0].entry.command, "reload");
+    assert_eq!(audit[0].entry.args, "/reload force");
+    assert!(
+        audit[0].entry.outcome.starts_with("ok (forced over"),
+        "{:?}",
+        audit[0]
+    );
+    assert!(
+        audit[0].entry.outcome.contains("d-fact-01"),
+        "{:?}",
+        audit[0]
+    );
+    assert!(
+        audit[1].entry.outcome.starts_with("failed:"),
+        "{:?}",
+        audit[1]
     );
     bot.stop().await;
 }
@@ -481,10 +537,10 @@ async fn stats_for_an_admin_count_the_questions_served() {
 
 // ---- Broadcasts.
 
-use customs_ip_bot::broadcast::rate::RateLimits;
-use customs_ip_bot::broadcast::store::{BroadcastStore, JobStatus};
-use customs_ip_bot::broadcast::{prepare_job, BroadcastSettings};
-use customs_ip_bot::model::Language;
+use customs_ip_bot::domain::model::Language;
+use customs_ip_bot::frontends::broadcast::rate::RateLimits;
+use customs_ip_bot::frontends::broadcast::{prepare_job, BroadcastSettings};
+use customs_ip_bot::state::broadcasts::{BroadcastStore, JobStatus};
 use std::collections::HashMap;
 use support::fake_bot_api::{ChatScript, Recorded};
 

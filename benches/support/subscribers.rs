@@ -1,8 +1,8 @@
 //! Shared by the broadcast benchmarks: a SQLite broadcast store in `dir`
 //! with `n` active supergroup subscriptions, written in one transaction.
 
-use customs_ip_bot::broadcast::store::BroadcastStore;
-use customs_ip_bot::db::Db;
+use customs_ip_bot::state::broadcasts::BroadcastStore;
+use customs_ip_bot::state::db::Db;
 
 pub async fn store_with_subscribers(dir: &std::path::Path, n: i64) -> BroadcastStore {
     let store = BroadcastStore::open(&dir.join("state.db")).await.unwrap();

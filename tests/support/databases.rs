@@ -8,8 +8,8 @@
 //! Without the URL the PostgreSQL variants print that they were skipped
 //! and pass; with `CI=true` they fail instead, so CI never skips them.
 
-use customs_ip_bot::broadcast::store::BroadcastStore;
-use customs_ip_bot::db::Db;
+use customs_ip_bot::state::broadcasts::BroadcastStore;
+use customs_ip_bot::state::db::Db;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::Connection;
 use std::io::Write;

@@ -6,7 +6,7 @@
 
 #![allow(dead_code)]
 
-use customs_ip_bot::snapshot::Snapshot;
+use customs_ip_bot::knowledge::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -40,17 +40,17 @@ fn copy_tree(from: &Path, to: &Path) {
 pub fn seed_snapshot() -> &'static Snapshot {
     static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
     SNAPSHOT.get_or_init(|| {
-        let files = customs_ip_bot::knowledge::load(&knowledge_dir()).unwrap();
+        let files = customs_ip_bot::knowledge::files::load(&knowledge_dir()).unwrap();
         Snapshot::build_in_memory(&files).unwrap()
     })
 }
 
 pub mod fake_bot_api;
 
-use customs_ip_bot::config::{BotToken, Settings};
-use customs_ip_bot::engine::{Engine, EngineSettings};
-use customs_ip_bot::store::Store;
-use customs_ip_bot::telegram::{self, Running};
+use customs_ip_bot::frontends::config::{BotToken, Settings};
+use customs_ip_bot::frontends::telegram::{self, Running};
+use customs_ip_bot::knowledge::engine::{Engine, EngineSettings};
+use customs_ip_bot::state::audit::Store;
 use fake_bot_api::FakeBotApi;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -69,7 +69,7 @@ pub struct Options {
     /// Documents written into the knowledge folder before the bot starts.
     pub extra_documents: Vec<(String, String)>,
     /// `[broadcast]` of the bot's settings.
-    pub broadcast: customs_ip_bot::broadcast::BroadcastSettings,
+    pub broadcast: customs_ip_bot::frontends::broadcast::BroadcastSettings,
 }
 
 impl Default for Options {
@@ -104,7 +104,9 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         admins: vec![ADMIN as u64],
         poll_timeout: Duration::from_secs(1),
         webhook_url: None,
-        listen: customs_ip_bot::config::DEFAULT_LISTEN.parse().unwrap(),
+        listen: customs_ip_bot::frontends::config::DEFAULT_LISTEN
+            .parse()
+            .unwrap(),
         webhook_secret: None,
         set_webhook: true,
         reload_poll: Duration::from_secs(5),
@@ -267,13 +269,13 @@ pub fn bot_membership(group: i64, by: i64, old: &str, new: &str) -> Value {
 }
 
 /// The broadcast store over the test bot's state database.
-pub fn broadcast_store(bot: &TestBot) -> customs_ip_bot::broadcast::store::BroadcastStore {
-    customs_ip_bot::broadcast::store::BroadcastStore::from_db(bot.store.db().clone())
+pub fn broadcast_store(bot: &TestBot) -> customs_ip_bot::state::broadcasts::BroadcastStore {
+    customs_ip_bot::state::broadcasts::BroadcastStore::from_db(bot.store.db().clone())
 }
 
 /// A supergroup subscription made by the admin.
-pub fn subscription(chat_id: i64) -> customs_ip_bot::broadcast::store::Subscription {
-    customs_ip_bot::broadcast::store::Subscription {
+pub fn subscription(chat_id: i64) -> customs_ip_bot::state::broadcasts::Subscription {
+    customs_ip_bot::state::broadcasts::Subscription {
         chat_id,
         kind: "supergroup".into(),
         title: Some(format!("group {chat_id}")),

@@ -1,0 +1,823 @@
+//! answer: "here is an understood question and the knowledge, what is the
+//! reply?" A figure from the fact table (cited to its sentence), a
+//! comparison or trend computed from fact rows with the arithmetic shown, a
+//! year's summary, the best passage, or "no data" with what the bot has.
+//!
+//! Invariant: never answers a year or period with another one's figure;
+//! every figure in a reply is a fact row or computed from fact rows. No IO:
+//! passages are found through the corpus's `PassageSearch`.
+
+use crate::domain::corpus::{Corpus, Knowledge};
+use crate::domain::model::{
+    Answer, AnswerKind, Fact, FactRef, Language, Period, PeriodKind, Scope, SourceRef,
+};
+use crate::domain::numbers::agrees_within_precision;
+use crate::domain::replies;
+use crate::domain::understand::{Intent, Query};
+use std::collections::BTreeSet;
+
+/// The longest first line a reply leads with.
+const FIRST_LINE_CHARS: usize = 190;
+/// Share of a question's weighted words a passage must hold to be an answer.
+const PASSAGE_COVERAGE: f32 = 0.5;
+
+/// Answers an understood question from the snapshot.
+pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    if query.normalized.trim().is_empty() {
+        return reply_none(query, replies::empty_question(query.language));
+    }
+    match query.intent {
+        Intent::Summary => {
+            let year = query
+                .years
+                .first()
+                .copied()
+                .or_else(|| snapshot.headline_years().last().copied());
+            match year {
+                Some(y) => summary_for(snapshot, query, y),
+                None => no_data(snapshot, query),
+            }
+        }
+        Intent::Comparison => comparison(snapshot, query),
+        Intent::Trend => trend(snapshot, query),
+        Intent::Fact => fact(snapshot, query),
+        Intent::Open => open(snapshot, query),
+    }
+}
+
+/// A question naming no metric: figures of the category it names
+/// (2024年商标侵权), the passage that answers it, or the year's summary
+/// when it names only a year the table has.
+fn open(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    if let (None, [year]) = (&query.metric, query.years.as_slice()) {
+        let has_year = snapshot.facts.iter().any(|f| {
+            f.period
+                == Period {
+                    year: *year,
+                    kind: query.period,
+                }
+        });
+        if has_year && !query.dims.is_empty() {
+            if let Some(a) = figures_of_category(snapshot, query) {
+                return a;
+            }
+        }
+        let only_a_year = query.dims.is_empty() && query.subject.is_empty();
+        if has_year && query.period == PeriodKind::Year && only_a_year {
+            return summary_for(snapshot, query, *year);
+        }
+        if let Some(a) = passage(snapshot, query) {
+            return a;
+        }
+        if has_year && query.period == PeriodKind::Year && query.dims.is_empty() {
+            return summary_for(snapshot, query, *year);
+        }
+        return no_data(snapshot, query);
+    }
+    passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query))
+}
+
+fn summary_for(snapshot: &Knowledge<'_>, query: &Query, year: u16) -> Answer {
+    let mut a = summary(snapshot, year, query.language);
+    a.question = query.question.clone();
+    a
+}
+
+/// Every metric's figure for the question's year and category, one fact
+/// answer after another (batches, then pieces…), in vocabulary order.
+fn figures_of_category(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
+    let period = Period {
+        year: query.years[0],
+        kind: query.period,
+    };
+    let answers: Vec<Answer> = snapshot
+        .vocabulary
+        .metrics
+        .iter()
+        .filter(|m| !rows(snapshot, period, &m.id, &query.dims).is_empty())
+        .map(|m| {
+            let mut q = query.clone();
+            q.metric = Some(m.id.clone());
+            q.intent = Intent::Fact;
+            q.subject.clear();
+            fact(snapshot, &q)
+        })
+        .filter(|a| a.kind == AnswerKind::Fact)
+        .collect();
+    // The figures lead, on one line; then each one's evidence and source,
+    // each line once.
+    let mut merged = answers.first()?.clone();
+    let heads: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a.answer.lines().next())
+        .collect();
+    let mut lines: Vec<&str> = vec![];
+    for a in &answers {
+        for line in a.answer.lines().skip(1) {
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    let joiner = if query.language == Language::English {
+        " "
+    } else {
+        ""
+    };
+    merged.answer = std::iter::once(heads.join(joiner))
+        .chain(lines.iter().map(|l| l.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    merged.facts = answers.iter().flat_map(|a| a.facts.clone()).collect();
+    merged.sources = vec![];
+    for s in answers.iter().flat_map(|a| a.sources.iter()) {
+        if !merged.sources.contains(s) {
+            merged.sources.push(s.clone());
+        }
+    }
+    Some(merged)
+}
+
+/// The nationwide full-year figure a year's summary cites for a metric
+/// (no dimensions), chosen among the rows as every answer chooses; the chart
+/// of a broadcast draws the same figures.
+pub fn headline_figure<'a>(snapshot: &'a Corpus, year: u16, metric: &str) -> Option<&'a Fact> {
+    choose(&rows(snapshot, Period::year(year), metric, &[])).map(|c| c.0)
+}
+
+/// Nationwide rows for one key.
+fn rows<'a>(
+    snapshot: &'a Corpus,
+    period: Period,
+    metric: &str,
+    dims: &[(String, String)],
+) -> Vec<&'a Fact> {
+    snapshot
+        .facts
+        .iter()
+        .filter(|f| {
+            f.period == period
+                && f.scope == Scope::Nationwide
+                && f.metric == metric
+                && f.dims == dims
+        })
+        .collect()
+}
+
+/// The row to cite among rows for one key: curated first, then the most
+/// precise value, then the sentence that says most; with the rows that
+/// agree with it and those that contradict it.
+fn choose<'a>(rows: &[&'a Fact]) -> Option<(&'a Fact, Vec<&'a Fact>, Vec<&'a Fact>)> {
+    let best = *rows.iter().max_by_key(|f| {
+        let digits = f
+            .value
+            .mantissa()
+            .abs()
+            .to_string()
+            .trim_end_matches('0')
+            .len();
+        (f.curated, digits, f.quote.chars().count())
+    })?;
+    let (agree, conflict): (Vec<&Fact>, Vec<&Fact>) = rows
+        .iter()
+        .filter(|f| !std::ptr::eq(**f, best))
+        .partition(|f| agrees_within_precision(best.value, f.value));
+    Some((best, agree, conflict))
+}
+
+fn fact_ref(snapshot: &Knowledge<'_>, f: &Fact) -> FactRef {
+    let _ = snapshot;
+    FactRef {
+        period: f.period.key(),
+        metric: f.metric.clone(),
+        value: f.value.normalize().to_string(),
+        text: f.text.clone(),
+        source: f.quote.clone(),
+    }
+}
+
+fn source_ref(snapshot: &Knowledge<'_>, doc: usize) -> SourceRef {
+    let meta = &snapshot.documents[doc].meta;
+    SourceRef {
+        title: meta.title.clone(),
+        publisher: meta.publisher.clone(),
+        published: meta.published.clone(),
+        url: meta.url.clone(),
+    }
+}
+
+fn sources_of(snapshot: &Knowledge<'_>, docs: impl IntoIterator<Item = usize>) -> Vec<SourceRef> {
+    let mut seen = BTreeSet::new();
+    docs.into_iter()
+        .filter(|d| seen.insert(*d))
+        .map(|d| source_ref(snapshot, d))
+        .collect()
+}
+
+fn finish(
+    query: &Query,
+    text: String,
+    kind: AnswerKind,
+    facts: Vec<FactRef>,
+    sources: Vec<SourceRef>,
+) -> Answer {
+    Answer {
+        question: query.question.clone(),
+        answer: replies::in_script(text, query.language),
+        found: kind != AnswerKind::None,
+        kind,
+        facts,
+        sources,
+        language: query.language,
+    }
+}
+
+fn reply_none(query: &Query, text: String) -> Answer {
+    finish(query, text, AnswerKind::None, vec![], vec![])
+}
+
+fn quote_of(snapshot: &Knowledge<'_>, f: &Fact, language: Language) -> String {
+    replies::quote_for(
+        f.excerpt.trim(),
+        snapshot.documents[f.doc].meta.language,
+        language,
+    )
+}
+
+fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    let metric = query
+        .metric
+        .as_deref()
+        .expect("a fact question has a metric");
+    let year = query.years[0];
+    let period = Period {
+        year,
+        kind: query.period,
+    };
+    let found = rows(snapshot, period, metric, &query.dims);
+    let Some((best, agree, conflict)) = choose(&found) else {
+        // A question about a subject of its own may still have a passage
+        // (not for a month's figure, which no passage states as a row).
+        if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
+            if let Some(a) = passage(snapshot, query) {
+                return a;
+            }
+        }
+        return no_data(snapshot, query);
+    };
+    // A question about something the fact's sentence does not mention is
+    // better answered by the passage that does.
+    if !query.subject.is_empty() && !mentions_subject(&best.quote, query, snapshot) {
+        // (the whole source sentence, not only the excerpt)
+        if let Some(a) = passage(snapshot, query) {
+            return a;
+        }
+    }
+    let lang = query.language;
+    let v = &snapshot.vocabulary;
+    let mut lines = vec![
+        replies::fact_line(v, best, lang),
+        replies::evidence_line(&quote_of(snapshot, best, lang), lang),
+    ];
+    lines.push(replies::source_line(
+        &snapshot.documents[best.doc].meta,
+        lang,
+    ));
+    let also: Vec<String> = agree
+        .iter()
+        .filter(|f| f.doc != best.doc)
+        .map(|f| snapshot.documents[f.doc].meta.title.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !also.is_empty() {
+        lines.push(replies::also_line(&also, lang));
+    }
+    for c in &conflict {
+        lines.push(replies::conflict_line(
+            &snapshot.vocabulary,
+            c,
+            &snapshot.documents[c.doc].meta.title,
+            lang,
+        ));
+    }
+    let mut used = vec![best];
+    used.extend(conflict.iter().copied());
+    let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
+    let sources = sources_of(
+        snapshot,
+        std::iter::once(best.doc)
+            .chain(agree.iter().map(|f| f.doc))
+            .chain(conflict.iter().map(|f| f.doc)),
+    );
+    finish(query, lines.join("\n"), AnswerKind::Fact, facts, sources)
+}
+
+fn mentions_subject(quote: &str, query: &Query, snapshot: &Knowledge<'_>) -> bool {
+    let normalized = crate::domain::normalize::normalize(quote);
+    let words: Vec<&str> = query
+        .subject
+        .iter()
+        .flat_map(|s| snapshot.segment(s))
+        .collect();
+    if words.is_empty() {
+        return true;
+    }
+    let hit = words.iter().filter(|w| normalized.contains(*w)).count();
+    hit * 2 >= words.len()
+}
+
+fn comparison(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    let lang = query.language;
+    let v = &snapshot.vocabulary;
+    let metrics: Vec<String> = match &query.metric {
+        Some(m) => vec![m.clone()],
+        None => v
+            .metrics
+            .iter()
+            .filter(|m| m.headline)
+            .map(|m| m.id.clone())
+            .collect(),
+    };
+    let mut years = query.years.clone();
+    years.sort_unstable();
+    let mut lines = Vec::new();
+    let mut used: Vec<&Fact> = Vec::new();
+    for metric in &metrics {
+        let mut picked = Vec::new();
+        for &y in &years {
+            match choose(&rows(
+                snapshot,
+                Period {
+                    year: y,
+                    kind: query.period,
+                },
+                metric,
+                &query.dims,
+            )) {
+                Some((f, _, _)) => picked.push(f),
+                None => break,
+            }
+        }
+        if picked.len() != years.len() {
+            if query.metric.is_some() {
+                return no_data(snapshot, query);
+            }
+            continue;
+        }
+        let (first, last) = (picked[0], picked[picked.len() - 1]);
+        let change = replies::change_phrase(first.value, last.value, lang);
+        lines.push(replies::comparison_head(
+            v,
+            metric,
+            &query.dims,
+            &first.period,
+            &last.period,
+            &change,
+            lang,
+        ));
+        for (i, f) in picked.iter().enumerate() {
+            let step = (i > 0).then(|| {
+                format!(
+                    "{} {}",
+                    replies::versus(picked[i - 1].period.year, lang),
+                    replies::change_phrase(picked[i - 1].value, f.value, lang)
+                )
+            });
+            lines.push(replies::value_row(&snapshot.vocabulary, f, step, lang));
+        }
+        lines.push(replies::arithmetic_line(first.value, last.value, lang));
+        used.extend(picked);
+    }
+    if used.is_empty() {
+        return no_data(snapshot, query);
+    }
+    let docs: Vec<usize> = used.iter().map(|f| f.doc).collect();
+    let mut seen = BTreeSet::new();
+    for d in docs.iter().filter(|d| seen.insert(**d)) {
+        lines.push(replies::source_line(&snapshot.documents[*d].meta, lang));
+    }
+    let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
+    finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Comparison,
+        facts,
+        sources_of(snapshot, docs),
+    )
+}
+
+fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    let lang = query.language;
+    let v = &snapshot.vocabulary;
+    let Some(metric) = query.metric.as_deref() else {
+        return no_data(snapshot, query);
+    };
+    let years: BTreeSet<u16> = snapshot
+        .facts
+        .iter()
+        .filter(|f| {
+            f.metric == metric
+                && f.period.kind == query.period
+                && f.scope == Scope::Nationwide
+                && f.dims == query.dims
+        })
+        .map(|f| f.period.year)
+        .collect();
+    let picked: Vec<&Fact> = years
+        .iter()
+        .filter_map(|&y| {
+            choose(&rows(
+                snapshot,
+                Period {
+                    year: y,
+                    kind: query.period,
+                },
+                metric,
+                &query.dims,
+            ))
+            .map(|c| c.0)
+        })
+        .collect();
+    if picked.is_empty() {
+        return no_data(snapshot, query);
+    }
+    let mut lines = vec![replies::trend_head(v, metric, &query.dims, lang)];
+    for (i, f) in picked.iter().enumerate() {
+        let step = (i > 0).then(|| {
+            format!(
+                "{} {}",
+                replies::versus(picked[i - 1].period.year, lang),
+                replies::change_phrase(picked[i - 1].value, f.value, lang)
+            )
+        });
+        lines.push(replies::value_row(&snapshot.vocabulary, f, step, lang));
+    }
+    if let [first, .., last] = picked.as_slice() {
+        lines.push(replies::span_line(
+            first.period.year,
+            last.period.year,
+            replies::change_phrase(first.value, last.value, lang),
+            lang,
+        ));
+        lines.push(replies::arithmetic_line(first.value, last.value, lang));
+    }
+    let mut seen = BTreeSet::new();
+    for f in picked.iter().filter(|f| seen.insert(f.doc)) {
+        lines.push(replies::source_line(&snapshot.documents[f.doc].meta, lang));
+    }
+    let facts = picked.iter().map(|f| fact_ref(snapshot, f)).collect();
+    finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Trend,
+        facts,
+        sources_of(snapshot, picked.iter().map(|f| f.doc)),
+    )
+}
+
+/// A year's summary: headline figures, main dimensions, change against the
+/// previous year in the table, sources.
+pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answer {
+    let v = &snapshot.vocabulary;
+    let query = Query {
+        question: String::new(),
+        normalized: format!("{year}"),
+        language,
+        years: vec![year],
+        period: PeriodKind::Year,
+        metric: None,
+        dims: vec![],
+        intent: Intent::Summary,
+        wants_change: false,
+        wants_share: false,
+        subject: vec![],
+    };
+    let period = Period::year(year);
+    let headline: Vec<&Fact> = v
+        .metrics
+        .iter()
+        .filter(|m| m.headline)
+        .filter_map(|m| headline_figure(snapshot, year, &m.id))
+        .collect();
+    if headline.is_empty() {
+        return no_data(snapshot, &query);
+    }
+    let mut used: Vec<&Fact> = headline.clone();
+    let sep = if language == Language::English {
+        "; "
+    } else {
+        "；"
+    };
+    let head_items: Vec<String> = headline
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                replies::metric_label(v, &f.metric, language),
+                replies::figure(&snapshot.vocabulary, f, language)
+            )
+        })
+        .collect();
+    let mut lines = vec![format!(
+        "{}{}",
+        replies::summary_head(year, language),
+        head_items.join(sep)
+    )];
+    for d in &v.dimensions {
+        let mut items = Vec::new();
+        for value in d.values.iter().filter(|x| !x.id.is_empty()) {
+            let dims = vec![(d.kind.clone(), value.id.clone())];
+            let figures: Vec<&Fact> = v
+                .metrics
+                .iter()
+                .filter(|m| m.headline)
+                .filter_map(|m| choose(&rows(snapshot, period, &m.id, &dims)).map(|c| c.0))
+                .collect();
+            if figures.is_empty() {
+                continue;
+            }
+            let name = if language == Language::English {
+                value.en.clone()
+            } else {
+                value.zh.clone()
+            };
+            let shown: Vec<String> = figures
+                .iter()
+                .map(|f| replies::figure_with_share(&snapshot.vocabulary, f, language))
+                .collect();
+            items.push(format!(
+                "{name} {}",
+                shown.join(if language == Language::English {
+                    ", "
+                } else {
+                    "、"
+                })
+            ));
+            used.extend(figures);
+        }
+        if !items.is_empty() {
+            lines.push(format!(
+                "{}{}",
+                replies::summary_dimension_head(d, language),
+                items.join(sep)
+            ));
+        }
+    }
+    // Change against the previous year the table has.
+    for f in &headline {
+        let previous = snapshot
+            .facts
+            .iter()
+            .filter(|p| {
+                p.metric == f.metric
+                    && p.period.kind == PeriodKind::Year
+                    && p.period.year < year
+                    && p.scope == Scope::Nationwide
+                    && p.dims.is_empty()
+            })
+            .map(|p| p.period.year)
+            .max();
+        if let Some(py) = previous {
+            if let Some((p, _, _)) = choose(&rows(snapshot, Period::year(py), &f.metric, &[])) {
+                let change = replies::change_phrase(p.value, f.value, language);
+                lines.push(replies::summary_change_line(v, p, f, &change, language));
+                lines.push(replies::arithmetic_line(p.value, f.value, language));
+                used.push(p);
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for f in used.iter().filter(|f| seen.insert(f.doc)) {
+        lines.push(replies::source_line(
+            &snapshot.documents[f.doc].meta,
+            language,
+        ));
+    }
+    let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
+    let sources = sources_of(snapshot, used.iter().map(|f| f.doc));
+    finish(
+        &query,
+        lines.join("\n"),
+        AnswerKind::Summary,
+        facts,
+        sources,
+    )
+}
+
+/// The best passage for an open question, if one holds enough of it.
+fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
+    let filler = &snapshot.vocabulary.question.filler;
+    let words: Vec<&str> = snapshot
+        .segment(&query.normalized)
+        .into_iter()
+        .filter(|w| !filler.iter().any(|f| f == w))
+        .collect();
+    let mut terms: Vec<(&str, f32)> = Vec::new();
+    for w in words {
+        if terms.iter().any(|t| t.0 == w) {
+            continue;
+        }
+        let chars = w.chars().count();
+        let weight = if w.chars().all(|c| c.is_ascii_digit()) {
+            1.0
+        } else if w.is_ascii() {
+            2.0
+        } else {
+            (chars as f32).min(4.0) * if chars == 1 { 0.5 } else { 1.0 }
+        };
+        terms.push((w, weight));
+    }
+    let total: f32 = terms.iter().map(|t| t.1).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let keys: Vec<&str> = terms.iter().map(|t| t.0).collect();
+    let coverage = |text: &str| {
+        terms
+            .iter()
+            .filter(|t| text.contains(t.0))
+            .map(|t| t.1)
+            .sum::<f32>()
+            / total
+    };
+    // Character pairs of the question's own words: a name written as in
+    // the question (剑网2020) beats the same characters apart (网剑).
+    let pairs = char_pairs(&query.normalized, filler);
+    let pair_coverage = |text: &str| {
+        if pairs.is_empty() {
+            0.0
+        } else {
+            pairs.iter().filter(|p| text.contains(p.as_str())).count() as f32 / pairs.len() as f32
+        }
+    };
+    let mut best: Option<(f32, usize, usize)> = None;
+    for (pid, score) in snapshot.search(&keys, 24) {
+        let p = &snapshot.passages[pid];
+        let pc = coverage(&p.normalized);
+        if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
+            continue;
+        }
+        for si in p.first_sentence..p.first_sentence + p.sentence_count {
+            let sentence = &snapshot.sentences[si].normalized;
+            let sc = coverage(sentence);
+            let s = 0.45 * sc + 0.25 * pc + 0.3 * pair_coverage(sentence) + score.min(50.0) / 500.0;
+            if best.is_none_or(|b| s > b.0) {
+                best = Some((s, pid, si));
+            }
+        }
+    }
+    let (_, pid, si) = best?;
+    let p = &snapshot.passages[pid];
+    let doc = &snapshot.documents[p.doc].meta;
+    let lang = query.language;
+    let plain = replies::quote_text(&snapshot.sentences[si].original, doc.language, lang);
+    let first = replies::verbatim(&first_line_window(
+        &plain,
+        &snapshot.sentences[si].normalized,
+        &keys,
+    ));
+    let sentence = replies::verbatim(&plain);
+    let mut lines = vec![first];
+    // The sentence's neighbours give it context.
+    let lo = si.saturating_sub(1).max(p.first_sentence);
+    let hi = (si + 2).min(p.first_sentence + p.sentence_count);
+    let context: Vec<String> = (lo..hi)
+        .map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang))
+        .collect();
+    let joiner = if doc.language == Language::English {
+        " "
+    } else {
+        ""
+    };
+    let context = context.join(joiner);
+    if context.trim() != sentence.trim() {
+        lines.push(context);
+    }
+    lines.push(replies::source_line(doc, lang));
+    Some(finish(
+        query,
+        lines.join("\n"),
+        AnswerKind::Passage,
+        vec![],
+        vec![source_ref(snapshot, p.doc)],
+    ))
+}
+
+/// Adjacent character pairs of a question with its filler words taken out.
+/// A question naming a year is answered only from a passage (or a
+/// document titled) with that year: never from another year's text.
+fn speaks_of_years(
+    snapshot: &Knowledge<'_>,
+    p: &crate::domain::model::Passage,
+    years: &[u16],
+) -> bool {
+    years.is_empty()
+        || years.iter().any(|y| {
+            let y = y.to_string();
+            p.normalized.contains(&y) || snapshot.documents[p.doc].meta.title.contains(&y)
+        })
+}
+
+fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
+    let hits = crate::domain::vocabulary::find_words(question, filler.iter().map(String::as_str));
+    let mut kept = String::new();
+    let mut pos = 0;
+    for (s, e, _) in hits {
+        kept.push_str(&question[pos..s]);
+        kept.push(' ');
+        pos = e;
+    }
+    kept.push_str(&question[pos..]);
+    let chars: Vec<char> = kept.chars().collect();
+    let mut pairs: Vec<String> = chars
+        .windows(2)
+        .filter(|w| w.iter().all(|c| c.is_alphanumeric()))
+        .map(|w| w.iter().collect())
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
+/// A sentence cut to fit a first line, keeping the part with the most
+/// query words.
+fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String {
+    let chars: Vec<char> = sentence.chars().collect();
+    if chars.len() <= FIRST_LINE_CHARS {
+        return sentence.to_string();
+    }
+    let norm: Vec<char> = normalized.chars().collect();
+    let same_length = norm.len() == chars.len();
+    let mut best_start = 0;
+    let mut best_hits = 0;
+    if same_length {
+        let mut start = 0;
+        while start + FIRST_LINE_CHARS <= norm.len() {
+            let window: String = norm[start..start + FIRST_LINE_CHARS].iter().collect();
+            let hits = keys.iter().filter(|k| window.contains(*k)).count();
+            if hits > best_hits {
+                best_hits = hits;
+                best_start = start;
+            }
+            start += 20;
+        }
+    }
+    let end = (best_start + FIRST_LINE_CHARS).min(chars.len());
+    let mut out: String = chars[best_start..end].iter().collect();
+    if best_start > 0 {
+        out.insert(0, '…');
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// "No data", with the years and figures the bot does have.
+fn no_data(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
+    let lang = query.language;
+    let v = &snapshot.vocabulary;
+    let have: Vec<String> = snapshot
+        .years_with_periods()
+        .into_iter()
+        .map(|(y, kinds)| replies::year_with_periods(y, &kinds, lang))
+        .collect();
+    let topics: Vec<String> = v
+        .metrics
+        .iter()
+        .filter(|m| m.headline)
+        .map(|m| replies::metric_label(v, &m.id, lang))
+        .collect();
+    // The dimensions asked about are named too: "no 2023 batches by mail"
+    // is true where "no 2023 batches" would not be.
+    let metric = query.metric.as_deref().map(|m| {
+        format!(
+            "{}{}",
+            replies::metric_label(v, m, lang),
+            replies::dims_label(v, &query.dims, lang)
+        )
+    });
+    let asked: Vec<Period> = query
+        .years
+        .iter()
+        .map(|&year| Period {
+            year,
+            kind: query.period,
+        })
+        .collect();
+    let without: Vec<Period> = asked
+        .iter()
+        .copied()
+        .filter(|p| !snapshot.facts.iter().any(|f| f.period == *p))
+        .collect();
+    // A year the table has, asked about something it holds nothing on, is
+    // not "no data for that year".
+    let missing = match (without.is_empty(), &query.metric) {
+        (true, None) => vec![],
+        (true, Some(_)) => asked,
+        (false, _) => without,
+    };
+    let text = replies::no_data(&missing, metric.as_deref(), &have, &topics, lang);
+    reply_none(query, text)
+}

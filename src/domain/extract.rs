@@ -1,0 +1,1701 @@
+//! extract: "here is a document's sentences, give me its fact table".
+//! One row per figure: period, scope, metric, dimensions, exact value, the
+//! text as written with its qualifier, share and year-on-year change where
+//! the sentence gives them, and the source sentence. Lists written with
+//! 分别 (or English "respectively") are aligned item by item.
+//!
+//! Invariant: pure; reads only its arguments. Which words mean what comes
+//! from the vocabulary, never from code.
+
+use crate::domain::model::{Fact, Language, Period, PeriodKind, Scope};
+use crate::domain::numbers::{chinese_year, parse_plain, scaled};
+use crate::domain::vocabulary::{find_words, Metric, Vocabulary};
+use regex::Regex;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+/// A sentence handed to extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct SentenceInput<'a> {
+    /// Index in the snapshot's sentence list.
+    pub index: usize,
+    /// The passage it belongs to.
+    pub passage: usize,
+    pub normalized: &'a str,
+    pub original: &'a str,
+}
+
+/// Regular expressions built once per vocabulary.
+pub struct Extractor<'v> {
+    vocabulary: &'v Vocabulary,
+    figure_zh: Regex,
+    figure_en: Regex,
+    year_zh: Regex,
+    year_en: Regex,
+    percent: Regex,
+    customs_zh: Regex,
+    customs_en: Regex,
+}
+
+#[derive(Debug, Clone)]
+struct Figure {
+    start: usize,
+    end: usize,
+    metric: String,
+    value: Decimal,
+    text: String,
+    qualifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PercentKind {
+    Share,
+    Rise,
+    Fall,
+}
+
+const UP_WORDS: &[&str] = &[
+    "增长",
+    "上升",
+    "增加",
+    "提高",
+    "提升",
+    "increase",
+    "increased",
+    "rose",
+    "up",
+    "growth",
+    "grew",
+    "年增",
+    "增幅",
+    "成长",
+];
+const DOWN_WORDS: &[&str] = &[
+    "下降",
+    "减少",
+    "降低",
+    "下滑",
+    "回落",
+    "decrease",
+    "decreased",
+    "fell",
+    "down",
+    "drop",
+    "dropped",
+    "decline",
+    "年减",
+    "减幅",
+    "衰退",
+];
+const SHARE_WORDS: &[&str] = &[
+    "占",
+    "accounting for",
+    "accounted for",
+    "account for",
+    "share of",
+];
+/// Words right after a percentage that make it a share.
+const SHARE_AFTER: &[&str] = &["of the total", "of total", "of all"];
+const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
+/// A month written right after a year (2025年3月底, 2025年3月31日).
+static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
+});
+/// "as of the end of March 2025", "by March 31, 2025": a month's stock.
+static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
+        .expect("fixed pattern")
+});
+const RELATIVE_YEARS: &[(&str, i32)] = &[
+    ("前年", -2),
+    ("去年", -1),
+    ("上年", -1),
+    ("今年", 0),
+    ("本年", 0),
+    ("last year", -1),
+    ("this year", 0),
+];
+
+impl<'v> Extractor<'v> {
+    pub fn new(vocabulary: &'v Vocabulary) -> Self {
+        let alternation = |words: Vec<&String>| {
+            let mut words: Vec<&String> = words.into_iter().filter(|w| !w.is_empty()).collect();
+            words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+            words.dedup();
+            words
+                .iter()
+                .map(|w| regex::escape(w))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let units_zh = alternation(vocabulary.metrics.iter().flat_map(|m| &m.units).collect());
+        let units_en = alternation(
+            vocabulary
+                .metrics
+                .iter()
+                .flat_map(|m| &m.units_en)
+                .collect(),
+        );
+        let before = alternation(vocabulary.qualifiers.before.iter().collect());
+        let after = alternation(vocabulary.qualifiers.after.iter().collect());
+        let or_never = |s: String| if s.is_empty() { "(?!)".to_string() } else { s };
+        let figure_zh = format!(
+            r"(?P<pre>{})?(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)(?P<mag>万|亿|千)?(?P<post>{})?(?P<unit>{})",
+            or_never(before.clone()),
+            or_never(after),
+            or_never(units_zh)
+        );
+        let figure_en = format!(
+            r"(?P<pre>(?:{})\s+)?(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)\s*(?P<mag>million|billion|thousand)?\s+(?P<mid>(?:[a-z][a-z'-]*\s+){{0,6}}?)(?P<unit>{})\b",
+            or_never(before),
+            or_never(units_en)
+        );
+        Extractor {
+            vocabulary,
+            figure_zh: Regex::new(&figure_zh).expect("figure pattern from escaped words"),
+            figure_en: Regex::new(&figure_en).expect("figure pattern from escaped words"),
+            year_zh: Regex::new(
+                r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?(底|末)?",
+            )
+            .unwrap(),
+            year_en: Regex::new(r"\b((?:19|20)\d{2})\b").unwrap(),
+            percent: Regex::new(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)").unwrap(),
+            customs_zh: Regex::new(r"(\p{Han}{1,4})海关").unwrap(),
+            customs_en: Regex::new(r"\b([a-z]+) customs\b").unwrap(),
+        }
+    }
+
+    /// The facts of one document, in sentence order.
+    pub fn extract(
+        &self,
+        doc: usize,
+        sentences: &[SentenceInput<'_>],
+        language: Language,
+        published_year: Option<u16>,
+    ) -> Vec<Fact> {
+        let mut facts = Vec::new();
+        // The document's own year: the first year it names. Each passage
+        // starts from it, so that a year mentioned in passing does not
+        // carry into the next paragraph.
+        let english = language == Language::English;
+        // Years written out win over relative ones ("this year" in a lead
+        // anecdote does not make a yearly report about the next year).
+        let first_year = |published: Option<u16>| {
+            sentences.iter().find_map(|s| {
+                self.year_mentions(s.normalized, english, published)
+                    .iter()
+                    .find(|m| m.2.is_some())
+                    .map(|m| m.1)
+            })
+        };
+        let document_year = first_year(None).or_else(|| first_year(published_year));
+        // A title naming a period ("上半年全国海关扣留…") makes it the
+        // document's: paragraphs that name no period of their own speak of
+        // it. (Sentences naming a year set their own period.)
+        let title_period = sentences
+            .first()
+            .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
+            .filter(|k| *k != PeriodKind::YearEnd);
+        let document_period = (
+            document_year,
+            Some(title_period.unwrap_or(PeriodKind::Year)),
+        );
+        let mut period = document_period;
+        let mut passage = None;
+        for sentence in sentences {
+            if passage != Some(sentence.passage) {
+                passage = Some(sentence.passage);
+                period = document_period;
+            }
+            self.extract_sentence(
+                doc,
+                sentence,
+                language,
+                published_year,
+                &mut period,
+                &mut facts,
+            );
+        }
+        facts
+    }
+
+    fn extract_sentence(
+        &self,
+        doc: usize,
+        sentence: &SentenceInput<'_>,
+        language: Language,
+        published_year: Option<u16>,
+        carried: &mut (Option<u16>, Option<PeriodKind>),
+        facts: &mut Vec<Fact>,
+    ) {
+        let s = sentence.normalized;
+        let english = language == Language::English;
+        let years = self.year_mentions(s, english, published_year);
+        let figures = if english {
+            self.figures_en(s)
+        } else {
+            self.figures_zh(s)
+        };
+        let period_hits = self.period_hits(s);
+        // The year and period in force at `pos`: the latest year mention
+        // before it (and a period word that goes with it), else what the
+        // sentences before set ("2023年前三季度，…。扣留…批" keeps the
+        // three quarters).
+        // Month mentions: a figure of one month is no period we answer for.
+        let mut hits: Vec<(usize, usize, Option<PeriodKind>)> = period_hits
+            .iter()
+            .map(|&(a, b, k)| (a, b, Some(k)))
+            .chain(
+                // (After a year the year's mention says it: no period.)
+                crate::domain::numbers::month_mentions(s)
+                    .into_iter()
+                    .filter(|m| !m.after_year)
+                    .map(|m| (m.start, m.end, None)),
+            )
+            .collect();
+        hits.sort_by_key(|h| h.0);
+        // 去年同期, 2024年同期: the period in force, a year earlier; the
+        // mention sets the year only.
+        let same_period: Vec<bool> = years
+            .iter()
+            .map(|&(yp, _, _)| s[yp..].chars().take(8).collect::<String>().contains("同期"))
+            .collect();
+        // Only mentions that set a period bound a period word.
+        let period_years: Vec<usize> = years
+            .iter()
+            .zip(&same_period)
+            .filter(|(_, same)| !**same)
+            .map(|(m, _)| m.0)
+            .collect();
+        let period_at = |pos: usize| -> (Option<u16>, Option<PeriodKind>) {
+            let (mut fig_year, mut kind) = *carried;
+            // None set by a month (not a month-end stock): a period word
+            // after it may set a period again.
+            let mut by_month = false;
+            for (&(yp, y, k), same) in years.iter().zip(&same_period) {
+                if yp < pos {
+                    fig_year = Some(y);
+                    if !same {
+                        kind = k;
+                    }
+                }
+            }
+            for &(hp, end, k) in &hits {
+                if hp >= pos {
+                    continue;
+                }
+                // 2023年前三季度: the period follows its year; "the first
+                // three quarters of 2023": it names the year right after it.
+                let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
+                let names_next_year = period_years.iter().any(|&yp| {
+                    yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+                });
+                if !(follows_its_year || names_next_year) {
+                    continue;
+                }
+                match k {
+                    Some(k) if kind.is_some() || by_month => {
+                        kind = Some(k);
+                        by_month = false;
+                    }
+                    Some(_) => {}
+                    None => {
+                        kind = None;
+                        by_month = true;
+                    }
+                }
+            }
+            (fig_year, kind)
+        };
+        let percents: Vec<(usize, usize, Decimal)> = self
+            .percent
+            .captures_iter(s)
+            .filter_map(|c| {
+                let m = c.get(0)?;
+                Some((m.start(), m.end(), parse_plain(&c[1])?))
+            })
+            .collect();
+
+        // Shares and changes among the percentages in `from..to`, read
+        // after the figures that end at `from`; and where the last one ends.
+        let percents_after = |from: usize, to: usize| {
+            let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
+            let mut cursor = from;
+            let mut last_used_percent = None;
+            for &(ps, pe, value) in percents.iter().filter(|p| p.0 >= from && p.0 < to) {
+                let between = &s[cursor..ps];
+                let between_from_group = &s[from..ps];
+                let after = s[pe..].trim_start();
+                let kind = if SHARE_WORDS.iter().any(|w| between.contains(w))
+                    || SHARE_AFTER.iter().any(|w| after.starts_with(w))
+                {
+                    Some(PercentKind::Share)
+                } else if DOWN_WORDS.iter().any(|w| between.contains(w)) {
+                    Some(PercentKind::Fall)
+                } else if UP_WORDS.iter().any(|w| between.contains(w)) {
+                    Some(PercentKind::Rise)
+                } else if is_list_gap(between) {
+                    kinds.last().map(|k| k.0)
+                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w))
+                    && !between.contains(['，', ','])
+                {
+                    Some(PercentKind::Share)
+                } else {
+                    None
+                };
+                if let Some(k) = kind {
+                    kinds.push((k, value));
+                    last_used_percent = Some(pe);
+                }
+                cursor = pe;
+            }
+            (kinds, last_used_percent)
+        };
+        let at_end = period_at(s.len());
+        if figures.is_empty() {
+            *carried = at_end;
+            self.attach_percentages(sentence, english, &percents, &percents_after, facts);
+            return;
+        }
+        // Percentages before the sentence's first figure ("其中，商标权货物
+        // 批次占扣留总批次的97.1%，商标权货物数量为9230万件") belong to
+        // figures of the sentences before.
+        let first_figure = figures[0].start;
+        let leading: Vec<(usize, usize, Decimal)> = percents
+            .iter()
+            .copied()
+            .filter(|p| p.1 <= first_figure)
+            .collect();
+        self.attach_percentages(sentence, english, &leading, &percents_after, facts);
+        let v = self.vocabulary;
+        let dim_hits = v.dimension_hits(s);
+        let scope_hits = self.scope_hits(s, english);
+        // Figures separated only by list separators form a group.
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, f) in figures.iter().enumerate() {
+            let joined = i > 0
+                && s[figures[i - 1].end..f.start]
+                    .chars()
+                    .all(|c| LIST_SEPARATORS.contains(&c));
+            match groups.last_mut() {
+                Some(g) if joined => g.push(i),
+                _ => groups.push(vec![i]),
+            }
+        }
+
+        // "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
+        // one list after the last group for every figure of the sentence.
+        let sentence_wide: Option<Vec<(PercentKind, Decimal)>> = (groups.len() > 1)
+            .then(|| {
+                let last = groups.last().and_then(|g| g.last()).copied().unwrap_or(0);
+                percents_after(figures[last].end, s.len()).0
+            })
+            .filter(|k| k.len() == figures.len() && s.contains("分别"));
+
+        let mut subset: Option<String> = None;
+        for (gi, group) in groups.iter().enumerate() {
+            let group_start = figures[group[0]].start;
+            let group_end = figures[*group.last().expect("groups are not empty")].end;
+            let next_group_start = groups.get(gi + 1).map_or(s.len(), |g| figures[g[0]].start);
+            // Period and year: the latest mention before the group.
+            let (fig_year, kind) = period_at(group_start);
+            // A stock at a month's end inside the year is no period we
+            // answer for: better no row than a wrong one.
+            let Some(kind) = kind else { continue };
+            let Some(fig_year) = fig_year else { continue };
+            // Scope: campaign words stick; otherwise the latest word wins.
+            let mut scope = Scope::Nationwide;
+            for (pos, sc) in &scope_hits {
+                if *pos < group_start && !matches!(scope, Scope::Campaign(_)) {
+                    scope = sc.clone();
+                }
+            }
+            if let Some(sub) = &subset {
+                scope = Scope::Subset(sub.clone());
+            }
+            // Dimensions: before the group (Chinese); up to the end of the
+            // figure's clause (English, where they follow the figure).
+            let dims_limit = if english {
+                clause_end(s, group_end).min(next_group_start)
+            } else {
+                group_start
+            };
+            let mut dims: BTreeMap<String, String> = BTreeMap::new();
+            let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut last_end: BTreeMap<String, usize> = BTreeMap::new();
+            for hit in dim_hits.iter().filter(|h| h.start < dims_limit) {
+                // English names the category once, often after the figure:
+                // the first word of a kind counts.
+                if english && dims.contains_key(&hit.kind) {
+                    continue;
+                }
+                let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
+                let continues = gap.is_some_and(is_list_gap);
+                // "海运、空运、陆路和邮递": an item the vocabulary lacks,
+                // between list separators, holds its place in the list.
+                let skips_one = !continues && gap.is_some_and(is_unknown_list_item);
+                let run = runs.entry(hit.kind.clone()).or_default();
+                // "邮递快件", "邮递和快件": two words of one item.
+                if continues && run.last() == Some(&hit.value) {
+                    last_end.insert(hit.kind.clone(), hit.end);
+                    continue;
+                }
+                if skips_one {
+                    run.push(UNKNOWN_ITEM.to_string());
+                } else if !continues {
+                    run.clear();
+                }
+                run.push(hit.value.clone());
+                last_end.insert(hit.kind.clone(), hit.end);
+                dims.insert(hit.kind.clone(), hit.value.clone());
+            }
+            // "商标权、专利权、著作权和奥林匹克标志专有权的货物分别为…": an
+            // unknown last item of the list holds the last place.
+            for (kind, run) in runs.iter_mut() {
+                let after = last_end
+                    .get(kind)
+                    .and_then(|&e| s.get(e..group_start))
+                    .unwrap_or("");
+                if !english
+                    && run.len() >= 2
+                    && run.len() + 1 == group.len()
+                    && after.starts_with(['、', '和', '及', '与'])
+                {
+                    run.push(UNKNOWN_ITEM.to_string());
+                }
+            }
+            // Shares and changes that follow the group, before the next one.
+            let (kinds, last_used_percent) = percents_after(group_end, next_group_start);
+            // "6.87万批、9024.15万件，查扣批次较前一年增长6.5%": one
+            // percentage for a group, naming the figure it is about.
+            let named: Option<(&str, PercentKind, Decimal)> = (group.len() > 1 && kinds.len() == 1)
+                .then(|| {
+                    let first = percents.iter().find(|p| p.0 >= group_end)?;
+                    let metric = self.metric_named(&s[group_end..first.0])?;
+                    Some((metric, kinds[0].0, kinds[0].1))
+                })
+                .flatten();
+            let mut excerpt_end = clause_end(s, group_end);
+            if let Some(pe) = last_used_percent {
+                excerpt_end = excerpt_end.max(clause_end(s, pe));
+            }
+            let excerpt_start = group_start - clause_before(s, group_start).len();
+            // The clauses before the sentence's first figure set the scene
+            // (year, subject); they lead the excerpt when short.
+            let first_start = figures[groups[0][0]].start;
+            let lead_end = first_start - clause_before(s, first_start).len();
+            let lead = (gi > 0 && lead_end > 0 && s[..lead_end].chars().count() <= 60)
+                .then(|| excerpt_of(sentence.original, s, 0, lead_end))
+                .map(|l| l.trim_end_matches('…').to_string());
+            let mut excerpt = excerpt_of(
+                sentence.original,
+                s,
+                if gi == 0 { 0 } else { excerpt_start },
+                excerpt_end,
+            );
+            // (When the excerpt could not be cut, it is the whole sentence
+            // and already holds its lead.)
+            if let Some(lead) = lead.filter(|l| !l.is_empty() && excerpt.starts_with('…')) {
+                excerpt = format!("{lead}{excerpt}");
+            }
+            let shares: Vec<Decimal> = kinds
+                .iter()
+                .filter(|k| k.0 == PercentKind::Share)
+                .map(|k| k.1)
+                .collect();
+            let changes: Vec<Decimal> = kinds
+                .iter()
+                .filter(|k| k.0 != PercentKind::Share)
+                .map(|k| if k.0 == PercentKind::Fall { -k.1 } else { k.1 })
+                .collect();
+            let aligned = |list: &[Decimal], i: usize| -> Option<Decimal> {
+                if list.len() == group.len() {
+                    list.get(i).copied()
+                } else if group.len() == 1 && list.len() == 1 {
+                    Some(list[0])
+                } else {
+                    None
+                }
+            };
+            // The sentence-wide list, for figure `fi`: a share, or a change.
+            let wide = |fi: usize, want: PercentKind| -> Option<Decimal> {
+                let (k, v) = *sentence_wide.as_ref()?.get(fi)?;
+                match (want, k) {
+                    (PercentKind::Share, PercentKind::Share) => Some(v),
+                    (PercentKind::Share, _) | (_, PercentKind::Share) => None,
+                    (_, PercentKind::Fall) => Some(-v),
+                    _ => Some(v),
+                }
+            };
+            // A list of values that does not pair with the figures (an item
+            // the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批
+            // 和3.67万批") cannot say which figure is whose: no rows.
+            let previous_end = gi.checked_sub(1).map_or(0, |p| {
+                figures[*groups[p].last().expect("groups are not empty")].end
+            });
+            let misaligned = runs.iter().any(|(kind, run)| {
+                let named = dim_hits
+                    .iter()
+                    .filter(|h| {
+                        &h.kind == kind
+                            && !h.value.is_empty()
+                            && h.start >= previous_end
+                            && h.start < group_start
+                    })
+                    .count();
+                run.len() != group.len() && (run.len() > 1 || named > 1)
+            });
+            if group.len() > 1 && misaligned {
+                continue;
+            }
+            let only_named = |metric: &str, share: bool| -> Option<Decimal> {
+                let (m, k, v) = named?;
+                (m == metric && (k == PercentKind::Share) == share)
+                    .then_some(if k == PercentKind::Fall { -v } else { v })
+            };
+            for (i, &fi) in group.iter().enumerate() {
+                let f = &figures[fi];
+                let mut row_dims = dims.clone();
+                for (kind, run) in &runs {
+                    if run.len() == group.len() && group.len() > 1 {
+                        row_dims.insert(kind.clone(), run[i].clone());
+                    }
+                }
+                // The figure of an item the vocabulary lacks: no row.
+                if row_dims.values().any(|v| v == UNKNOWN_ITEM) {
+                    continue;
+                }
+                let metric = v.metric(&f.metric);
+                facts.push(Fact {
+                    period: Period {
+                        year: fig_year,
+                        kind,
+                    },
+                    scope: scope.clone(),
+                    metric: f.metric.clone(),
+                    dims: row_dims
+                        .into_iter()
+                        .filter(|(_, val)| !val.is_empty())
+                        .collect(),
+                    value: f.value,
+                    text: f.text.clone(),
+                    qualifier: f.qualifier.clone(),
+                    share: aligned(&shares, i)
+                        .or_else(|| wide(fi, PercentKind::Share))
+                        .or_else(|| only_named(&f.metric, true)),
+                    yoy: aligned(&changes, i)
+                        .or_else(|| wide(fi, PercentKind::Rise))
+                        .or_else(|| only_named(&f.metric, false)),
+                    doc,
+                    sentence: Some(sentence.index),
+                    quote: sentence.original.to_string(),
+                    excerpt: excerpt.clone(),
+                    curated: false,
+                });
+                if metric.is_some_and(|m| m.sets_scope) {
+                    subset = Some(f.text.clone());
+                }
+            }
+        }
+        *carried = at_end;
+    }
+
+    /// The one metric that `text` names by its question words (批次,
+    /// batches, 件数…); None when none or several.
+    fn metric_named(&self, text: &str) -> Option<&'v str> {
+        let v = self.vocabulary;
+        let mut named = v
+            .metrics
+            .iter()
+            .filter(|m| crate::domain::vocabulary::contains_any(text, &m.ask))
+            .map(|m| m.id.as_str());
+        let first = named.next()?;
+        named.next().is_none().then_some(first)
+    }
+
+    /// A sentence with percentages and no figure ("其中，商标权货物批次占
+    /// 扣留总批次的98.76%", "The number of batches was up 8.3% year on
+    /// year") gives a share or a change to the latest figure of the metric
+    /// (and the dimensions) it names, in the two sentences before, when
+    /// that figure has none; the figure's excerpt then quotes it too.
+    fn attach_percentages<F>(
+        &self,
+        sentence: &SentenceInput<'_>,
+        english: bool,
+        percents: &[(usize, usize, Decimal)],
+        percents_after: &F,
+        facts: &mut [Fact],
+    ) where
+        F: Fn(usize, usize) -> (Vec<(PercentKind, Decimal)>, Option<usize>),
+    {
+        let s = sentence.normalized;
+        let Some(&(first, _, _)) = percents.first() else {
+            return;
+        };
+        // Dimensions named before the first percentage hold for all
+        // ("其中，商标权货物批次占…98.76%，数量占…91.89%").
+        let dims_in = |text: &str| -> Vec<(String, String)> {
+            let mut dims: Vec<(String, String)> = self
+                .vocabulary
+                .dimension_hits(text)
+                .into_iter()
+                .filter(|h| !h.value.is_empty())
+                .map(|h| (h.kind, h.value))
+                .collect();
+            dims.sort();
+            dims.dedup_by(|a, b| a.0 == b.0);
+            dims
+        };
+        let dims = dims_in(&s[..first]);
+        let mut from = 0;
+        let mut quoted = false;
+        for &(ps, pe, _) in percents {
+            let clause = &s[from..ps];
+            let (kinds, _) = percents_after(from, pe);
+            from = pe;
+            let (Some(metric), [(kind, value)]) = (self.metric_named(clause), &kinds[..]) else {
+                continue;
+            };
+            let Some(fact) = facts.iter_mut().rev().find(|f| {
+                f.metric == metric
+                    && f.sentence
+                        .is_some_and(|i| i < sentence.index && i + 2 >= sentence.index)
+                    && dims.iter().all(|(k, val)| f.dim(k) == Some(val.as_str()))
+                    && (!dims.is_empty() || f.dims.is_empty())
+            }) else {
+                continue;
+            };
+            let slot = if *kind == PercentKind::Share {
+                &mut fact.share
+            } else {
+                &mut fact.yoy
+            };
+            if slot.is_some() {
+                continue;
+            }
+            *slot = Some(if *kind == PercentKind::Fall {
+                -*value
+            } else {
+                *value
+            });
+            if !quoted || !fact.excerpt.contains(sentence.original.trim()) {
+                let joiner = if english { " " } else { "" };
+                fact.excerpt = format!("{}{joiner}{}", fact.excerpt, sentence.original.trim());
+            }
+            quoted = true;
+        }
+    }
+
+    /// Years the sentence speaks of (not points of comparison), with their
+    /// positions and whether they mean the year's end.
+    fn year_mentions(
+        &self,
+        s: &str,
+        english: bool,
+        published_year: Option<u16>,
+    ) -> Vec<(usize, u16, Option<PeriodKind>)> {
+        let mut out = Vec::new();
+        let re = if english {
+            &self.year_en
+        } else {
+            &self.year_zh
+        };
+        for c in re.captures_iter(s) {
+            let m = c.get(0).expect("group 0");
+            let Some(year) = c[1].parse::<u16>().ok().or_else(|| chinese_year(&c[1])) else {
+                continue;
+            };
+            if english
+                && s[m.end()..]
+                    .trim_start()
+                    .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%')
+            {
+                continue;
+            }
+            // A date stamp (2021/3/2, 2021-03-02) is when the text was
+            // written, not the year it speaks of.
+            let mut after = s[m.end()..].chars();
+            if matches!(after.next(), Some('/' | '-' | '.'))
+                && after.next().is_some_and(|ch| ch.is_ascii_digit())
+            {
+                continue;
+            }
+            if self.is_reference(&s[..m.start()]) {
+                continue;
+            }
+            let head = &s[..m.start()];
+            let year_end = c.get(2).is_some()
+                || (english
+                    && ["end of ", "end of the year "]
+                        .iter()
+                        .any(|w| head.ends_with(w)));
+            let month = if english {
+                MONTH_BEFORE_YEAR
+                    .captures(head)
+                    .map(|c| (c[1] == *"december", true))
+            } else {
+                MONTH_AFTER_YEAR
+                    .captures(&s[m.end()..])
+                    .map(|c| (&c[1] == "12", c.get(2).is_some()))
+            };
+            // 2022年04月26日 on its own is when the text was written; after
+            // 截至 it is a stock's date.
+            if !english {
+                let dated = MONTH_AFTER_YEAR
+                    .captures(&s[m.end()..])
+                    .and_then(|c| c.get(2))
+                    .is_some_and(|d| d.as_str().ends_with('日'));
+                let stock = ["截至", "截止", "至", "到"]
+                    .iter()
+                    .any(|w| head.trim_end().ends_with(w));
+                if dated && !stock {
+                    continue;
+                }
+            }
+            let kind = match month {
+                Some((true, true)) => Some(PeriodKind::YearEnd),
+                Some(_) => None,
+                None if year_end => Some(PeriodKind::YearEnd),
+                None => Some(PeriodKind::Year),
+            };
+            out.push((m.start(), year, kind));
+        }
+        if let Some(published) = published_year {
+            for (word, delta) in RELATIVE_YEARS {
+                for (pos, _) in s.match_indices(word) {
+                    if !self.is_reference(&s[..pos]) {
+                        out.push((
+                            pos,
+                            (published as i32 + delta) as u16,
+                            Some(PeriodKind::Year),
+                        ));
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|m| m.0);
+        out
+    }
+
+    fn is_reference(&self, before: &str) -> bool {
+        let tail: String = before
+            .chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let tail = tail.trim_end();
+        self.vocabulary
+            .qualifiers
+            .reference_year
+            .iter()
+            .any(|w| tail.ends_with(w.as_str()))
+    }
+
+    fn period_hits(&self, s: &str) -> Vec<(usize, usize, PeriodKind)> {
+        let words = self.vocabulary.period_words();
+        find_words(s, words.iter().map(|w| w.0))
+            .into_iter()
+            .map(|(start, end, i)| (start, end, words[i].1))
+            .collect()
+    }
+
+    fn scope_hits(&self, s: &str, english: bool) -> Vec<(usize, Scope)> {
+        let sc = &self.vocabulary.scope;
+        let mut out: Vec<(usize, Scope)> = Vec::new();
+        let mut words: Vec<(&str, Scope)> = Vec::new();
+        words.extend(
+            sc.nationwide
+                .iter()
+                .map(|w| (w.as_str(), Scope::Nationwide)),
+        );
+        words.extend(
+            sc.campaign
+                .iter()
+                .map(|w| (w.as_str(), Scope::Campaign(w.clone()))),
+        );
+        words.extend(
+            sc.customs
+                .iter()
+                .map(|w| (w.as_str(), Scope::Customs(w.clone()))),
+        );
+        let word_hits = find_words(s, words.iter().map(|w| w.0));
+        out.extend(
+            word_hits
+                .iter()
+                .map(|&(start, _, i)| (start, words[i].1.clone())),
+        );
+        let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
+        if english {
+            const NOT_NAMES: &[&str] = &[
+                "national",
+                "the",
+                "of",
+                "all",
+                "local",
+                "various",
+                "inter",
+                "and",
+                "china",
+                "chinese",
+                "which",
+                "that",
+                "relevant",
+                "other",
+                "by",
+                "to",
+                "for",
+                "with",
+                "from",
+                "at",
+                "in",
+                "on",
+                "its",
+                "their",
+                "our",
+                "under",
+                "via",
+                "through",
+                "between",
+                "among",
+                "before",
+                "after",
+                "across",
+                "country's",
+                "nation's",
+                "these",
+                "those",
+                "many",
+                "several",
+            ];
+            for c in self.customs_en.captures_iter(s) {
+                let m = c.get(1).expect("group 1");
+                let possessive = s[..m.start()].ends_with(['\'', '’']);
+                if m.as_str().len() > 2
+                    && !possessive
+                    && !NOT_NAMES.contains(&m.as_str())
+                    && !covered(m.start())
+                {
+                    out.push((m.start(), Scope::Customs(format!("{} customs", m.as_str()))));
+                }
+            }
+        } else {
+            for c in self.customs_zh.captures_iter(s) {
+                let m = c.get(0).expect("group 0");
+                if covered(m.start())
+                    || covered(m.end() - "海关".len())
+                    || s[m.end()..].starts_with("总署")
+                {
+                    continue;
+                }
+                let prefix: Vec<char> = c[1].chars().collect();
+                let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
+                if prefix.len() < 2 || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str())) {
+                    continue;
+                }
+                out.push((m.start(), Scope::Customs(format!("{tail}海关"))));
+            }
+        }
+        out.sort_by_key(|h| h.0);
+        out
+    }
+
+    fn figures_zh(&self, s: &str) -> Vec<Figure> {
+        let mut out = Vec::new();
+        for c in self.figure_zh.captures_iter(s) {
+            let m = c.get(0).expect("group 0");
+            // A digit run glued to a preceding digit, letter or dot is part
+            // of something else (a code, a decimal).
+            if s[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+            {
+                continue;
+            }
+            let Some(value) = scaled(&c["num"], c.name("mag").map_or("", |g| g.as_str())) else {
+                continue;
+            };
+            let unit = &c["unit"];
+            let mut clause = clause_before(s, m.start());
+            // "扣留数量：1.01亿件": a label before a colon names the figure.
+            let label_end = m.start() - clause.len();
+            if clause.chars().count() <= 2 && s[..label_end].ends_with(['：', ':']) {
+                let colon = s[..label_end].chars().next_back().map_or(0, char::len_utf8);
+                clause = clause_before(s, label_end - colon);
+            }
+            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], false) else {
+                continue;
+            };
+            let pre = c
+                .name("pre")
+                .map(|g| g.as_str().to_string())
+                .filter(|p| is_qualifier(p));
+            let post = c.name("post").map(|g| g.as_str().to_string());
+            let qualifier = match (&pre, &post) {
+                (Some(a), Some(b)) => Some(format!("{a}…{b}")),
+                (a, b) => a.clone().or(b.clone()),
+            };
+            let text_start = if pre.is_some() {
+                m.start()
+            } else {
+                c.name("num").expect("num").start()
+            };
+            out.push(Figure {
+                start: m.start(),
+                end: m.end(),
+                metric,
+                value,
+                text: s[text_start..m.end()].to_string(),
+                qualifier,
+            });
+        }
+        out
+    }
+
+    fn figures_en(&self, s: &str) -> Vec<Figure> {
+        let mut out = Vec::new();
+        for c in self.figure_en.captures_iter(s) {
+            let m = c.get(0).expect("group 0");
+            if s[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.')
+            {
+                continue;
+            }
+            let num = &c["num"];
+            // Years are not counts.
+            if c.name("mag").is_none()
+                && num.len() == 4
+                && (num.starts_with("19") || num.starts_with("20"))
+            {
+                continue;
+            }
+            let mid = c.name("mid").map_or("", |g| g.as_str());
+            if mid
+                .split_whitespace()
+                .any(|w| w.chars().all(|ch| ch.is_ascii_digit()))
+            {
+                continue;
+            }
+            let unit = &c["unit"];
+            let after = s[m.end()..].trim_start();
+            if let Some(rest) = after.strip_prefix("of ") {
+                const GOODS: &[&str] = &[
+                    "goods",
+                    "infringing",
+                    "suspected",
+                    "counterfeit",
+                    "fake",
+                    "pirated",
+                ];
+                if ["pieces", "items"].contains(&unit) && !GOODS.iter().any(|g| rest.starts_with(g))
+                {
+                    continue;
+                }
+            }
+            let Some(value) = scaled(num, c.name("mag").map_or("", |g| g.as_str())) else {
+                continue;
+            };
+            let mut clause = clause_before(s, m.start()).to_string();
+            clause.push(' ');
+            clause.push_str(mid);
+            clause.push_str(unit);
+            // "…, with 15,900 batches detained": the verb may follow.
+            clause.push(' ');
+            clause.push_str(&s[m.end()..clause_end(s, m.end())]);
+            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], true) else {
+                continue;
+            };
+            let pre = c.name("pre").map(|g| g.as_str().trim().to_string());
+            let num_start = c.name("num").expect("num").start();
+            let text_start = if pre.is_some() { m.start() } else { num_start };
+            let text_end = c
+                .name("mag")
+                .map_or(c.name("num").expect("num").end(), |g| g.end());
+            let unit_text = if mid.is_empty() {
+                unit.to_string()
+            } else {
+                format!("{mid}{unit}")
+            };
+            out.push(Figure {
+                start: m.start(),
+                end: m.end(),
+                metric,
+                value,
+                text: format!("{} {}", &s[text_start..text_end], unit_text.trim()),
+                qualifier: pre,
+            });
+        }
+        out
+    }
+
+    /// Among the metrics written with `unit`, the one whose cue stands
+    /// nearest before the figure in its clause; a default metric needs no
+    /// cue. When the clause names none ("…, totaling 76.3 million items")
+    /// and only one metric is written with the unit, a cue of it earlier in
+    /// the sentence is enough.
+    fn pick_metric(
+        &self,
+        unit: &str,
+        clause: &str,
+        sentence_before: &str,
+        english: bool,
+    ) -> Option<String> {
+        let mut best: Option<(usize, &str)> = None;
+        let mut fallback: Option<&str> = None;
+        let mut candidates: Vec<&Metric> = Vec::new();
+        for m in &self.vocabulary.metrics {
+            let units = if english { &m.units_en } else { &m.units };
+            if !units.iter().any(|u| u == unit) {
+                continue;
+            }
+            candidates.push(m);
+            let cue_pos = find_words(clause, m.cues.iter().map(String::as_str))
+                .last()
+                .map(|h| h.1);
+            match cue_pos {
+                Some(p) if best.is_none_or(|(bp, _)| p > bp) => best = Some((p, &m.id)),
+                _ => {}
+            }
+            if m.default && fallback.is_none() {
+                fallback = Some(&m.id);
+            }
+        }
+        if let (None, None, [only]) = (best, fallback, candidates.as_slice()) {
+            if !find_words(sentence_before, only.cues.iter().map(String::as_str)).is_empty() {
+                return Some(only.id.clone());
+            }
+        }
+        best.map(|b| b.1).or(fallback).map(str::to_string)
+    }
+}
+
+fn is_qualifier(word: &str) -> bool {
+    !matches!(word, "达" | "共")
+}
+
+/// The place of a list item the vocabulary does not know.
+const UNKNOWN_ITEM: &str = "\u{0}unknown";
+
+/// "、陆路和": one unknown item between list separators.
+fn is_unknown_list_item(between: &str) -> bool {
+    let separators = ['、', '和', '及', '与', ','];
+    let Some(inner) = between
+        .strip_prefix(separators)
+        .and_then(|b| b.strip_suffix(separators))
+    else {
+        return false;
+    };
+    let n = inner.chars().count();
+    (1..=8).contains(&n)
+        && inner.chars().all(crate::domain::normalize::is_han)
+        && !inner.contains(separators)
+}
+
+fn is_list_gap(between: &str) -> bool {
+    between.chars().all(|c| LIST_SEPARATORS.contains(&c))
+        || matches!(between.trim(), "and" | "," | ", and")
+}
+
+/// The original text of the normalized byte range, marked with … where
+/// the sentence goes on; the whole sentence when the two do not line up
+/// character by character.
+fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> String {
+    let original: Vec<char> = original.trim().chars().collect();
+    if original.len() != normalized.chars().count() {
+        return original.iter().collect();
+    }
+    let from = normalized[..start].chars().count();
+    let to = normalized[..end.min(normalized.len())].chars().count();
+    let body: String = original[from..to].iter().collect();
+    let body = body.trim_matches(|c: char| c.is_whitespace() || "，,；;：:".contains(c));
+    let head = if from > 0 { "…" } else { "" };
+    let rest: String = original[to..].iter().collect();
+    let tail = if rest
+        .trim_matches(|c: char| c.is_whitespace() || "。.!?！？".contains(c))
+        .is_empty()
+    {
+        ""
+    } else {
+        "…"
+    };
+    format!("{head}{body}{tail}")
+}
+
+/// The clause before `pos`: from the last clause break to `pos`.
+fn clause_before(s: &str, pos: usize) -> &str {
+    let head = &s[..pos];
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| is_clause_mark(s, i, c, true))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &head[start..]
+}
+
+/// The end of the clause that `pos` is in.
+fn clause_end(s: &str, pos: usize) -> usize {
+    s[pos..]
+        .char_indices()
+        .find(|&(i, c)| is_clause_mark(s, pos + i, c, false))
+        .map_or(s.len(), |(i, _)| pos + i)
+}
+
+/// Whether the character at `i` ends a clause; a comma inside a number
+/// (58,000) does not.
+fn is_clause_mark(s: &str, i: usize, c: char, colon: bool) -> bool {
+    match c {
+        '，' | '；' | ';' | '。' => true,
+        '：' | ':' => colon,
+        ',' => {
+            let before = s[..i].chars().next_back();
+            let after = s[i + 1..].chars().next();
+            !(before.is_some_and(|b| b.is_ascii_digit())
+                && after.is_some_and(|a| a.is_ascii_digit()))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::normalize::normalize;
+    use std::str::FromStr;
+
+    fn vocabulary() -> Vocabulary {
+        Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml")).unwrap()
+    }
+
+    /// One paragraph, split into its sentences at 。.
+    fn extract_paragraph(text: &str) -> Vec<Fact> {
+        let v = vocabulary();
+        let originals: Vec<String> = text.split_inclusive('。').map(str::to_string).collect();
+        let normalized: Vec<String> = originals.iter().map(|o| normalize(o)).collect();
+        let input: Vec<SentenceInput<'_>> = originals
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(index, (original, normalized))| SentenceInput {
+                index,
+                passage: 0,
+                normalized,
+                original,
+            })
+            .collect();
+        Extractor::new(&v).extract(0, &input, Language::Simplified, Some(2025))
+    }
+
+    fn extract(text: &str, language: Language) -> Vec<Fact> {
+        let v = vocabulary();
+        let normalized = normalize(text);
+        let input = [SentenceInput {
+            index: 0,
+            passage: 0,
+            normalized: &normalized,
+            original: text,
+        }];
+        Extractor::new(&v).extract(0, &input, language, Some(2025))
+    }
+
+    fn row<'a>(facts: &'a [Fact], metric: &str, dims: &[(&str, &str)]) -> &'a Fact {
+        facts
+            .iter()
+            .find(|f| {
+                f.metric == metric
+                    && f.dims.len() == dims.len()
+                    && dims.iter().all(|(k, v)| f.dim(k) == Some(*v))
+            })
+            .unwrap_or_else(|| panic!("no {metric} {dims:?} in {facts:#?}"))
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn headline_sentence_gives_three_metrics() {
+        let facts = extract("2020年全国海关共采取知识产权保护措施6.53万次,查扣进出口知识产权侵权嫌疑货物6.19万批,涉及货物5618.19万件。", Language::Simplified);
+        assert_eq!(row(&facts, "protection_measures", &[]).value, dec("65300"));
+        assert_eq!(row(&facts, "detained_batches", &[]).value, dec("61900"));
+        let pieces = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            (pieces.value, pieces.text.as_str()),
+            (dec("56181900"), "5618.19万件")
+        );
+        assert!(facts
+            .iter()
+            .all(|f| f.period == Period::year(2020) && f.scope == Scope::Nationwide));
+    }
+
+    #[test]
+    fn qualifiers_are_kept_with_the_text() {
+        let facts = extract(
+            "2016年海关在海运渠道查扣侵权嫌疑商品近3940.13万余件，占全年扣留商品数量的93.68%。",
+            Language::Simplified,
+        );
+        let f = row(&facts, "detained_pieces", &[("channel", "sea")]);
+        assert_eq!(f.value, dec("39401300"));
+        assert_eq!(f.text, "近3940.13万余件");
+        assert_eq!(f.qualifier.as_deref(), Some("近…余"));
+        assert_eq!(f.share, Some(dec("93.68")));
+    }
+
+    #[test]
+    fn fenbie_lists_align_items_values_and_changes() {
+        let facts = extract("2024年专利权、著作权保护成效逐步显现,共扣留涉嫌侵犯专利权、著作权货物24.9万件和499.59万件,分别同比增长71.33%和393.61%。", Language::Simplified);
+        let patent = row(&facts, "detained_pieces", &[("ip_type", "patent")]);
+        let copyright = row(&facts, "detained_pieces", &[("ip_type", "copyright")]);
+        assert_eq!(
+            (patent.value, patent.yoy),
+            (dec("249000"), Some(dec("71.33")))
+        );
+        assert_eq!(
+            (copyright.value, copyright.yoy),
+            (dec("4995900"), Some(dec("393.61")))
+        );
+    }
+
+    #[test]
+    fn stages_switch_within_one_sentence_and_falls_are_negative() {
+        let facts = extract("2024年,全国海关共在出口环节扣留侵权嫌疑货物4.12万批、8033.37万件,分别占全部扣留批次和数量的99.17%、98.41%,进口环节扣留侵权嫌疑货物345批、130.15万件,同比分别下降34.16%和26.52%,出口环节仍是主战场。", Language::Simplified);
+        let export = row(&facts, "detained_batches", &[("stage", "export")]);
+        assert_eq!(
+            (export.value, export.share),
+            (dec("41200"), Some(dec("99.17")))
+        );
+        let import = row(&facts, "detained_batches", &[("stage", "import")]);
+        assert_eq!(
+            (import.value, import.yoy),
+            (dec("345"), Some(dec("-34.16")))
+        );
+        assert_eq!(
+            row(&facts, "detained_pieces", &[("stage", "import")]).yoy,
+            Some(dec("-26.52"))
+        );
+    }
+
+    #[test]
+    fn a_period_carries_into_the_next_sentence_of_its_paragraph() {
+        let facts = extract_paragraph(
+            "2023年前三季度，全国海关共实施知识产权保护措施5.18万次。扣留进出口侵权嫌疑货物4.92万批、6538.7万件，同比分别增长6.0%和12.4%。",
+        );
+        let q1_q3 = Period {
+            year: 2023,
+            kind: PeriodKind::FirstQuarters(3),
+        };
+        for metric in ["protection_measures", "detained_batches", "detained_pieces"] {
+            assert_eq!(row(&facts, metric, &[]).period, q1_q3, "{metric}");
+        }
+        assert_eq!(row(&facts, "detained_pieces", &[]).yoy, Some(dec("12.4")));
+        // A year named again sets the full year back.
+        let facts = extract_paragraph(
+            "2023年前三季度，扣留侵权嫌疑货物4.92万批。2023年全年，扣留侵权嫌疑货物6.87万批。",
+        );
+        let years: Vec<_> = facts.iter().map(|f| (f.period, f.value)).collect();
+        assert_eq!(
+            years,
+            [
+                (q1_q3, dec("49200")),
+                (
+                    Period {
+                        year: 2023,
+                        kind: PeriodKind::Year
+                    },
+                    dec("68700")
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn one_fenbie_change_list_covers_every_figure_of_the_sentence() {
+        let facts = extract(
+            "2022年，全国海关共实施知识产权保护措施7.08万次，扣留侵权嫌疑货物6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%。",
+            Language::Simplified,
+        );
+        let yoy = |m: &str| row(&facts, m, &[]).yoy;
+        assert_eq!(yoy("protection_measures"), Some(dec("5.1")));
+        assert_eq!(yoy("detained_batches"), Some(dec("3.2")));
+        assert_eq!(yoy("detained_pieces"), Some(dec("5.6")));
+    }
+
+    #[test]
+    fn taiwan_and_english_ways_of_writing_changes_and_shares_are_read() {
+        let facts = extract(
+            "2023年，查扣涉嫌侵犯專利權的貨物42.8萬件，年增21.3%。",
+            Language::Traditional,
+        );
+        assert_eq!(
+            row(&facts, "detained_pieces", &[("ip_type", "patent")]).yoy,
+            Some(dec("21.3"))
+        );
+        let facts = extract(
+            "In 2019, trademark goods accounted for 52,900 batches, or 97.96 percent of the total.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("ip_type", "trademark")]).share,
+            Some(dec("97.96"))
+        );
+    }
+
+    #[test]
+    fn a_percentage_naming_its_figure_attaches_to_it() {
+        let facts = extract(
+            "2023年全国海关扣留侵权嫌疑货物6.87万批、9024.15万件，查扣批次较前一年增长6.5%。",
+            Language::Simplified,
+        );
+        assert_eq!(row(&facts, "detained_batches", &[]).yoy, Some(dec("6.5")));
+        assert_eq!(row(&facts, "detained_pieces", &[]).yoy, None);
+        // In a sentence of its own, to the figure of the sentence before.
+        let facts = extract_paragraph(
+            "2022年，涉嫌侵犯商标权的货物6.37万批。其中，商标权货物批次占扣留总批次的98.76%。",
+        );
+        let f = row(&facts, "detained_batches", &[("ip_type", "trademark")]);
+        assert_eq!(f.share, Some(dec("98.76")));
+        assert!(f.excerpt.contains("98.76%"), "{}", f.excerpt);
+        // Two clauses, each naming its own figure.
+        let facts = extract_paragraph(
+            "2022年，涉嫌侵犯商标权的货物分别为6.37万批，涉及货物7105.42万件。其中，商标权货物批次占扣留总批次的98.76%，件数占扣留货物总量的91.89%。",
+        );
+        let share = |m: &str| row(&facts, m, &[("ip_type", "trademark")]).share;
+        assert_eq!(share("detained_batches"), Some(dec("98.76")));
+        assert_eq!(share("detained_pieces"), Some(dec("91.89")));
+        // Also when the sentence goes on with a figure of its own.
+        let facts = extract_paragraph(
+            "2018年，涉嫌侵犯商标权的货物3.98万批。其中，商标权货物批次占扣留总批次的97.1%，商标权货物数量为9230万件。",
+        );
+        let f = row(&facts, "detained_batches", &[("ip_type", "trademark")]);
+        assert_eq!(f.share, Some(dec("97.1")));
+        let pieces = row(&facts, "detained_pieces", &[("ip_type", "trademark")]);
+        assert_eq!((pieces.value, pieces.share), (dec("92300000"), None));
+    }
+
+    #[test]
+    fn a_written_date_does_not_set_the_year_of_later_paragraphs() {
+        let v = vocabulary();
+        let texts = [
+            "海关公布去年数据",
+            "2022年04月26日 10:18 来源：商报网",
+            "2021年全国海关共采取知识产权保护措施7.99万次。",
+            "出口环节扣查侵权货物7.76万批。",
+        ];
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let input: Vec<SentenceInput<'_>> = texts
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(i, (original, normalized))| SentenceInput {
+                index: i,
+                passage: i,
+                normalized,
+                original,
+            })
+            .collect();
+        let facts = Extractor::new(&v).extract(0, &input, Language::Simplified, Some(2022));
+        let years: Vec<u16> = facts.iter().map(|f| f.period.year).collect();
+        assert_eq!(years, [2021, 2021]);
+    }
+
+    #[test]
+    fn month_ranges_same_periods_and_single_months_are_told_apart() {
+        let facts = extract_paragraph(
+            "2025年1—6月，全国海关扣留侵权嫌疑货物2.37万批，去年同期为2.11万批。其中，6月份当月扣留4620批。",
+        );
+        let periods: Vec<(Period, Decimal)> = facts.iter().map(|f| (f.period, f.value)).collect();
+        let h1 = |year| Period {
+            year,
+            kind: PeriodKind::FirstHalf,
+        };
+        // The month's own figure gives no row: better none than a wrong one.
+        assert_eq!(
+            periods,
+            [(h1(2025), dec("23700")), (h1(2024), dec("21100"))]
+        );
+        // A date is not a month's figure.
+        let facts = extract(
+            "海关总署4月26日发布：2024年全国海关扣留侵权嫌疑货物4.16万批。",
+            Language::Simplified,
+        );
+        assert_eq!(facts[0].period.kind, PeriodKind::Year);
+    }
+
+    #[test]
+    fn a_list_that_does_not_pair_gives_no_rows_rather_than_wrong_ones() {
+        let facts = extract(
+            "2018年，海运、陆路、公路和邮递渠道扣留的侵权嫌疑货物分别为2150批、310批和3.67万批。",
+            Language::Simplified,
+        );
+        assert!(facts.is_empty(), "{facts:#?}");
+        let facts = extract(
+            "2018年，海运和邮递渠道扣留的侵权嫌疑货物分别为2150批和3.67万批。",
+            Language::Simplified,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("channel", "sea")]).value,
+            dec("2150")
+        );
+    }
+
+    fn channel_of(facts: &[Fact], id: &str) -> Decimal {
+        row(facts, "detained_batches", &[("channel", id)]).value
+    }
+
+    #[test]
+    fn unknown_list_items_keep_their_place_and_give_no_row() {
+        let facts = extract(
+            "2018年，海运、空运、陆路和邮递渠道扣留的侵权嫌疑货物批次分别为2150批、1840批、310批和3.67万批。",
+            Language::Simplified,
+        );
+        let channel = |id: &str| row(&facts, "detained_batches", &[("channel", id)]).value;
+        assert_eq!(channel("sea"), dec("2150"));
+        assert_eq!(channel("air"), dec("1840"));
+        assert_eq!(channel("mail_express"), dec("36700"));
+        assert_eq!(facts.len(), 3, "{facts:#?}");
+        // Two words of one item count once.
+        let facts = extract(
+            "2018年，海运和邮递快件渠道扣留的侵权嫌疑货物批次分别为2150批和3.67万批。",
+            Language::Simplified,
+        );
+        assert_eq!(channel_of(&facts, "mail_express"), dec("36700"));
+        let facts = extract(
+            "2018年扣留的涉嫌侵犯商标权、专利权、著作权和奥林匹克标志专有权的货物分别为3.98万批、610批、420批和70批。",
+            Language::Simplified,
+        );
+        let ip = |id: &str| row(&facts, "detained_batches", &[("ip_type", id)]).value;
+        assert_eq!(
+            (ip("trademark"), ip("patent"), ip("copyright")),
+            (dec("39800"), dec("610"), dec("420"))
+        );
+        assert_eq!(facts.len(), 3, "{facts:#?}");
+    }
+
+    #[test]
+    fn a_label_before_a_colon_names_its_figure() {
+        let facts = extract(
+            "2018年扣留数量：近1.01亿件（同比增长153.2%）",
+            Language::Simplified,
+        );
+        let f = row(&facts, "detained_pieces", &[]);
+        assert_eq!((f.value, f.yoy), (dec("101000000"), Some(dec("153.2"))));
+        let facts = extract("2018年审核通过备案申请：1.27万件", Language::Simplified);
+        assert_eq!(row(&facts, "filings", &[]).value, dec("12700"));
+    }
+
+    #[test]
+    fn an_english_figure_before_its_verb_is_read() {
+        let facts = extract(
+            "Postal and express channels remained the main battleground in 2017, with 15,900 batches detained.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[("channel", "mail_express")]).value,
+            dec("15900")
+        );
+    }
+
+    #[test]
+    fn a_quarter_is_not_a_year() {
+        let facts = extract("该负责人表示,2021年一季度全国海关累计查扣进出口侵权货物12885批次,扣留侵权嫌疑货物数量1332.9万件。", Language::Simplified);
+        let f = row(&facts, "detained_batches", &[]);
+        assert_eq!(
+            (f.period, f.value),
+            (
+                Period {
+                    year: 2021,
+                    kind: PeriodKind::Quarter(1)
+                },
+                dec("12885")
+            )
+        );
+    }
+
+    #[test]
+    fn comparison_years_do_not_become_the_figure_year() {
+        let facts = extract("2020年全年93%的直属海关查获过知识产权侵权货物,其中15个直属海关扣留超过1000批,较2019年增加了3个。", Language::Simplified);
+        let houses = row(&facts, "customs_houses", &[]);
+        assert_eq!((houses.period.year, houses.value), (2020, dec("15")));
+        let threshold = row(&facts, "detained_batches", &[]);
+        assert!(matches!(threshold.scope, Scope::Subset(_)), "{threshold:?}");
+    }
+
+    #[test]
+    fn named_customs_and_campaigns_are_not_nationwide() {
+        let facts = extract(
+            "昆明、哈尔滨、南宁海关加强边民互市模式监管,扣留侵权货物364批,涉及侵权货物73.49万件;",
+            Language::Simplified,
+        );
+        assert!(
+            facts.iter().all(|f| matches!(f.scope, Scope::Customs(_))),
+            "{facts:?}"
+        );
+        let facts = extract(
+            "行动期间全国海关共计查获涉嫌侵权电动平衡车28批次，涉及商品数量12766台。",
+            Language::Simplified,
+        );
+        assert!(
+            facts.iter().all(|f| matches!(f.scope, Scope::Campaign(_))),
+            "{facts:?}"
+        );
+    }
+
+    #[test]
+    fn year_end_stocks_have_their_own_period() {
+        let facts = extract(
+            "截至2016年底，在海关总署备案的中国企业的知识产权达27873项，占全部生效备案的52.51%。",
+            Language::Simplified,
+        );
+        let f = row(&facts, "recorded_rights", &[]);
+        assert_eq!(
+            (f.period.kind, f.value),
+            (PeriodKind::YearEnd, dec("27873"))
+        );
+    }
+
+    #[test]
+    fn filings_and_enterprises_are_told_apart_by_their_cues() {
+        let facts = extract("2020年,海关总署共审核通过知识产权海关保护备案申请1.5163万件,新增知识产权海关保护备案企业4263家,其中国内企业2710家。", Language::Simplified);
+        assert_eq!(row(&facts, "filings", &[]).value, dec("15163"));
+        assert_eq!(row(&facts, "filing_enterprises", &[]).value, dec("4263"));
+        assert_eq!(
+            row(&facts, "filing_enterprises", &[("origin", "domestic")]).value,
+            dec("2710")
+        );
+    }
+
+    #[test]
+    fn english_millions_and_changes_are_read() {
+        let facts = extract("In 2020, the national customs detained a total of 56.18 million suspected infringing goods, a year-on-year increase of 20%.", Language::English);
+        let f = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            (f.value, f.yoy, f.period.year),
+            (dec("56180000"), Some(dec("20")), 2020)
+        );
+    }
+
+    #[test]
+    fn english_pieces_of_non_goods_are_not_goods() {
+        let facts = extract("In 2020, a total of 1,360 pieces of administrative punishment information were disclosed.", Language::English);
+        assert!(facts.is_empty(), "{facts:?}");
+    }
+
+    #[test]
+    fn relative_years_resolve_against_the_publication_date() {
+        let facts = extract(
+            "去年全国海关实施知识产权保护措施5.32万次",
+            Language::Simplified,
+        );
+        assert_eq!(row(&facts, "protection_measures", &[]).period.year, 2024);
+    }
+
+    #[test]
+    fn a_relative_year_in_the_lead_does_not_set_the_document_year() {
+        let v = vocabulary();
+        let texts = [
+            "2021/3/2 21:08:30",
+            "At the beginning of this year, Beijing Customs added a platform.",
+            "The General Administration of Customs launched the \"Blue Network Action\" on March 15, 2020 to protect intellectual property rights in shipping channels.",
+            "During the operation, customs across the country detained 55,500 batches of infringing goods in inbound and outbound mail and express mail channels, an increase of 17.16% year-on-year.",
+        ];
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let input: Vec<SentenceInput> = texts
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(i, (t, n))| SentenceInput {
+                index: i,
+                passage: i,
+                normalized: n,
+                original: t,
+            })
+            .collect();
+        let facts = Extractor::new(&v).extract(0, &input, Language::English, Some(2021));
+        let batches = row(&facts, "detained_batches", &[("channel", "mail_express")]);
+        assert_eq!(batches.period.year, 2020, "{facts:#?}");
+    }
+
+    #[test]
+    fn a_month_end_stock_is_not_a_year_figure() {
+        let facts = extract(
+            "截至2025年3月底，海关总署已核准知识产权海关保护备案5.8万件。2025年一季度，全国海关扣留侵权嫌疑货物1.1万批。",
+            Language::Simplified,
+        );
+        assert!(facts.iter().all(|f| f.metric != "filings"), "{facts:#?}");
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).period.kind,
+            PeriodKind::Quarter(1)
+        );
+        let facts = extract(
+            "As of the end of March 2025, 58,000 filings were recorded by customs.",
+            Language::English,
+        );
+        assert!(facts.is_empty(), "{facts:#?}");
+    }
+
+    #[test]
+    fn an_english_period_before_its_year_is_read() {
+        let facts = extract(
+            "In the first three quarters of 2023, customs detained 38,000 batches of suspected infringing goods.",
+            Language::English,
+        );
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).period,
+            Period {
+                year: 2023,
+                kind: PeriodKind::FirstQuarters(3)
+            }
+        );
+    }
+
+    #[test]
+    fn a_trailing_clause_figure_takes_its_metric_from_the_sentence() {
+        let facts = extract(
+            "In 2023, China's customs took 58,000 IP protection measures and detained 50,000 batches of suspected infringing goods, totaling 76.3 million items, down 8.2% year-on-year.",
+            Language::English,
+        );
+        assert_eq!(row(&facts, "protection_measures", &[]).value, dec("58000"));
+        assert_eq!(
+            row(&facts, "detained_batches", &[]).scope,
+            Scope::Nationwide
+        );
+        let pieces = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            (pieces.value, pieces.yoy),
+            (dec("76300000"), Some(dec("-8.2")))
+        );
+    }
+
+    #[test]
+    fn evidence_is_cut_at_clauses_not_inside_numbers_and_never_doubled() {
+        let facts = extract(
+            "In 2023, China's customs took 58,000 IP protection measures and detained 50,000 batches of suspected infringing goods, totaling 76.3 million items.",
+            Language::English,
+        );
+        let batches = row(&facts, "detained_batches", &[]);
+        assert!(
+            batches.excerpt.contains("58,000 IP protection measures"),
+            "{}",
+            batches.excerpt
+        );
+        let text = "2022年，全國海關共採取智慧財產權保護措施6.9萬次，實際扣留進出口侵權嫌疑貨物6.5萬批、7793.68萬件。";
+        let facts = extract(text, Language::Traditional);
+        let pieces = row(&facts, "detained_pieces", &[]);
+        assert_eq!(
+            pieces.excerpt.matches("7793.68").count(),
+            1,
+            "{}",
+            pieces.excerpt
+        );
+    }
+
+    #[test]
+    fn a_figure_without_a_year_is_not_a_fact() {
+        assert!(extract("全国海关扣留侵权货物100批。", Language::Simplified).is_empty());
+    }
+}

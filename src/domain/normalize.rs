@@ -1,0 +1,181 @@
+//! normalize: "here is a text as written, give me the form we search and
+//! match on". NFKC (full-width digits and punctuation to half-width),
+//! Traditional and Taiwan wording to Simplified at phrase level, Latin
+//! letters lower-cased. Index time and query time use this same function.
+//!
+//! Invariant: pure; no IO. The original text is kept by the caller for
+//! display.
+
+use crate::domain::model::Language;
+use unicode_normalization::UnicodeNormalization;
+
+/// The searchable form of `text`.
+pub fn normalize(text: &str) -> String {
+    let folded: String = text.nfkc().map(fold_char).collect();
+    // Taiwan phrase folding only for text that has Traditional characters:
+    // applied to Simplified text it would rewrite mainland words (批次).
+    let simplified = if folded.chars().any(is_han) {
+        let chars = hanconv::t2s(&folded);
+        if chars != folded {
+            taiwan_to_simplified(&folded)
+        } else {
+            chars
+        }
+    } else {
+        folded
+    };
+    simplified.to_lowercase()
+}
+
+/// Words that Taiwan and the mainland write alike in this field, which the
+/// phrase table would still rewrite (批次 → 批量): converted character by
+/// character only.
+const SHARED_WORDS: &[&str] = &["批次"];
+
+/// Taiwan wording to Simplified at phrase level, except [`SHARED_WORDS`].
+fn taiwan_to_simplified(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, word)) = SHARED_WORDS
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| (i, *w)))
+        .min()
+    {
+        out.push_str(&hanconv::tw2sp(&rest[..at]));
+        out.push_str(&hanconv::t2s(word));
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(&hanconv::tw2sp(rest));
+    out
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        // Quotes and dashes that NFKC keeps.
+        '“' | '”' | '「' | '」' | '『' | '』' => '"',
+        '‘' | '’' => '\'',
+        '—' | '–' => '-',
+        '\u{3000}' | '\u{a0}' => ' ',
+        c if c.is_control() && c != '\n' && c != '\t' => ' ',
+        c => c,
+    }
+}
+
+/// Whether `c` is a CJK ideograph.
+pub fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// The language and script of a text: English when it has more Latin
+/// letters than ideographs, Traditional when folding to Simplified changes
+/// a noticeable share of its ideographs.
+pub fn detect_language(text: &str) -> Language {
+    let sample: String = text.chars().take(4000).collect();
+    let han = sample.chars().filter(|&c| is_han(c)).count();
+    let latin = sample.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    if han == 0 && latin == 0 {
+        return Language::Simplified;
+    }
+    if latin > han * 2 {
+        return Language::English;
+    }
+    let han_only: String = sample.chars().filter(|&c| is_han(c)).collect();
+    let simplified = hanconv::t2s(&han_only);
+    let changed = han_only
+        .chars()
+        .zip(simplified.chars())
+        .filter(|(a, b)| a != b)
+        .count();
+    // Traditional text changes roughly a fifth of its characters; Simplified
+    // text changes almost none.
+    if changed * 20 >= han {
+        Language::Traditional
+    } else {
+        Language::Simplified
+    }
+}
+
+/// Converts Simplified text to Traditional with Taiwan phrasing, for replies
+/// to a question asked in Traditional.
+pub fn to_traditional(text: &str) -> String {
+    hanconv::s2twp(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_vocabulary_word_written_in_traditional_normalizes_back() {
+        let v = crate::domain::vocabulary::Vocabulary::parse(include_str!(
+            "../../knowledge/vocabulary.toml"
+        ))
+        .unwrap();
+        let mut words: Vec<&str> = Vec::new();
+        for m in &v.metrics {
+            words.extend(
+                m.units
+                    .iter()
+                    .chain(&m.ask)
+                    .chain(&m.cues)
+                    .map(String::as_str),
+            );
+        }
+        for d in &v.dimensions {
+            for val in &d.values {
+                words.extend(val.words.iter().map(String::as_str));
+            }
+        }
+        let broken: Vec<String> = words
+            .iter()
+            .filter(|w| w.chars().any(is_han))
+            .filter_map(|w| {
+                let back = normalize(&format!("海關{}", hanconv::s2t(w)));
+                (!back.contains(*w)).then(|| format!("{w} → {back}"))
+            })
+            .collect();
+        assert!(broken.is_empty(), "{broken:?}");
+    }
+
+    use super::*;
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(normalize(input), expected, "normalize({input:?})");
+    }
+
+    #[test]
+    fn full_width_digits_and_punctuation_become_half_width() {
+        check("２０２４年扣留多少批？", "2024年扣留多少批?");
+        check("占９８．５６％", "占98.56%");
+    }
+
+    #[test]
+    fn taiwan_wording_folds_to_mainland_simplified() {
+        check("智慧財產權", "知识产权");
+        check("網際網路", "互联网");
+        check("軟體最佳化", "软件优化");
+        check("扣留多少批貨物", "扣留多少批货物");
+    }
+
+    #[test]
+    fn simplified_text_keeps_mainland_words() {
+        check("查扣侵权货物12885批次", "查扣侵权货物12885批次");
+    }
+
+    #[test]
+    fn latin_is_lower_cased_and_quotes_folded() {
+        check("How Many BATCHES", "how many batches");
+        check("“蓝网行动”", "\"蓝网行动\"");
+    }
+
+    #[test]
+    fn language_detection_tells_scripts_apart() {
+        assert_eq!(detect_language("2024年扣留多少批?"), Language::Simplified);
+        assert_eq!(
+            detect_language("2024年扣留多少批貨物?劍網行動打擊什麼"),
+            Language::Traditional
+        );
+        assert_eq!(
+            detect_language("How many batches were detained in 2024?"),
+            Language::English
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! understand: "here is a question, what does it ask?" Years, period,
+//! metric, dimensions, intent, language, and the words left over that name
+//! the question's own subject.
+//!
+//! Invariant: pure; "not understood" is a value (no metric, no years), not
+//! an error.
+
+use crate::domain::model::{Language, PeriodKind};
+use crate::domain::normalize::{detect_language, normalize};
+use crate::domain::numbers::chinese_year;
+use crate::domain::vocabulary::{contains_any, find_words, Vocabulary};
+use regex::Regex;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    /// One figure.
+    Fact,
+    /// Two or more years side by side.
+    Comparison,
+    /// Every year the table has.
+    Trend,
+    /// A year's overview.
+    Summary,
+    /// Anything else: answered from passages.
+    Open,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub question: String,
+    pub normalized: String,
+    pub language: Language,
+    pub years: Vec<u16>,
+    /// The period asked for; `Year` unless a quarter, half or year end is named.
+    pub period: PeriodKind,
+    pub metric: Option<String>,
+    pub dims: Vec<(String, String)>,
+    pub intent: Intent,
+    pub wants_change: bool,
+    pub wants_share: bool,
+    /// Words naming the question's own subject (not vocabulary, numbers or
+    /// filler), e.g. 电动平衡车.
+    pub subject: Vec<String>,
+}
+
+static YEAR_DIGITS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
+static YEAR_SHORT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d.])(\d{2})年").unwrap());
+static YEAR_HAN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([〇零一二三四五六七八九]{4})年").unwrap());
+
+/// Reads a question.
+pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
+    let language = detect_language(question);
+    let normalized = normalize(question);
+    let q = normalized.as_str();
+
+    let mut years: Vec<(usize, u16)> = Vec::new();
+    for c in YEAR_DIGITS.captures_iter(q) {
+        let m = c.get(1).expect("group 1");
+        if let Ok(y) = m.as_str().parse() {
+            years.push((m.start(), y));
+        }
+    }
+    for c in YEAR_SHORT.captures_iter(q) {
+        let m = c.get(1).expect("group 1");
+        if let Ok(y) = m.as_str().parse::<u16>() {
+            years.push((m.start(), 2000 + y));
+        }
+    }
+    // Years written in Chinese numerals are letters, not digits: their
+    // span is covered so that they are not taken for the subject.
+    let mut han_year_spans: Vec<(usize, usize, usize)> = Vec::new();
+    for c in YEAR_HAN.captures_iter(q) {
+        let m = c.get(1).expect("group 1");
+        if let Some(y) = chinese_year(m.as_str()) {
+            years.push((m.start(), y));
+            let whole = c.get(0).expect("match");
+            han_year_spans.push((whole.start(), whole.end(), 0));
+        }
+    }
+    years.sort();
+    let mut year_list: Vec<u16> = Vec::new();
+    for (_, y) in &years {
+        if !year_list.contains(y) {
+            year_list.push(*y);
+        }
+    }
+
+    let mut period = PeriodKind::Year;
+    let period_words = vocabulary.period_words();
+    let period_hits = find_words(q, period_words.iter().map(|w| w.0));
+    if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
+        period = period_words[i].1;
+    } else if let Some(m) = crate::domain::numbers::month_mentions(q)
+        .into_iter()
+        .find(|m| !m.month_end)
+    {
+        // "2025年6月": a month's figure, which the table never holds.
+        period = PeriodKind::Month(m.month);
+    }
+
+    // The metric: the longest ask word.
+    // Words naming a metric beat words that only name its unit.
+    let mut ask: Vec<(&str, &str, bool)> = Vec::new();
+    for m in &vocabulary.metrics {
+        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
+        ask.extend(
+            m.ask_weak
+                .iter()
+                .map(|w| (w.as_str(), m.id.as_str(), false)),
+        );
+    }
+    let metric_hits = find_words(q, ask.iter().map(|a| a.0));
+    let metric = metric_hits
+        .iter()
+        .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))
+        .map(|&(_, _, i)| ask[i].1.to_string());
+
+    let mut dims: Vec<(String, String)> = Vec::new();
+    let dim_hits = vocabulary.dimension_hits(q);
+    for hit in &dim_hits {
+        if hit.value.is_empty() {
+            continue;
+        }
+        if let Some(existing) = dims.iter_mut().find(|(k, _)| *k == hit.kind) {
+            existing.1 = hit.value.clone();
+        } else {
+            dims.push((hit.kind.clone(), hit.value.clone()));
+        }
+    }
+    dims.sort();
+
+    let i = &vocabulary.intents;
+    let wants_change = contains_any(q, &i.yoy);
+    let wants_share = contains_any(q, &i.share);
+
+    // What is left: the question's own subject.
+    let mut covered = vec![false; q.len()];
+    let mut cover = |hits: &[(usize, usize, usize)]| {
+        for &(s, e, _) in hits {
+            covered[s..e].iter_mut().for_each(|c| *c = true);
+        }
+    };
+    cover(&metric_hits);
+    cover(&period_hits);
+    cover(&han_year_spans);
+    cover(
+        &dim_hits
+            .iter()
+            .map(|h| (h.start, h.end, 0))
+            .collect::<Vec<_>>(),
+    );
+    let mut intent_words: Vec<&str> = Vec::new();
+    for list in [
+        &i.comparison,
+        &i.trend,
+        &i.summary,
+        &i.yoy,
+        &i.share,
+        &vocabulary.question.filler,
+    ] {
+        intent_words.extend(list.iter().map(String::as_str));
+    }
+    cover(&find_words(q, intent_words));
+    let mut subject = Vec::new();
+    let mut current = String::new();
+    for (pos, ch) in q.char_indices() {
+        let free = !covered[pos] && (ch.is_alphabetic()) && !ch.is_ascii_digit();
+        if free {
+            current.push(ch);
+        } else if !current.is_empty() {
+            subject.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        subject.push(current);
+    }
+    subject.retain(|w| {
+        w.chars().count() >= 2
+            || (w.chars().all(crate::domain::normalize::is_han) && w.chars().count() >= 2)
+    });
+
+    let intent = if contains_any(q, &i.summary) && metric.is_none() {
+        Intent::Summary
+    } else if contains_any(q, &i.trend) && metric.is_some() {
+        Intent::Trend
+    } else if year_list.len() >= 2 {
+        Intent::Comparison
+    } else if metric.is_some() && year_list.is_empty() && subject.is_empty() {
+        Intent::Trend
+    } else if metric.is_some() && !year_list.is_empty() {
+        Intent::Fact
+    } else if contains_any(q, &i.summary) && !year_list.is_empty() {
+        Intent::Summary
+    } else {
+        Intent::Open
+    };
+
+    Query {
+        question: question.to_string(),
+        normalized,
+        language,
+        years: year_list,
+        period,
+        metric,
+        dims,
+        intent,
+        wants_change,
+        wants_share,
+        subject,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocabulary() -> Vocabulary {
+        Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml")).unwrap()
+    }
+
+    fn check(
+        question: &str,
+        years: &[u16],
+        period: PeriodKind,
+        metric: Option<&str>,
+        intent: Intent,
+    ) {
+        let q = understand(question, &vocabulary());
+        assert_eq!(
+            (q.years.as_slice(), q.period, q.metric.as_deref(), q.intent),
+            (years, period, metric, intent),
+            "{question}: {q:?}"
+        );
+    }
+
+    #[test]
+    fn years_in_every_writing() {
+        check(
+            "2024年扣留多少批?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "２０２４年扣留多少批？",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "二〇二四年扣留多少批",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "24年扣留多少批",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "How many batches were detained in 2024?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+    }
+
+    #[test]
+    fn a_year_in_chinese_numerals_is_not_a_subject() {
+        let q = understand("二〇二四年实施了多少次保护措施", &vocabulary());
+        assert_eq!(q.years, vec![2024]);
+        assert!(q.subject.is_empty(), "{:?}", q.subject);
+        assert_eq!(q.intent, Intent::Fact);
+    }
+
+    #[test]
+    fn a_named_metric_beats_a_unit_word() {
+        check(
+            "2022年新增备案多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("filings"),
+            Intent::Fact,
+        );
+        check(
+            "2022年扣留多少件",
+            &[2022],
+            PeriodKind::Year,
+            Some("detained_pieces"),
+            Intent::Fact,
+        );
+    }
+
+    #[test]
+    fn periods_are_read() {
+        check(
+            "2025年6月扣留了多少批",
+            &[2025],
+            PeriodKind::Month(6),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2025年1-6月扣留了多少批",
+            &[2025],
+            PeriodKind::FirstHalf,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2021年一季度查扣了多少批次",
+            &[2021],
+            PeriodKind::Quarter(1),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2021年Q1扣留多少批",
+            &[2021],
+            PeriodKind::Quarter(1),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2021年前三季度扣留多少批",
+            &[2021],
+            PeriodKind::FirstQuarters(3),
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "截至2016年底备案的知识产权有多少项",
+            &[2016],
+            PeriodKind::YearEnd,
+            Some("recorded_rights"),
+            Intent::Fact,
+        );
+    }
+
+    #[test]
+    fn metrics_in_traditional_and_english() {
+        check(
+            "2024年扣留多少批貨物?",
+            &[2024],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Fact,
+        );
+        check(
+            "2020年審核通過了多少件備案申請",
+            &[2020],
+            PeriodKind::Year,
+            Some("filings"),
+            Intent::Fact,
+        );
+        check(
+            "How many items did customs detain in 2020?",
+            &[2020],
+            PeriodKind::Year,
+            Some("detained_pieces"),
+            Intent::Fact,
+        );
+    }
+
+    #[test]
+    fn intents_are_told_apart() {
+        check(
+            "2024年和2020年相比扣留批次有什么变化?",
+            &[2024, 2020],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Comparison,
+        );
+        check(
+            "历年扣留侵权嫌疑货物的批次是多少",
+            &[],
+            PeriodKind::Year,
+            Some("detained_batches"),
+            Intent::Trend,
+        );
+        check(
+            "2024年知识产权海关保护概况",
+            &[2024],
+            PeriodKind::Year,
+            None,
+            Intent::Summary,
+        );
+        check("什么是蓝网行动?", &[], PeriodKind::Year, None, Intent::Open);
+    }
+
+    #[test]
+    fn dimensions_and_subject_words() {
+        let q = understand(
+            "2024年涉嫌侵犯商标权的货物在进口环节扣留了多少批",
+            &vocabulary(),
+        );
+        assert_eq!(
+            q.dims,
+            [
+                ("ip_type".to_string(), "trademark".to_string()),
+                ("stage".to_string(), "import".to_string())
+            ]
+        );
+        assert!(q.subject.is_empty(), "{:?}", q.subject);
+        let q = understand("电动平衡车专项行动查获了多少批次?", &vocabulary());
+        assert!(
+            q.subject.iter().any(|w| w.contains("电动平衡车")),
+            "{:?}",
+            q.subject
+        );
+    }
+
+    #[test]
+    fn any_text_is_understood_without_panic() {
+        for text in [
+            "",
+            " ",
+            "AND ( \" * : ~ ^",
+            "'; DROP TABLE facts; --",
+            "😀😀",
+            "\u{0}\u{7}",
+            &"长".repeat(100_000),
+        ] {
+            let _ = understand(text, &vocabulary());
+        }
+    }
+}

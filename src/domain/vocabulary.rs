@@ -1,0 +1,406 @@
+//! vocabulary: "which metric, dimension, period or intent does this word
+//! name?" Parsed from `knowledge/vocabulary.toml`; all words are kept
+//! normalized so that Traditional and English questions reach them.
+//!
+//! Invariant: pure; the caller reads the file.
+
+use crate::domain::normalize::normalize;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Metric {
+    pub id: String,
+    pub zh: String,
+    pub en: String,
+    #[serde(default)]
+    pub units: Vec<String>,
+    #[serde(default)]
+    pub units_en: Vec<String>,
+    #[serde(default)]
+    pub cues: Vec<String>,
+    #[serde(default)]
+    pub default: bool,
+    #[serde(default)]
+    pub sets_scope: bool,
+    #[serde(default)]
+    pub ask: Vec<String>,
+    /// Question words that ask for the metric only when no other metric is
+    /// named (多少件 asks for pieces unless 备案 is in the question).
+    #[serde(default)]
+    pub ask_weak: Vec<String>,
+    #[serde(default)]
+    pub headline: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DimensionValue {
+    /// Empty: the word names the whole and clears the dimension.
+    pub id: String,
+    pub zh: String,
+    pub en: String,
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Dimension {
+    pub kind: String,
+    pub zh: String,
+    /// English name; the kind id with spaces when missing.
+    #[serde(default)]
+    pub en: Option<String>,
+    pub values: Vec<DimensionValue>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ScopeWords {
+    #[serde(default)]
+    pub nationwide: Vec<String>,
+    #[serde(default)]
+    pub campaign: Vec<String>,
+    #[serde(default)]
+    pub customs: Vec<String>,
+    #[serde(default)]
+    pub not_a_name: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct QuestionWords {
+    #[serde(default)]
+    pub filler: Vec<String>,
+    /// Words that make a short question a follow-up of the one before
+    /// (那, 呢, what about), not a subject of its own.
+    #[serde(default)]
+    pub follow_up: Vec<String>,
+    /// A message made only of these greets the bot (你好, hello).
+    #[serde(default)]
+    pub greetings: Vec<String>,
+    /// A message made only of these thanks the bot (谢谢, thanks).
+    #[serde(default)]
+    pub thanks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Numbered {
+    pub n: u8,
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PeriodWords {
+    #[serde(default)]
+    pub year: Vec<String>,
+    #[serde(default)]
+    pub year_end: Vec<String>,
+    #[serde(default)]
+    pub first_half: Vec<String>,
+    #[serde(default)]
+    pub first_quarters: Vec<Numbered>,
+    #[serde(default)]
+    pub quarters: Vec<Numbered>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct QualifierWords {
+    #[serde(default)]
+    pub before: Vec<String>,
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub reference_year: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct IntentWords {
+    #[serde(default)]
+    pub comparison: Vec<String>,
+    #[serde(default)]
+    pub trend: Vec<String>,
+    #[serde(default)]
+    pub summary: Vec<String>,
+    #[serde(default)]
+    pub yoy: Vec<String>,
+    #[serde(default)]
+    pub share: Vec<String>,
+}
+
+/// The whole vocabulary.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vocabulary {
+    pub metrics: Vec<Metric>,
+    #[serde(default)]
+    pub dimensions: Vec<Dimension>,
+    #[serde(default)]
+    pub scope: ScopeWords,
+    #[serde(default)]
+    pub question: QuestionWords,
+    #[serde(default)]
+    pub periods: PeriodWords,
+    #[serde(default)]
+    pub qualifiers: QualifierWords,
+    #[serde(default)]
+    pub intents: IntentWords,
+}
+
+/// A word found in a text: where, and what it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DimensionHit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: String,
+    /// Empty when the word clears the dimension.
+    pub value: String,
+}
+
+impl Vocabulary {
+    /// Parses the TOML text and normalizes every word in it.
+    pub fn parse(text: &str) -> Result<Vocabulary, toml::de::Error> {
+        let mut vocabulary: Vocabulary = toml::from_str(text)?;
+        vocabulary.normalize_words();
+        Ok(vocabulary)
+    }
+
+    fn normalize_words(&mut self) {
+        fn all(words: &mut [String]) {
+            for w in words.iter_mut() {
+                *w = normalize(w);
+            }
+        }
+        for m in &mut self.metrics {
+            all(&mut m.units);
+            all(&mut m.units_en);
+            all(&mut m.cues);
+            all(&mut m.ask);
+        }
+        for d in &mut self.dimensions {
+            for v in &mut d.values {
+                all(&mut v.words);
+            }
+        }
+        all(&mut self.scope.nationwide);
+        all(&mut self.scope.campaign);
+        all(&mut self.scope.customs);
+        all(&mut self.question.filler);
+        all(&mut self.question.follow_up);
+        all(&mut self.question.greetings);
+        all(&mut self.question.thanks);
+        all(&mut self.periods.year);
+        all(&mut self.periods.year_end);
+        all(&mut self.periods.first_half);
+        for n in self
+            .periods
+            .first_quarters
+            .iter_mut()
+            .chain(self.periods.quarters.iter_mut())
+        {
+            all(&mut n.words);
+        }
+        all(&mut self.qualifiers.before);
+        all(&mut self.qualifiers.after);
+        all(&mut self.qualifiers.reference_year);
+        for list in [
+            &mut self.intents.comparison,
+            &mut self.intents.trend,
+            &mut self.intents.summary,
+            &mut self.intents.yoy,
+            &mut self.intents.share,
+        ] {
+            all(list);
+        }
+    }
+
+    /// Every period word with the period kind it names.
+    pub fn period_words(&self) -> Vec<(&str, crate::domain::model::PeriodKind)> {
+        use crate::domain::model::PeriodKind;
+        let p = &self.periods;
+        let mut words: Vec<(&str, PeriodKind)> = Vec::new();
+        words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
+        words.extend(
+            p.first_half
+                .iter()
+                .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
+        );
+        for q in &p.quarters {
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::Quarter(q.n))),
+            );
+        }
+        for q in &p.first_quarters {
+            words.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))),
+            );
+        }
+        words
+    }
+
+    pub fn metric(&self, id: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|m| m.id == id)
+    }
+
+    pub fn dimension_value(&self, kind: &str, id: &str) -> Option<&DimensionValue> {
+        self.dimensions
+            .iter()
+            .find(|d| d.kind == kind)?
+            .values
+            .iter()
+            .find(|v| v.id == id)
+    }
+
+    /// Every dimension word in `text`, leftmost-longest, not overlapping.
+    pub fn dimension_hits(&self, text: &str) -> Vec<DimensionHit> {
+        let mut entries: Vec<(&str, &str, &str)> = Vec::new();
+        for d in &self.dimensions {
+            for v in &d.values {
+                for w in &v.words {
+                    entries.push((w.as_str(), d.kind.as_str(), v.id.as_str()));
+                }
+            }
+        }
+        find_words(text, entries.iter().map(|(w, _, _)| *w))
+            .into_iter()
+            .map(|(start, end, i)| DimensionHit {
+                start,
+                end,
+                kind: entries[i].1.to_string(),
+                value: entries[i].2.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// Leftmost-longest, non-overlapping occurrences of any of `words` in
+/// `text`: (byte start, byte end, index of the word). Latin words match
+/// only at word boundaries.
+pub fn find_words<'a>(
+    text: &str,
+    words: impl IntoIterator<Item = &'a str>,
+) -> Vec<(usize, usize, usize)> {
+    let words: Vec<&str> = words.into_iter().collect();
+    let mut hits = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let mut best: Option<(usize, usize)> = None;
+        for (i, w) in words.iter().enumerate() {
+            if w.is_empty() || !rest.starts_with(w) {
+                continue;
+            }
+            let len = if is_latin_word(w) {
+                // A Latin word at word boundaries, or its plural: "patent"
+                // finds "patents", "tax" finds "taxes".
+                let Some(len) = ["", "s", "es"].iter().find_map(|suffix| {
+                    let len = w.len() + suffix.len();
+                    (rest[w.len()..].starts_with(suffix)
+                        && at_word_boundaries(text, pos, pos + len))
+                    .then_some(len)
+                }) else {
+                    continue;
+                };
+                len
+            } else {
+                w.len()
+            };
+            if best.is_none_or(|(best_len, _)| len > best_len) {
+                best = Some((len, i));
+            }
+        }
+        match best {
+            Some((len, i)) => {
+                hits.push((pos, pos + len, i));
+                pos += len;
+            }
+            None => pos += rest.chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    hits
+}
+
+/// The longest of `words` found anywhere in `text`, with its index.
+pub fn longest_word_in<'a>(
+    text: &str,
+    words: impl IntoIterator<Item = &'a str>,
+) -> Option<(usize, usize)> {
+    find_words(text, words)
+        .into_iter()
+        .max_by_key(|(s, e, _)| (e - s, usize::MAX - s))
+        .map(|(s, _, i)| (s, i))
+}
+
+/// Whether any of `words` occurs in `text` (Latin words at word boundaries).
+pub fn contains_any(text: &str, words: &[String]) -> bool {
+    !find_words(text, words.iter().map(String::as_str)).is_empty()
+}
+
+fn is_latin_word(w: &str) -> bool {
+    w.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+fn at_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_words_find_their_plurals_at_word_boundaries_only() {
+        let words = ["patent", "tax", "copyright"];
+        let hits = find_words("patents, taxes and copyright; patently not", words);
+        let found: Vec<usize> = hits.iter().map(|h| h.2).collect();
+        assert_eq!(found, [0, 1, 2]);
+        assert_eq!((hits[0].0, hits[0].1), (0, "patents".len()));
+    }
+
+    pub(crate) fn shipped() -> Vocabulary {
+        Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml"))
+            .expect("the shipped vocabulary parses")
+    }
+
+    #[test]
+    fn shipped_vocabulary_has_the_headline_metrics() {
+        let v = shipped();
+        let headline: Vec<&str> = v
+            .metrics
+            .iter()
+            .filter(|m| m.headline)
+            .map(|m| m.id.as_str())
+            .collect();
+        assert_eq!(
+            headline,
+            ["protection_measures", "detained_batches", "detained_pieces"]
+        );
+    }
+
+    #[test]
+    fn longest_word_wins_and_neutral_words_clear() {
+        let v = shipped();
+        let hits = v.dimension_hits("查扣进出口知识产权侵权嫌疑货物");
+        assert!(hits.iter().all(|h| h.value.is_empty()), "{hits:?}");
+        let hits = v.dimension_hits("在出口环节扣留");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            (hits[0].kind.as_str(), hits[0].value.as_str()),
+            ("stage", "export")
+        );
+    }
+
+    #[test]
+    fn latin_words_match_whole_words_only() {
+        let v = shipped();
+        assert!(v.dimension_hits("imported").is_empty());
+        assert_eq!(v.dimension_hits("mail channels")[0].value, "mail_express");
+    }
+
+    #[test]
+    fn traditional_words_in_the_file_are_normalized() {
+        let v = Vocabulary::parse("[[metrics]]\nid='x'\nzh='x'\nen='x'\nask=['專利權']\n").unwrap();
+        assert_eq!(v.metrics[0].ask, ["专利权"]);
+    }
+}

@@ -1,0 +1,269 @@
+//! knowledge: "here is the knowledge folder, give me its files". Reads
+//! `vocabulary.toml`, `sources.toml` (document metadata), `facts.toml`
+//! (curated facts) and every document under `documents/`, and fingerprints
+//! them all so that an unchanged folder is not rebuilt.
+//!
+//! Invariant: the only module that reads the knowledge folder. A file that
+//! cannot be read or parsed is reported with its path and reason and the
+//! rest still loads; only a missing or broken vocabulary stops the load.
+
+use crate::domain::ingest::{infer_meta, split_front_matter};
+use crate::domain::model::{DocumentMeta, Language};
+use crate::domain::vocabulary::Vocabulary;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bumped when extraction changes, so that a data folder built by an older
+/// binary is rebuilt.
+pub const EXTRACTION_VERSION: &str = "18";
+
+/// Why the knowledge folder could not be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    /// The folder does not exist or cannot be listed.
+    #[error("cannot read the knowledge folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `vocabulary.toml` is missing or unreadable.
+    #[error("cannot read {path}: {source}")]
+    VocabularyUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `vocabulary.toml` is not valid.
+    #[error("{path} is not a valid vocabulary: {reason}")]
+    VocabularyInvalid { path: PathBuf, reason: String },
+}
+
+/// A document as read from disk, before ingest.
+#[derive(Debug, Clone)]
+pub struct DocumentFile {
+    pub file: String,
+    pub meta: DocumentMeta,
+    pub body: String,
+}
+
+/// A curated fact from `facts.toml`: a figure that no sentence states
+/// plainly, with a quote that must occur in its document.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CuratedFact {
+    pub document: String,
+    pub quote: String,
+    pub year: u16,
+    #[serde(default)]
+    pub quarter: Option<u8>,
+    #[serde(default)]
+    pub year_end: bool,
+    pub metric: String,
+    #[serde(default)]
+    pub dims: std::collections::BTreeMap<String, String>,
+    pub value: String,
+    pub text: String,
+    #[serde(default)]
+    pub share: Option<String>,
+    #[serde(default)]
+    pub yoy: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct SourcesFile {
+    #[serde(default)]
+    documents: Vec<SourceEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourceEntry {
+    file: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    publisher: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    language: Option<Language>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct FactsFile {
+    #[serde(default)]
+    facts: Vec<CuratedFact>,
+}
+
+/// Everything the knowledge folder holds.
+#[derive(Debug, Clone)]
+pub struct KnowledgeFiles {
+    pub vocabulary: Vocabulary,
+    pub documents: Vec<DocumentFile>,
+    pub curated: Vec<CuratedFact>,
+    /// Files skipped or partly read: `path: reason`.
+    pub problems: Vec<String>,
+    /// Content hash of everything above.
+    pub version: String,
+}
+
+/// Reads the knowledge folder.
+pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
+    let mut hasher = Sha256::new();
+    hasher.update(EXTRACTION_VERSION.as_bytes());
+    let vocabulary_path = dir.join("vocabulary.toml");
+    let vocabulary_text = std::fs::read_to_string(&vocabulary_path).map_err(|source| {
+        KnowledgeError::VocabularyUnreadable {
+            path: vocabulary_path.clone(),
+            source,
+        }
+    })?;
+    let vocabulary =
+        Vocabulary::parse(&vocabulary_text).map_err(|e| KnowledgeError::VocabularyInvalid {
+            path: vocabulary_path.clone(),
+            reason: e.to_string(),
+        })?;
+    hasher.update(vocabulary_text.as_bytes());
+    let mut problems = Vec::new();
+
+    let sources_path = dir.join("sources.toml");
+    let sources: SourcesFile = match std::fs::read_to_string(&sources_path) {
+        Ok(text) => {
+            hasher.update(text.as_bytes());
+            toml::from_str(&text).unwrap_or_else(|e| {
+                problems.push(format!(
+                    "{}: not valid TOML, metadata inferred instead: {}",
+                    sources_path.display(),
+                    one_line(&e.to_string())
+                ));
+                SourcesFile::default()
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => SourcesFile::default(),
+        Err(e) => {
+            problems.push(format!("{}: {e}", sources_path.display()));
+            SourcesFile::default()
+        }
+    };
+
+    let facts_path = dir.join("facts.toml");
+    let curated = match std::fs::read_to_string(&facts_path) {
+        Ok(text) => {
+            hasher.update(text.as_bytes());
+            match toml::from_str::<FactsFile>(&text) {
+                Ok(f) => f.facts,
+                Err(e) => {
+                    problems.push(format!(
+                        "{}: not valid TOML, no curated facts loaded: {}",
+                        facts_path.display(),
+                        one_line(&e.to_string())
+                    ));
+                    Vec::new()
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            problems.push(format!("{}: {e}", facts_path.display()));
+            Vec::new()
+        }
+    };
+
+    let documents_dir = dir.join("documents");
+    let entries = std::fs::read_dir(&documents_dir).map_err(|source| KnowledgeError::Folder {
+        path: documents_dir.clone(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut documents = Vec::new();
+    for path in paths {
+        let Some(file) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            problems.push(format!(
+                "{}: the file name is not UTF-8, skipped",
+                path.display()
+            ));
+            continue;
+        };
+        if file.starts_with('.') || path.is_dir() {
+            continue;
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(format!("{}: cannot be read: {e}", path.display()));
+                continue;
+            }
+        };
+        if bytes.contains(&0) {
+            problems.push(format!(
+                "{}: binary content (NUL bytes), skipped",
+                path.display()
+            ));
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if text.trim().is_empty() {
+            problems.push(format!("{}: empty, skipped", path.display()));
+            continue;
+        }
+        if matches!(text, std::borrow::Cow::Owned(_)) {
+            problems.push(format!("{}: invalid UTF-8 bytes replaced", path.display()));
+        }
+        hasher.update(file.as_bytes());
+        hasher.update([0]);
+        hasher.update(&bytes);
+        let text = text.trim_start_matches('\u{feff}');
+        let (front, body) = split_front_matter(text);
+        let inferred = infer_meta(body);
+        let mut meta = front.unwrap_or_else(|| inferred.clone());
+        if meta.title.is_empty() {
+            meta.title = inferred.title.clone();
+        }
+        if let Some(entry) = sources.documents.iter().find(|s| s.file == file) {
+            meta.title = entry.title.clone().unwrap_or(meta.title);
+            meta.publisher = entry.publisher.clone().or(meta.publisher);
+            meta.published = entry.published.clone().or(meta.published);
+            meta.language = entry.language.unwrap_or(meta.language);
+            meta.url = entry.url.clone().or(meta.url);
+        }
+        if meta.title.is_empty() {
+            meta.title = file.clone();
+        }
+        documents.push(DocumentFile {
+            file,
+            meta,
+            body: body.to_string(),
+        });
+    }
+    for entry in &sources.documents {
+        if !documents.iter().any(|d| d.file == entry.file) {
+            problems.push(format!(
+                "{}: names {}, which is not in documents/",
+                sources_path.display(),
+                entry.file
+            ));
+        }
+    }
+    let version = hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(KnowledgeFiles {
+        vocabulary,
+        documents,
+        curated,
+        problems,
+        version,
+    })
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,10 @@
+//! The knowledge build and its storage: reading the knowledge folder,
+//! building a snapshot (facts, passages, the search index), keeping it in
+//! the data folder, and swapping it on reload when it does not regress.
+
+pub mod engine;
+pub mod files;
+pub mod gating;
+pub mod index;
+pub mod persist;
+pub mod snapshot;

@@ -1042,7 +1042,7 @@ async fn the_bot_stopped_or_killed_mid_job_resumes_and_nobody_is_skipped() {
 
 // ---- The conversation a user expects.
 
-use customs_ip_bot::telegram::handlers::deep_link_payload;
+use customs_ip_bot::frontends::telegram::handlers::deep_link_payload;
 use serde_json::json;
 
 /// (text, callback data) of every button under a sent message.

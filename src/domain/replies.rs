@@ -879,7 +879,7 @@ mod tests {
 
     #[test]
     fn english_keeps_the_qualifier_starts_with_a_capital_and_never_nests_brackets() {
-        let v = Vocabulary::parse(include_str!("../knowledge/vocabulary.toml")).unwrap();
+        let v = Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml")).unwrap();
         let fact = pieces_2016(Some("余"), None);
         assert_eq!(
             figure(&v, &fact, Language::English),

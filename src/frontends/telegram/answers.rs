@@ -14,8 +14,8 @@ use super::format::{answer_lines, pack, Block, Line, Style};
 use super::wording;
 use crate::domain::model::{Answer, AnswerKind, Fact, Language, Period, PeriodKind, Scope};
 use crate::domain::replies;
-use crate::knowledge::snapshot::Snapshot;
 use crate::domain::understand::{understand, Intent, Query};
+use crate::knowledge::snapshot::Snapshot;
 use std::collections::BTreeMap;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 

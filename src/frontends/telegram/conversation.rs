@@ -161,9 +161,10 @@ mod tests {
     use super::*;
 
     fn query(text: &str) -> Query {
-        let v =
-            crate::domain::vocabulary::Vocabulary::parse(include_str!("../../../knowledge/vocabulary.toml"))
-                .unwrap();
+        let v = crate::domain::vocabulary::Vocabulary::parse(include_str!(
+            "../../../knowledge/vocabulary.toml"
+        ))
+        .unwrap();
         crate::domain::understand::understand(text, &v)
     }
 

@@ -367,9 +367,13 @@ async fn respond(
                 refuse_admin_command(ctx, audit, language).await
             } else {
                 match arg.trim() {
-                    "" => reload_command(bot, ctx, msg.chat.id, reply_to, language, false, audit).await?,
+                    "" => {
+                        reload_command(bot, ctx, msg.chat.id, reply_to, language, false, audit)
+                            .await?
+                    }
                     a if a.eq_ignore_ascii_case("force") => {
-                        reload_command(bot, ctx, msg.chat.id, reply_to, language, true, audit).await?
+                        reload_command(bot, ctx, msg.chat.id, reply_to, language, true, audit)
+                            .await?
                     }
                     other => wording::reload_usage(language, other),
                 }

@@ -47,6 +47,27 @@
 //!   started again: exactly once for all; killed with SIGKILL mid-job and
 //!   started again: nobody skipped, duplicates only for the sends that
 //!   were in flight (at most `max_in_flight`).
+//!
+//! The conversation (the fake server checks every text the bot sends
+//! against Telegram's HTML rules and limits, and every button's data
+//! against 64 bytes; `TestBot::stop` fails on any breach):
+//! - a fact answer carries 来源 / 详细 and the neighbouring years as
+//!   buttons: Sources shows the document's link and the full sentence,
+//!   Details the evidence, a year button that year's figure;
+//! - after "no data", and under /summary with no year, the years the
+//!   corpus has are buttons;
+//! - a follow-up in a private chat ("那2020年呢?", "件数呢?") keeps what it
+//!   leaves out; in a group, a reply to the bot's answer follows that
+//!   answer; a follow-up with nothing to follow is a question of its own;
+//! - a photo's caption is read as a question; a sticker and a voice
+//!   message get one notice of what the bot reads (once, not twice);
+//!   你好 gets an introduction with example questions as buttons;
+//! - an edited question edits the bot's reply; a group message edited to
+//!   mention the bot is answered;
+//! - an inline query is answered with a result whose title is the figure;
+//! - deep links (/start summary_2024, /start ask_…) open the bot on an answer;
+//! - a forged or stale button gets a short pop-up and nothing else; a
+//!   non-admin pressing a broadcast button gets one refusal (the pop-up).
 
 mod support;
 
@@ -130,10 +151,17 @@ async fn a_private_question_gets_the_figure_first_and_the_source_as_footer() {
         text.starts_with("<b>") && text.find("4.16万批") < text.find("来源"),
         "{text}"
     );
-    assert!(text.trim_end().ends_with("</i>"), "{text}");
-    assert!(text.contains("<i>来源："), "{text}");
+    // The source's line links to its page.
+    assert!(
+        text.trim_end().ends_with(
+            "来源：《去年全国海关实施知识产权保护措施5.32万次》，法治日报，2025-04-25</a>"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("<a href=\"https://legal.gmw.cn/"), "{text}");
     assert!(is_safe_html(text), "{text}");
-    assert!(reply.body.get("reply_parameters").is_none());
+    // In a private chat too, the answer replies to its question.
+    assert!(reply.body["reply_parameters"]["message_id"].is_i64());
     bot.stop().await;
 }
 
@@ -1010,4 +1038,441 @@ async fn the_bot_stopped_or_killed_mid_job_resumes_and_nobody_is_skipped() {
         "{duplicates} duplicates after SIGKILL"
     );
     eprintln!("SIGKILL mid-job: {duplicates} duplicates (at most {max_in_flight})");
+}
+
+// ---- The conversation a user expects.
+
+use customs_ip_bot::frontends::telegram::handlers::deep_link_payload;
+use serde_json::json;
+
+/// (text, callback data) of every button under a sent message.
+fn buttons_of(r: &Recorded) -> Vec<(String, String)> {
+    let rows = r.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned();
+    rows.unwrap_or_default()
+        .iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or("").to_string(),
+                b["callback_data"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn data_of(r: &Recorded, label: &str) -> String {
+    buttons_of(r)
+        .into_iter()
+        .find(|(t, _)| t == label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons_of(r)))
+        .1
+}
+
+fn chat_json(chat: i64) -> Value {
+    if chat < 0 {
+        json!({"id": chat, "type": "supergroup", "title": "IP lawyers"})
+    } else {
+        json!({"id": chat, "type": "private", "first_name": format!("User{chat}")})
+    }
+}
+
+fn person(id: i64) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": format!("User{id}"), "language_code": "zh-hans"})
+}
+
+static NEXT_ID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(500_000);
+
+fn fresh_id() -> i64 {
+    NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A message of `from` in `chat` with these fields (text, photo, sticker…).
+fn message_with(chat: i64, from: i64, fields: Value) -> Value {
+    let mut m = json!({"message_id": fresh_id(), "date": 1_700_000_000,
+                       "chat": chat_json(chat), "from": person(from)});
+    m.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    json!({ "message": m })
+}
+
+/// The same message, edited to say `text`.
+fn edited(update: &Value, text: &str) -> Value {
+    let mut m = update["message"].clone();
+    m["text"] = json!(text);
+    m["edit_date"] = json!(1_700_000_050);
+    json!({ "edited_message": m })
+}
+
+/// A press of a button with `data` under the bot's message `under` in `chat`.
+fn press(from: i64, chat: i64, under: i64, data: &str) -> Value {
+    json!({"callback_query": {
+        "id": format!("cb{}", fresh_id()), "from": person(from), "chat_instance": "ci",
+        "data": data,
+        "message": {"message_id": under, "date": 1_700_000_000, "chat": chat_json(chat),
+                    "from": {"id": support::fake_bot_api::BOT_ID, "is_bot": true,
+                             "first_name": "Customs IP", "username": BOT_USERNAME},
+                    "text": "answer"}
+    }})
+}
+
+/// Waits for the `n`-th message to `chat` and returns it with the id the
+/// fake gave it (counted from its answers).
+async fn nth_message(bot: &TestBot, chat: i64, n: usize) -> Recorded {
+    bot.fake
+        .wait_for_sent(chat, n, &format!("message {n} to {chat}"), WAIT)
+        .await[n - 1]
+        .clone()
+}
+
+/// The message id the fake gave the `n`-th message (1-based) it received.
+async fn id_of_nth_message(bot: &TestBot, chat: i64, n: usize) -> i64 {
+    let _ = nth_message(bot, chat, n).await;
+    bot.fake.message_ids_sent_to(chat)[n - 1]
+}
+
+const MADE_UP_2031: &str = "---\ntitle: 2031年知识产权海关保护情况（虚构测试文件）\npublisher: 测试日报\npublished: 2032-04-20\nurl: https://example.org/news/2031-ip-customs\n---\n（本文件为测试而编写，数字均为虚构。）\n\n2031年全国海关共扣留侵权嫌疑货物7777批，涉及侵权嫌疑货物1234.5万件。\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fact_answer_has_sources_details_and_year_buttons_that_answer() {
+    let bot = TestBot::start_with(Options {
+        extra_documents: vec![("2031-made-up.txt".into(), MADE_UP_2031.into())],
+        ..Options::default()
+    })
+    .await;
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少批?"));
+    let answer = nth_message(&bot, USER, 1).await;
+    let answer_id = id_of_nth_message(&bot, USER, 1).await;
+    assert!(answer.text().contains("<blockquote>"), "{}", answer.text());
+    let labels: Vec<String> = buttons_of(&answer).into_iter().map(|b| b.0).collect();
+    assert_eq!(
+        labels,
+        ["来源", "详细", "2016年", "2020年", "2031年"],
+        "{labels:?}"
+    );
+
+    // Details: the evidence of the figure.
+    bot.fake
+        .push_update(press(USER, USER, answer_id, &data_of(&answer, "详细")));
+    let details = nth_message(&bot, USER, 2).await;
+    assert!(details.text().contains("详细依据"), "{}", details.text());
+    assert!(details.text().contains("4.16万批"), "{}", details.text());
+    assert_eq!(details.body["reply_parameters"]["message_id"], answer_id);
+
+    // A year button: the same question in 2020.
+    bot.fake
+        .push_update(press(USER, USER, answer_id, &data_of(&answer, "2020年")));
+    let year = nth_message(&bot, USER, 3).await;
+    assert!(
+        visible_text(year.text()).starts_with("2020年"),
+        "{}",
+        year.text()
+    );
+    assert!(year.text().contains("6.19万批"), "{}", year.text());
+
+    // Sources of a document with an address: linked, with the sentence.
+    bot.fake
+        .push_update(private_text(USER, "2031年扣留多少批?"));
+    let made_up = nth_message(&bot, USER, 4).await;
+    let made_up_id = id_of_nth_message(&bot, USER, 4).await;
+    assert!(made_up.text().contains("7777批"), "{}", made_up.text());
+    bot.fake
+        .push_update(press(USER, USER, made_up_id, &data_of(&made_up, "来源")));
+    let sources = nth_message(&bot, USER, 5).await;
+    let text = sources.text();
+    assert!(
+        text.contains("<a href=\"https://example.org/news/2031-ip-customs\">"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2031年全国海关共扣留侵权嫌疑货物7777批，涉及侵权嫌疑货物1234.5万件。"),
+        "{text}"
+    );
+    // Each press was answered once, silently.
+    let answered = bot.fake.calls("answercallbackquery");
+    assert_eq!(answered.len(), 3);
+    assert!(answered.iter().all(|r| r.body.get("text").is_none()));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_data_and_summary_without_a_year_offer_the_years_as_buttons() {
+    let bot = TestBot::start().await;
+    bot.fake.push_update(private_text(USER, "/summary"));
+    let pick = nth_message(&bot, USER, 1).await;
+    let pick_id = id_of_nth_message(&bot, USER, 1).await;
+    let buttons = buttons_of(&pick);
+    let labels: Vec<&str> = buttons.iter().map(|b| b.0.as_str()).collect();
+    assert_eq!(labels, ["2016年", "2020年", "2024年"], "{}", pick.text());
+    assert!(!pick.text().contains("请给出年份"));
+    bot.fake
+        .push_update(press(USER, USER, pick_id, &buttons[2].1));
+    let summary = nth_message(&bot, USER, 2).await;
+    assert!(
+        summary.text().contains("2024年知识产权海关保护概况"),
+        "{}",
+        summary.text()
+    );
+    // The arithmetic is folded away, not spread over the screen.
+    let folded = summary
+        .text()
+        .split("<blockquote expandable>")
+        .nth(1)
+        .and_then(|rest| rest.split("</blockquote>").next())
+        .unwrap_or("");
+    assert!(folded.contains("计算："), "{}", summary.text());
+    assert!(!summary
+        .text()
+        .split("<blockquote")
+        .next()
+        .unwrap()
+        .contains("计算"));
+
+    bot.fake
+        .push_update(private_text(USER, "2031年扣留多少批?"));
+    let none = nth_message(&bot, USER, 3).await;
+    assert!(none.text().contains("没有2031年"), "{}", none.text());
+    let labels: Vec<String> = buttons_of(&none).into_iter().map(|b| b.0).collect();
+    assert_eq!(labels, ["2016年", "2020年", "2024年"]);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_ups_keep_what_they_leave_out_in_a_private_chat_and_by_reply_in_a_group() {
+    let bot = TestBot::start().await;
+    bot.fake
+        .push_update(private_text(USER, "2024年扣留多少件?"));
+    assert!(nth_message(&bot, USER, 1)
+        .await
+        .text()
+        .contains("8160.51万件"));
+    bot.fake.push_update(private_text(USER, "那2020年呢?"));
+    let follow = nth_message(&bot, USER, 2).await;
+    assert!(follow.text().contains("5618.19万件"), "{}", follow.text());
+    assert!(
+        !follow.text().contains("概况"),
+        "not the whole summary: {}",
+        follow.text()
+    );
+    bot.fake.push_update(private_text(USER, "批数呢?"));
+    bot.fake.push_update(private_text(USER, "件数呢?"));
+    let pieces = nth_message(&bot, USER, 4).await;
+    assert!(pieces.text().contains("5618.19万件"), "{}", pieces.text());
+
+    // Nothing to follow: a question of its own (another user's chat).
+    bot.fake.push_update(private_text(ADMIN, "那2020年呢?"));
+    let alone = nth_message(&bot, ADMIN, 1).await;
+    assert!(
+        alone.text().contains("2020年知识产权海关保护概况"),
+        "{}",
+        alone.text()
+    );
+
+    // In a group: another member replies to the bot's answer.
+    bot.fake.push_update(group_text(
+        GROUP,
+        USER,
+        &format!("/ask@{BOT_USERNAME} 2024年扣留多少件?"),
+        false,
+    ));
+    let _ = nth_message(&bot, GROUP, 1).await;
+    let answer_id = id_of_nth_message(&bot, GROUP, 1).await;
+    let mut reply = message_with(GROUP, 777, json!({"text": "2020年呢?"}));
+    reply["message"]["reply_to_message"] = json!({
+        "message_id": answer_id, "date": 1_700_000_000, "chat": chat_json(GROUP),
+        "from": {"id": support::fake_bot_api::BOT_ID, "is_bot": true, "first_name": "Customs IP",
+                 "username": BOT_USERNAME},
+        "text": "2024年全国海关扣留侵权嫌疑货物数量：8160.51万件。"});
+    bot.fake.push_update(reply);
+    let in_group = nth_message(&bot, GROUP, 2).await;
+    assert!(
+        in_group.text().contains("5618.19万件"),
+        "{}",
+        in_group.text()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_private_message_gets_an_answer_or_one_notice() {
+    let bot = TestBot::start().await;
+    let photo = json!([{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]);
+    bot.fake.push_update(message_with(
+        USER,
+        USER,
+        json!({"photo": photo, "caption": "2020年扣留多少批?"}),
+    ));
+    let captioned = nth_message(&bot, USER, 1).await;
+    assert!(
+        captioned.text().contains("6.19万批"),
+        "{}",
+        captioned.text()
+    );
+
+    let sticker = json!({"file_id": "s1", "file_unique_id": "us1", "type": "regular",
+                         "width": 512, "height": 512, "is_animated": false, "is_video": false});
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"sticker": sticker})));
+    let notice = nth_message(&bot, USER, 2).await;
+    assert!(
+        notice.text().contains("我只读文字消息"),
+        "{}",
+        notice.text()
+    );
+    let voice = json!({"file_id": "v1", "file_unique_id": "uv1", "duration": 3});
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"voice": voice})));
+    bot.fake
+        .push_update(message_with(USER, USER, json!({"photo": photo})));
+    bot.fake.push_update(private_text(USER, "你好"));
+    let intro = nth_message(&bot, USER, 3).await;
+    // The voice message and the bare photo got no second notice.
+    assert!(intro.text().contains("你好！"), "{}", intro.text());
+    let intro_id = id_of_nth_message(&bot, USER, 3).await;
+    let examples = buttons_of(&intro);
+    assert_eq!(examples[0].0, "2024年扣留多少批？", "{examples:?}");
+    bot.fake
+        .push_update(press(USER, USER, intro_id, &examples[0].1));
+    assert!(nth_message(&bot, USER, 4).await.text().contains("4.16万批"));
+    let notices = bot
+        .fake
+        .sent_to(USER)
+        .iter()
+        .filter(|r| r.text().contains("我只读文字消息"))
+        .count();
+    assert_eq!(notices, 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_question_edits_its_reply() {
+    let bot = TestBot::start().await;
+    let question = private_text(USER, "2024年扣留多少批?");
+    bot.fake.push_update(question.clone());
+    let _ = nth_message(&bot, USER, 1).await;
+    let reply_id = id_of_nth_message(&bot, USER, 1).await;
+    bot.fake.push_update(edited(&question, "2020年扣留多少批?"));
+    let edit = bot
+        .fake
+        .wait_for(WAIT, "the reply edited", |rs| {
+            rs.iter().find(|r| r.method == "editmessagetext").cloned()
+        })
+        .await;
+    assert_eq!(edit.body["message_id"], reply_id);
+    assert!(edit.text().contains("6.19万批"), "{}", edit.text());
+    assert!(
+        !buttons_of(&edit).is_empty(),
+        "the buttons follow the new answer"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bot.fake.sent_to(USER).len(), 1, "no second reply");
+
+    // In a group, a message edited to mention the bot is answered.
+    let chatter = group_text(GROUP, USER, "2016年扣留多少批?", false);
+    bot.fake.push_update(chatter.clone());
+    bot.fake.push_update(edited(
+        &chatter,
+        &format!("@{BOT_USERNAME} 2016年扣留多少批?"),
+    ));
+    let answered = nth_message(&bot, GROUP, 1).await;
+    assert!(
+        answered.text().contains("1.74万余批"),
+        "{}",
+        answered.text()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_query_is_answered_with_the_figure_and_deep_links_open_answers() {
+    let bot = TestBot::start().await;
+    bot.fake.push_update(json!({"inline_query": {
+        "id": "iq1", "from": person(USER), "query": "2024年扣留多少批", "offset": ""}}));
+    let inline = bot
+        .fake
+        .wait_for(WAIT, "answerInlineQuery", |rs| {
+            rs.iter().find(|r| r.method == "answerinlinequery").cloned()
+        })
+        .await;
+    let result = &inline.body["results"][0];
+    assert!(
+        result["title"].as_str().unwrap().contains("4.16万批"),
+        "{result}"
+    );
+    let message = result["input_message_content"]["message_text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("4.16万批") && message.contains("来源"),
+        "{message}"
+    );
+    assert!(inline.body["cache_time"].as_u64().unwrap() > 0);
+    let start = inline.body["button"]["start_parameter"].as_str().unwrap();
+    assert_eq!(
+        Some(start.to_string()),
+        deep_link_payload("2024年扣留多少批")
+    );
+
+    // The deep links.
+    bot.fake
+        .push_update(private_text(USER, "/start summary_2024"));
+    let summary = nth_message(&bot, USER, 1).await;
+    assert!(
+        summary.text().contains("2024年知识产权海关保护概况"),
+        "{}",
+        summary.text()
+    );
+    let ask = deep_link_payload("2020年扣留多少批?").unwrap();
+    bot.fake
+        .push_update(private_text(USER, &format!("/start {ask}")));
+    let asked = nth_message(&bot, USER, 2).await;
+    assert!(asked.text().contains("6.19万批"), "{}", asked.text());
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_stale_and_refused_buttons_get_one_pop_up_and_nothing_else() {
+    let bot = TestBot::start().await;
+    let version: String = bot.engine.snapshot().version.chars().take(8).collect();
+    let presses = [
+        "not-ours",
+        "v1:s:z:00000000:0",
+        &format!("v1:s:z:{version}:99999999"),
+        "v1:y:z:2024:extra",
+        "bc:confirm:1",
+    ];
+    for data in presses {
+        bot.fake.push_update(press(USER, USER, 42, data));
+    }
+    let answered = bot
+        .fake
+        .wait_for(WAIT, "five pop-ups", |rs| {
+            let calls: Vec<Recorded> = rs
+                .iter()
+                .filter(|r| r.method == "answercallbackquery")
+                .cloned()
+                .collect();
+            (calls.len() == presses.len()).then_some(calls)
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts: Vec<&str> = answered
+        .iter()
+        .map(|r| r.body["text"].as_str().unwrap_or(""))
+        .collect();
+    assert!(texts.iter().all(|t| !t.is_empty()), "{texts:?}");
+    assert!(
+        texts.contains(&"这个按钮来自更新前的知识库，请重新提问。"),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.contains("管理员")), "{texts:?}");
+    assert_eq!(bot.fake.calls("answercallbackquery").len(), presses.len());
+    assert!(
+        bot.fake.sent_to(USER).is_empty(),
+        "a pop-up only, no message"
+    );
+    bot.stop().await;
 }

@@ -741,13 +741,7 @@ fn summary_dimensions<'a>(
             let name = if english { &value.en } else { &value.zh };
             let shown: Vec<String> = figures
                 .iter()
-                .map(|f| {
-                    let mut s = replies::figure(v, f, language);
-                    if let Some(share) = f.share {
-                        s.push_str(&format!(" ({}%)", share.normalize()));
-                    }
-                    s
-                })
+                .map(|f| replies::figure_with_share(v, f, language))
                 .collect();
             items.push(format!(
                 "{name} {}",
@@ -794,14 +788,7 @@ fn summary_changes<'a>(
             continue;
         };
         let change = replies::change_phrase(p.value, f.value, language);
-        lines.push(format!(
-            "{} {}: {} → {} {}",
-            replies::metric_label(v, &f.metric, language),
-            replies::versus(p.period.year, language),
-            replies::figure(v, p, language),
-            replies::figure(v, f, language),
-            change
-        ));
+        lines.push(replies::summary_change_line(v, p, f, &change, language));
         lines.push(replies::arithmetic_line(p.value, f.value, language));
         used.push(p);
     }

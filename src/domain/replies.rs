@@ -105,7 +105,13 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
         };
         format!("{qualifier}{}{unit}", format_chinese(fact.value))
     } else if has_han {
-        format!("{} ({})", format_english(fact.value), fact.text)
+        // 4205.82万余件: "over 42,058,200 (4205.82万余件)".
+        format!(
+            "{}{} ({})",
+            english_qualifier(fact.qualifier.as_deref()),
+            format_english(fact.value),
+            fact.text
+        )
     } else {
         // "over 19,000 batches": the source's qualifier stays.
         let qualifier = fact
@@ -117,6 +123,71 @@ pub fn figure(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> Strin
             .and_then(|m| m.units_en.first())
             .map_or(String::new(), |u| format!(" {u}"));
         format!("{qualifier}{}{unit}", format_english(fact.value))
+    }
+}
+
+/// A Chinese source's qualifier for an English reader, with its space:
+/// 余, 多, 以上, 超过, 逾 → "over "; 近 → "nearly "; 约 → "about ".
+fn english_qualifier(qualifier: Option<&str>) -> &'static str {
+    match qualifier.unwrap_or("") {
+        "余" | "多" | "以上" | "超过" | "逾" => "over ",
+        "近" => "nearly ",
+        "约" => "about ",
+        q if q.is_ascii() && !q.is_empty() => match q {
+            "over" | "more than" => "over ",
+            "nearly" | "almost" => "nearly ",
+            "about" | "around" => "about ",
+            _ => "",
+        },
+        _ => "",
+    }
+}
+
+/// A figure with its share of the total, without brackets in brackets:
+/// 4.13万批（99.5%）; 41,300 (4.13万批, 99.5%).
+pub fn figure_with_share(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> String {
+    let figure = figure(vocabulary, fact, language);
+    let Some(share) = fact.share else {
+        return figure;
+    };
+    let share = share.normalize();
+    if zh(language) {
+        format!("{figure}（{share}%）")
+    } else if let Some(open) = figure.strip_suffix(')') {
+        format!("{open}, {share}%)")
+    } else {
+        format!("{figure} ({share}%)")
+    }
+}
+
+/// An English line starts with a capital ("End of 2016", "Batches …").
+pub fn capitalized(line: String) -> String {
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(c) if c.is_lowercase() => c.to_uppercase().chain(chars).collect(),
+        _ => line,
+    }
+}
+
+/// A summary's line comparing a headline figure with the year before:
+/// 知识产权保护措施较2020年：6.53万次 → 5.32万次，减少1.21万（-18.53%）.
+pub fn summary_change_line(
+    vocabulary: &Vocabulary,
+    before: &Fact,
+    after: &Fact,
+    change: &str,
+    language: Language,
+) -> String {
+    let metric = metric_label(vocabulary, &after.metric, language);
+    let versus = versus(before.period.year, language);
+    let (from, to) = (
+        figure(vocabulary, before, language),
+        figure(vocabulary, after, language),
+    );
+    if zh(language) {
+        format!("{metric}{versus}：{from} → {to}，{change}")
+    } else {
+        capitalized(format!("{metric} {versus}: {from} → {to}, {change}"))
     }
 }
 
@@ -142,10 +213,10 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
             figure(vocabulary, fact, language)
         )
     } else {
-        format!(
+        capitalized(format!(
             "{period}, {metric}{dims}, {scope}: {}",
             figure(vocabulary, fact, language)
-        )
+        ))
     };
     if let Some(share) = fact.share {
         line.push_str(&if zh(language) {
@@ -341,13 +412,13 @@ pub fn span_line(from: u16, to: u16, change: String, language: Language) -> Stri
 pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String {
     let diff = new - old;
     let label = if zh(language) {
-        "计算"
+        "计算："
     } else {
-        "Computation"
+        "Computation: "
     };
     if old.is_zero() {
         return format!(
-            "{label}: {} − {} = {}",
+            "{label}{} − {} = {}",
             new.normalize(),
             old.normalize(),
             diff.normalize()
@@ -355,7 +426,7 @@ pub fn arithmetic_line(old: Decimal, new: Decimal, language: Language) -> String
     }
     let pct = (diff / old * Decimal::from(100)).round_dp(2).normalize();
     format!(
-        "{label}: {} − {} = {}; {} ÷ {} × 100% = {}%",
+        "{label}{} − {} = {}; {} ÷ {} × 100% = {}%",
         new.normalize(),
         old.normalize(),
         diff.normalize(),
@@ -383,11 +454,11 @@ pub fn comparison_head(
             period_label(from, language)
         )
     } else {
-        format!(
+        capitalized(format!(
             "{} compared with {}, {m}{d}: {change}.",
             period_label(to, language),
             period_label(from, language)
-        )
+        ))
     }
 }
 
@@ -402,7 +473,7 @@ pub fn trend_head(
     if zh(language) {
         format!("{m}{d}，历年数据（全国海关）：")
     } else {
-        format!("{m}{d}, by year (nationwide):")
+        capitalized(format!("{m}{d}, by year (nationwide):"))
     }
 }
 
@@ -418,14 +489,16 @@ pub fn value_row(
         if zh(language) { "：" } else { ": " },
         figure(vocabulary, fact, language)
     );
+    // The change after a comma: its own brackets stay the only ones.
     if let Some(c) = change {
-        row.push_str(&if zh(language) {
-            format!("（{c}）")
-        } else {
-            format!(" ({c})")
-        });
+        row.push_str(if zh(language) { "，" } else { ", " });
+        row.push_str(&c);
     }
-    row
+    if zh(language) {
+        row
+    } else {
+        capitalized(row)
+    }
 }
 
 pub fn versus(from_year: u16, language: Language) -> String {
@@ -682,6 +755,36 @@ pub fn is_source_line(line: &str) -> bool {
     .any(|p| line.starts_with(p))
 }
 
+/// What a line of an answer is, so that a channel can lay it out: the
+/// evidence quoted, a computation or a breakdown folded away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineRole {
+    /// `原文：“…”`, `Evidence: "…"`.
+    Evidence,
+    /// `计算：…`, `Computation: …`.
+    Computation,
+    /// The head of a summary's breakdown by a dimension (`按知识产权类型：`).
+    Breakdown,
+    /// `来源：…`, `Source: …`, `另见：…`.
+    Source,
+    Other,
+}
+
+pub fn line_role(line: &str) -> LineRole {
+    let starts = |prefixes: &[&str]| prefixes.iter().any(|p| line.starts_with(p));
+    if is_source_line(line) {
+        LineRole::Source
+    } else if starts(&["原文：", "Evidence:"]) {
+        LineRole::Evidence
+    } else if starts(&["计算：", "計算：", "计算:", "計算:", "Computation:"]) {
+        LineRole::Computation
+    } else if (line.starts_with('按') && line.contains('：')) || line.starts_with("By ") {
+        LineRole::Breakdown
+    } else {
+        LineRole::Other
+    }
+}
+
 // ---- Broadcasts: the chart's labels, the confirmation buttons, the status.
 
 /// The chart's title: 知识产权海关保护主要数据（2016—2024年）.
@@ -914,6 +1017,61 @@ mod tests {
             in_script(text, Language::Simplified),
             "知识产权：加强知识产权保护\n来源：《海关总署发布知识产权保护情况》"
         );
+    }
+
+    fn pieces_2016(qualifier: Option<&str>, share: Option<&str>) -> Fact {
+        Fact {
+            period: Period::year(2016),
+            scope: Scope::Nationwide,
+            metric: "detained_pieces".into(),
+            dims: vec![],
+            value: "42058200".parse().unwrap(),
+            text: "4205.82万余件".into(),
+            qualifier: qualifier.map(str::to_string),
+            share: share.map(|s| s.parse().unwrap()),
+            yoy: None,
+            doc: 0,
+            sentence: None,
+            quote: String::new(),
+            excerpt: String::new(),
+            curated: false,
+        }
+    }
+
+    #[test]
+    fn english_keeps_the_qualifier_starts_with_a_capital_and_never_nests_brackets() {
+        let v = Vocabulary::parse(include_str!("../../knowledge/vocabulary.toml")).unwrap();
+        let fact = pieces_2016(Some("余"), None);
+        assert_eq!(
+            figure(&v, &fact, Language::English),
+            "over 42,058,200 (4205.82万余件)"
+        );
+        let mut year_end = fact.clone();
+        year_end.period.kind = PeriodKind::YearEnd;
+        assert!(fact_line(&v, &year_end, Language::English).starts_with("End of 2016, "));
+        let shared = pieces_2016(Some("余"), Some("93.57"));
+        assert_eq!(
+            figure_with_share(&v, &shared, Language::English),
+            "over 42,058,200 (4205.82万余件, 93.57%)"
+        );
+        assert_eq!(
+            figure_with_share(&v, &shared, Language::Simplified),
+            "4205.82万余件（93.57%）"
+        );
+        let row = value_row(
+            &v,
+            &fact,
+            Some("vs 2015 up 1 (+1%)".into()),
+            Language::English,
+        );
+        assert_eq!(row.matches('(').count(), 2, "{row}");
+        assert!(!row.contains("((") && !row.contains(") ("), "{row}");
+    }
+
+    #[test]
+    fn chinese_computations_take_a_full_width_colon() {
+        let line = arithmetic_line(Decimal::from(100), Decimal::from(150), Language::Simplified);
+        assert!(line.starts_with("计算：150 − 100 = 50"), "{line}");
     }
 
     #[test]

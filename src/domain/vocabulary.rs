@@ -117,6 +117,16 @@ pub struct QuestionWords {
     /// apply): a passage sharing only these does not answer.
     #[serde(default)]
     pub generic: Vec<String>,
+    /// Words that make a short question a follow-up of the one before
+    /// (那, 呢, what about), not a subject of its own.
+    #[serde(default)]
+    pub follow_up: Vec<String>,
+    /// A message made only of these greets the bot (你好, hello).
+    #[serde(default)]
+    pub greetings: Vec<String>,
+    /// A message made only of these thanks the bot (谢谢, thanks).
+    #[serde(default)]
+    pub thanks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -318,6 +328,9 @@ impl Vocabulary {
         all(&mut self.scope.customs);
         all(&mut self.question.filler);
         all(&mut self.question.generic);
+        all(&mut self.question.follow_up);
+        all(&mut self.question.greetings);
+        all(&mut self.question.thanks);
         all(&mut self.periods.year);
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);

@@ -155,6 +155,9 @@ pub struct Settings {
     /// Questions and commands one user may send per minute before the bot
     /// sends a polite notice and ignores them until the minute has passed.
     pub flood_per_minute: u32,
+    /// How long the last understood question of a chat (of a user in a
+    /// group) is kept for follow-ups ("那2020年呢?"); zero turns them off.
+    pub follow_up: Duration,
     /// Attempts to send one message through network errors and Telegram 5xx.
     pub send_attempts: u32,
     /// First wait between attempts; doubles each time up to `retry_max`.
@@ -183,6 +186,7 @@ impl Default for Settings {
             set_webhook: true,
             reload_poll: Duration::from_secs(5),
             flood_per_minute: 20,
+            follow_up: Duration::from_secs(600),
             send_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
@@ -214,6 +218,7 @@ pub struct Keys {
     pub set_webhook: bool,
     pub reload_poll_seconds: u64,
     pub flood_per_minute: u32,
+    pub follow_up_minutes: u64,
     pub send_attempts: u32,
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
@@ -240,6 +245,7 @@ impl Default for Keys {
             set_webhook: d.set_webhook,
             reload_poll_seconds: d.reload_poll.as_secs(),
             flood_per_minute: d.flood_per_minute,
+            follow_up_minutes: d.follow_up.as_secs() / 60,
             send_attempts: d.send_attempts,
             retry_base_ms: d.retry_base.as_millis() as u64,
             retry_max_ms: d.retry_max.as_millis() as u64,
@@ -293,6 +299,11 @@ const ENVIRONMENT: &[(&str, &str, EnvKind)] = &[
     (
         "CUSTOMS_IP_BOT_RELOAD_POLL_SECONDS",
         "reload_poll_seconds",
+        EnvKind::Number,
+    ),
+    (
+        "CUSTOMS_IP_BOT_FOLLOW_UP_MINUTES",
+        "follow_up_minutes",
         EnvKind::Number,
     ),
     (
@@ -466,6 +477,7 @@ fn settings_of(keys: Keys, name: &dyn Fn(&str) -> String) -> Result<Settings, Co
         set_webhook: keys.set_webhook,
         reload_poll: Duration::from_secs(keys.reload_poll_seconds),
         flood_per_minute: keys.flood_per_minute,
+        follow_up: Duration::from_secs(keys.follow_up_minutes.saturating_mul(60)),
         send_attempts: keys.send_attempts,
         retry_base: Duration::from_millis(keys.retry_base_ms),
         retry_max: Duration::from_millis(keys.retry_max_ms),

@@ -14,6 +14,16 @@
 //! are accepted. [`FakeBotApi::script_chat`] makes one chat answer sends
 //! with a 403 (kicked), a 400 with migrate_to_chat_id, or a 429 once.
 //!
+//! Every text the bot sends in HTML parse mode (sendMessage,
+//! editMessageText, a sendPhoto caption, an inline result's message) is
+//! checked as Telegram checks it: only Telegram's tags, balanced, no
+//! blockquote in a blockquote, entities well formed, 1–4,096 characters of
+//! visible text (1,024 for a caption); every callback button's data at most
+//! 64 bytes. A message that fails is refused with Telegram's 400 ("can't
+//! parse entities", "message is too long") and kept in
+//! [`FakeBotApi::violations`]. editMessageText, deleteMessage,
+//! answerCallbackQuery and answerInlineQuery are accepted.
+//!
 //! Errors are signalled as Telegram does (4xx, `ok: false`): teloxide
 //! sleeps 10 s after any 5xx.
 
@@ -93,6 +103,10 @@ struct Inner {
     uploads: AtomicI64,
     /// Slows every send down (to catch a bot mid-job).
     send_delay_ms: AtomicI64,
+    /// Requests refused for breaking Telegram's rules on text and buttons.
+    violations: Mutex<Vec<String>>,
+    /// (chat, message id) of every message sendMessage created, in order.
+    sent_ids: Mutex<Vec<(i64, i64)>>,
 }
 
 pub struct FakeBotApi {
@@ -115,6 +129,8 @@ impl FakeBotApi {
             chat_admins: Mutex::default(),
             uploads: AtomicI64::new(0),
             send_delay_ms: AtomicI64::new(0),
+            violations: Mutex::default(),
+            sent_ids: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -222,6 +238,29 @@ impl FakeBotApi {
             }
         }
         counts
+    }
+
+    /// What the bot sent that Telegram would have refused (bad HTML, too
+    /// long, oversized button data), one line each.
+    pub fn violations(&self) -> Vec<String> {
+        self.inner.violations.lock().unwrap().clone()
+    }
+
+    /// The ids of the messages sendMessage created in `chat`, in order.
+    pub fn message_ids_sent_to(&self, chat: i64) -> Vec<i64> {
+        let ids = self.inner.sent_ids.lock().unwrap();
+        ids.iter()
+            .filter(|(c, _)| *c == chat)
+            .map(|(_, id)| *id)
+            .collect()
+    }
+
+    /// The requests of one method (lower-case), in order.
+    pub fn calls(&self, method: &str) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method)
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -339,7 +378,17 @@ async fn handle(
     if is_send && delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay as u64)).await;
     }
-    let response = answer(&inner, &bot, &method, &body).await;
+    let response = match telegram_rules(&method, &body) {
+        Err(problem) => {
+            inner
+                .violations
+                .lock()
+                .unwrap()
+                .push(format!("{method}: {problem}: {body}"));
+            error(400, &format!("Bad Request: {problem}"))
+        }
+        Ok(()) => answer(&inner, &bot, &method, &body).await,
+    };
     if method != "getupdates" {
         inner.requests.lock().unwrap().push(Recorded {
             method: method.clone(),
@@ -420,9 +469,12 @@ async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Re
             "supports_inline_queries": false, "has_main_web_app": false
         })),
         "getupdates" => get_updates(inner, body).await,
-        "sendmessage" => ok(message(
-            json!({"text": body.get("text").cloned().unwrap_or(json!(""))}),
-        )),
+        "sendmessage" => {
+            let m = message(json!({"text": body.get("text").cloned().unwrap_or(json!(""))}));
+            let id = m["message_id"].as_i64().unwrap_or(0);
+            inner.sent_ids.lock().unwrap().push((chat_id, id));
+            ok(m)
+        }
         "sendphoto" => {
             let file_id = match body.get("photo") {
                 Some(Value::String(id)) => id.clone(),
@@ -439,6 +491,11 @@ async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Re
             ok(message(extra))
         }
         "editmessagereplymarkup" => ok(message(json!({"text": "preview"}))),
+        "editmessagetext" => ok(message(json!({
+            "message_id": body.get("message_id").cloned().unwrap_or(json!(0)),
+            "text": body.get("text").cloned().unwrap_or(json!("")),
+            "edit_date": 1_700_000_100,
+        }))),
         "getchatmember" => {
             let user = body.get("user_id").and_then(Value::as_i64).unwrap_or(0);
             let admin = inner.chat_admins.lock().unwrap().contains(&(chat_id, user));
@@ -452,6 +509,151 @@ async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Re
         }
         _ => ok(json!(true)),
     }
+}
+
+/// Telegram's rules on what a request may carry: HTML texts valid and
+/// within the limits, callback data at most 64 bytes.
+fn telegram_rules(method: &str, body: &Value) -> Result<(), String> {
+    let html = body.get("parse_mode").and_then(Value::as_str) == Some("HTML");
+    match method {
+        "sendmessage" | "editmessagetext" => {
+            let text = body.get("text").and_then(Value::as_str).unwrap_or("");
+            check_text(text, html, 4096)?;
+        }
+        "sendphoto" => {
+            if let Some(caption) = body.get("caption").and_then(Value::as_str) {
+                check_text(caption, html, 1024)?;
+            }
+        }
+        "answerinlinequery" => {
+            let results = body.get("results").and_then(Value::as_array);
+            for r in results.into_iter().flatten() {
+                let content = &r["input_message_content"];
+                let html = content["parse_mode"].as_str() == Some("HTML");
+                check_text(content["message_text"].as_str().unwrap_or(""), html, 4096)?;
+                check_buttons(&r["reply_markup"])?;
+            }
+        }
+        _ => {}
+    }
+    check_buttons(&body["reply_markup"])
+}
+
+fn check_buttons(markup: &Value) -> Result<(), String> {
+    let rows = markup.get("inline_keyboard").and_then(Value::as_array);
+    for button in rows
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.as_array().into_iter().flatten())
+    {
+        let text = button["text"].as_str().unwrap_or("");
+        if text.trim().is_empty() {
+            return Err("BUTTON_TEXT_EMPTY".into());
+        }
+        if let Some(data) = button.get("callback_data").and_then(Value::as_str) {
+            if data.is_empty() || data.len() > 64 {
+                return Err("BUTTON_DATA_INVALID".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A text as Telegram reads it: in HTML parse mode, tags and entities
+/// checked; then the visible text non-empty and at most `limit` UTF-16 units.
+fn check_text(text: &str, html: bool, limit: usize) -> Result<(), String> {
+    let visible = if html {
+        visible_html(text)?
+    } else {
+        text.to_string()
+    };
+    let len = visible.encode_utf16().count();
+    if visible.trim().is_empty() {
+        return Err("message text is empty".into());
+    }
+    if len > limit {
+        return Err(format!("message is too long ({len} > {limit})"));
+    }
+    Ok(())
+}
+
+/// The visible text of Telegram HTML, or why Telegram refuses it.
+fn visible_html(html: &str) -> Result<String, String> {
+    const TAGS: &[&str] = &[
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "code",
+        "pre",
+        "tg-spoiler",
+        "blockquote",
+    ];
+    let refuse = |why: &str| Err(format!("can't parse entities: {why}"));
+    let mut out = String::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let Some(end) = rest.find('>') else {
+                    return refuse("unclosed start tag");
+                };
+                let tag = &rest[1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    if open.pop().as_deref() != Some(name) {
+                        return refuse(&format!("unmatched end tag {name}"));
+                    }
+                } else {
+                    let name = tag.split(' ').next().unwrap_or("");
+                    let attributes = tag[name.len()..].trim();
+                    let allowed = match name {
+                        "a" => attributes.starts_with("href=\"") && attributes.ends_with('"'),
+                        "blockquote" => attributes.is_empty() || attributes == "expandable",
+                        "span" => attributes == "class=\"tg-spoiler\"",
+                        _ => TAGS.contains(&name) && attributes.is_empty(),
+                    };
+                    if !allowed {
+                        return refuse(&format!("unsupported start tag {tag}"));
+                    }
+                    if name == "blockquote" && open.iter().any(|t| t == "blockquote") {
+                        return refuse("nested blockquote");
+                    }
+                    open.push(name.to_string());
+                }
+                rest = &rest[end + 1..];
+            }
+            '&' => {
+                let Some(end) = rest.find(';').filter(|e| *e <= 10) else {
+                    return refuse("unescaped &");
+                };
+                let entity = &rest[..=end];
+                let decoded = match entity {
+                    "&lt;" => '<',
+                    "&gt;" => '>',
+                    "&amp;" => '&',
+                    "&quot;" => '"',
+                    _ => return refuse(&format!("unknown entity {entity}")),
+                };
+                out.push(decoded);
+                rest = &rest[end + 1..];
+            }
+            '>' => return refuse("unescaped >"),
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if let Some(tag) = open.pop() {
+        return refuse(&format!("unclosed tag {tag}"));
+    }
+    Ok(out)
 }
 
 /// The fields of a multipart/form-data body: text parts as numbers, JSON or

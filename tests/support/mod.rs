@@ -111,6 +111,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         set_webhook: true,
         reload_poll: Duration::from_secs(5),
         flood_per_minute: options.flood_per_minute,
+        follow_up: Duration::from_secs(600),
         send_attempts: options.send_attempts,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
@@ -148,10 +149,18 @@ impl TestBot {
         }
     }
 
+    /// Stops the bot; fails the test if it sent anything Telegram would
+    /// have refused (see `FakeBotApi::violations`).
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
+        let violations = self.fake.violations();
+        assert!(
+            violations.is_empty(),
+            "refused by Telegram's rules:\n{}",
+            violations.join("\n")
+        );
     }
 }
 

@@ -1,15 +1,18 @@
 //! format: "here is an answer (or a notice), give me Telegram messages":
-//! HTML parse mode with every piece of user and corpus text escaped, the
-//! figure first (bold), the sources as an italic footer, and a long reply
-//! split at line breaks into messages below Telegram's 4,096 characters.
+//! HTML parse mode with every piece of user and corpus text escaped; the
+//! figure first (bold), the evidence in a `<blockquote>`, computations and
+//! breakdowns in an expandable blockquote, the sources as an italic footer;
+//! a long reply split at line breaks into messages below Telegram's 4,096
+//! characters.
 //!
 //! Invariant: pure. Lines are turned into HTML one at a time, each with its
-//! tags closed, and messages are cut only between lines (a line too long for
-//! one message is cut between characters of its plain text), so no message
-//! ever ends inside a tag or an entity.
+//! tags closed; a quote cut between two messages is closed in the first and
+//! opened again in the second; messages are cut only between lines (a line
+//! too long for one message is cut between characters of its plain text),
+//! so no message ever ends inside a tag or an entity.
 
 use crate::domain::model::{Answer, AnswerKind};
-use crate::domain::replies::is_source_line;
+use crate::domain::replies::{is_source_line, line_role, LineRole};
 
 /// Telegram's limit on one message's text.
 pub const TELEGRAM_LIMIT: usize = 4096;
@@ -18,11 +21,46 @@ pub const TELEGRAM_LIMIT: usize = 4096;
 /// (the text Telegram counts is never longer than its HTML).
 pub const MESSAGE_LIMIT: usize = TELEGRAM_LIMIT - 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Style {
+/// How a line's text is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Style {
     Plain,
     Bold,
     Italic,
+    /// A link to this address (http or https only; otherwise plain).
+    Link(String),
+}
+
+/// The block a line sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    None,
+    /// `<blockquote>`: the evidence.
+    Quote,
+    /// `<blockquote expandable>`: computations, breakdowns, context.
+    Expandable,
+}
+
+/// One line of a message: plain text, its style and its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    pub style: Style,
+    pub block: Block,
+}
+
+impl Line {
+    pub fn new(text: impl Into<String>, style: Style, block: Block) -> Line {
+        Line {
+            text: text.into(),
+            style,
+            block,
+        }
+    }
+
+    pub fn plain(text: impl Into<String>) -> Line {
+        Line::new(text, Style::Plain, Block::None)
+    }
 }
 
 /// Escapes text for Telegram's HTML parse mode.
@@ -40,37 +78,61 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// An engine answer as one or more HTML messages: the first line (the
-/// figure, or the heading) bold, the trailing source lines italic after a
-/// blank line.
+/// An engine answer as one or more HTML messages.
 pub fn answer_messages(answer: &Answer) -> Vec<String> {
+    pack(&answer_lines(answer))
+}
+
+/// An engine answer as lines: the first line (the figure, or the heading)
+/// bold; evidence quoted; computations and the breakdowns of a summary
+/// expandable; the trailing source lines italic.
+pub fn answer_lines(answer: &Answer) -> Vec<Line> {
     let lines: Vec<&str> = answer.answer.lines().collect();
     let footer_start = lines
         .iter()
         .rposition(|l| !is_source_line(l) && !l.trim().is_empty())
         .map_or(0, |i| i + 1);
-    let mut styled: Vec<(String, Style)> = Vec::new();
+    let mut out: Vec<Line> = Vec::new();
+    let mut in_breakdown = false;
     for (i, line) in lines.iter().enumerate() {
-        let style = if i >= footer_start {
-            Style::Italic
+        let role = line_role(line);
+        in_breakdown |= role == LineRole::Breakdown && answer.kind == AnswerKind::Summary;
+        let (style, block) = if i >= footer_start && i > 0 {
+            (footer_style(answer, line), Block::None)
         } else if i == 0 && answer.kind != AnswerKind::Passage && answer.found {
-            Style::Bold
+            (Style::Bold, Block::None)
+        } else if i == 0 {
+            (Style::Plain, Block::None)
         } else {
-            Style::Plain
+            match role {
+                LineRole::Evidence => (Style::Plain, Block::Quote),
+                LineRole::Computation => (Style::Plain, Block::Expandable),
+                _ if in_breakdown => (Style::Plain, Block::Expandable),
+                _ if answer.kind == AnswerKind::Passage && answer.found => {
+                    (Style::Plain, Block::Quote)
+                }
+                _ => (Style::Plain, Block::None),
+            }
         };
-        if i == footer_start && i > 0 {
-            styled.push((String::new(), Style::Plain));
+        let after_body = out.last().is_some_and(|l| l.block == Block::None);
+        if i == footer_start && i > 0 && after_body {
+            out.push(Line::plain(""));
         }
-        styled.push((line.to_string(), style));
+        out.push(Line::new(*line, style, block));
     }
-    let mut messages = pack(&styled);
-    let links: Vec<(&str, &str)> = answer
+    out
+}
+
+/// A source line links to its document when the document has an address.
+fn footer_style(answer: &Answer, line: &str) -> Style {
+    let linked = answer
         .sources
         .iter()
-        .filter_map(|s| Some((s.title.as_str(), s.url.as_deref()?)))
-        .collect();
-    link_titles(&mut messages, &links);
-    messages
+        .find(|s| !s.title.is_empty() && line.contains(&s.title));
+    match linked.and_then(|s| s.url.clone()) {
+        Some(url) if is_web_address(&url) => Style::Link(url),
+        _ => Style::Italic,
+    }
 }
 
 /// Plain text as HTML messages with each `(title, url)`'s title a link.
@@ -85,7 +147,7 @@ pub fn linked_messages(text: &str, links: &[(&str, &str)]) -> Vec<String> {
 fn link_titles(messages: &mut [String], links: &[(&str, &str)]) {
     for (title, url) in links {
         let title = escape(title);
-        if title.is_empty() || !(url.starts_with("https://") || url.starts_with("http://")) {
+        if title.is_empty() || !is_web_address(url) {
             continue;
         }
         let Some(message) = messages.iter_mut().rev().find(|m| m.contains(&title)) else {
@@ -104,24 +166,19 @@ fn link_titles(messages: &mut [String], links: &[(&str, &str)]) {
 
 /// Plain text (a notice) as one or more HTML messages.
 pub fn plain_messages(text: &str) -> Vec<String> {
-    let styled: Vec<(String, Style)> = text
-        .lines()
-        .map(|l| (l.to_string(), Style::Plain))
-        .collect();
-    pack(&styled)
+    let lines: Vec<Line> = text.lines().map(Line::plain).collect();
+    pack(&lines)
 }
 
 /// Splits plain text at line breaks into pieces of at most `limit` UTF-16
 /// units each once escaped (a longer line is cut between characters).
 pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let styled: Vec<(String, Style)> = text
-        .lines()
-        .map(|l| (l.to_string(), Style::Plain))
-        .collect();
-    pack_with_limit(&styled, limit)
+    let lines: Vec<Line> = text.lines().map(Line::plain).collect();
+    pack_with_limit(&lines, limit)
 }
 
-fn pack(lines: &[(String, Style)]) -> Vec<String> {
+/// Lines as one or more HTML messages below Telegram's limit.
+pub fn pack(lines: &[Line]) -> Vec<String> {
     pack_with_limit(lines, MESSAGE_LIMIT)
 }
 
@@ -129,7 +186,12 @@ fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-fn render(text: &str, style: Style) -> String {
+fn is_web_address(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn render(text: &str, style: &Style) -> String {
     if text.is_empty() {
         return String::new();
     }
@@ -137,11 +199,30 @@ fn render(text: &str, style: Style) -> String {
         Style::Plain => escape(text),
         Style::Bold => format!("<b>{}</b>", escape(text)),
         Style::Italic => format!("<i>{}</i>", escape(text)),
+        Style::Link(url) if is_web_address(url) => {
+            format!("<a href=\"{}\">{}</a>", escape(url), escape(text))
+        }
+        Style::Link(_) => escape(text),
+    }
+}
+
+fn open_tag(block: Block) -> &'static str {
+    match block {
+        Block::None => "",
+        Block::Quote => "<blockquote>",
+        Block::Expandable => "<blockquote expandable>",
+    }
+}
+
+fn close_tag(block: Block) -> &'static str {
+    match block {
+        Block::None => "",
+        Block::Quote | Block::Expandable => "</blockquote>",
     }
 }
 
 /// Cuts one line's plain text so that each piece, rendered, fits `limit`.
-fn render_pieces(text: &str, style: Style, limit: usize) -> Vec<String> {
+fn render_pieces(text: &str, style: &Style, limit: usize) -> Vec<String> {
     let whole = render(text, style);
     if utf16_len(&whole) <= limit {
         return vec![whole];
@@ -167,29 +248,72 @@ fn render_pieces(text: &str, style: Style, limit: usize) -> Vec<String> {
     pieces
 }
 
-fn pack_with_limit(lines: &[(String, Style)], limit: usize) -> Vec<String> {
+/// One message being filled: its HTML so far, and the block left open.
+#[derive(Default)]
+struct Filling {
+    html: String,
+    open: Option<Block>,
+}
+
+impl Filling {
+    /// The length the message would have with `piece` added in `block`
+    /// and its last block closed.
+    fn len_with(&self, piece: &str, block: Block) -> usize {
+        let mut len = utf16_len(&self.html) + utf16_len(piece) + close_tag(block).len();
+        if self.open == Some(block) {
+            len += 1;
+        } else {
+            len += self.open.map_or(0, |b| close_tag(b).len());
+            len += usize::from(!self.html.is_empty()) + open_tag(block).len();
+        }
+        len
+    }
+
+    fn push(&mut self, piece: &str, block: Block) {
+        if self.open == Some(block) {
+            self.html.push('\n');
+        } else {
+            if let Some(open) = self.open.take() {
+                self.html.push_str(close_tag(open));
+            }
+            if !self.html.is_empty() {
+                self.html.push('\n');
+            }
+            self.html.push_str(open_tag(block));
+            self.open = Some(block);
+        }
+        self.html.push_str(piece);
+    }
+
+    fn finish(mut self) -> String {
+        if let Some(open) = self.open.take() {
+            self.html.push_str(close_tag(open));
+        }
+        self.html
+    }
+}
+
+fn pack_with_limit(lines: &[Line], limit: usize) -> Vec<String> {
     let mut messages = Vec::new();
-    let mut current = String::new();
-    let mut current_len = 0;
-    for (text, style) in lines {
-        for piece in render_pieces(text, *style, limit) {
-            let len = utf16_len(&piece);
-            let sep = usize::from(!current.is_empty());
-            if current_len + sep + len > limit && !current.is_empty() {
-                messages.push(std::mem::take(&mut current));
-                current_len = 0;
+    let mut current = Filling::default();
+    // Tags around a piece cut to fit: a blockquote's two tags at most.
+    let room = limit.saturating_sub(40).max(16);
+    for line in lines {
+        let block = if line.text.is_empty() {
+            Block::None
+        } else {
+            line.block
+        };
+        for piece in render_pieces(&line.text, &line.style, room) {
+            if current.len_with(&piece, block) > limit && !current.html.is_empty() {
+                messages.push(std::mem::take(&mut current).finish());
             }
-            if !current.is_empty() {
-                current.push('\n');
-                current_len += 1;
-            }
-            current.push_str(&piece);
-            current_len += len;
+            current.push(&piece, block);
         }
     }
+    messages.push(current.finish());
     let messages: Vec<String> = messages
         .into_iter()
-        .chain(std::iter::once(current))
         .map(|m| m.trim_matches('\n').to_string())
         .filter(|m| !m.trim().is_empty())
         .collect();
@@ -201,9 +325,27 @@ fn pack_with_limit(lines: &[(String, Style)], limit: usize) -> Vec<String> {
     }
 }
 
-/// Whether `html` is safe for Telegram's HTML parse mode as this module
-/// writes it: only `<b>`, `<i>` and `<a href="…">`, each closed in the same message, no raw
-/// `<` or `>` outside tags, every `&` starting an entity.
+/// Tags Telegram's HTML parse mode accepts, as this module checks them.
+const TELEGRAM_TAGS: &[&str] = &[
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+];
+
+/// Whether `html` is valid for Telegram's HTML parse mode: only Telegram's
+/// tags (`<a href="http…">`, `<blockquote expandable>` included), each
+/// closed in the same message in order, blockquotes not nested, no raw `<`
+/// or `>` outside tags, every `&` starting an entity.
 pub fn is_safe_html(html: &str) -> bool {
     let mut rest = html;
     let mut open: Vec<&str> = Vec::new();
@@ -230,19 +372,57 @@ pub fn is_safe_html(html: &str) -> bool {
             if open.pop() != Some(name) {
                 return false;
             }
-        } else if ["b", "i"].contains(&tag) {
-            open.push(tag);
-        } else if tag.starts_with("a href=\"")
-            && tag.ends_with('"')
-            && !tag[8..tag.len() - 1].contains('"')
-        {
-            open.push("a");
         } else {
-            return false;
+            let Some(name) = opening_tag_name(tag) else {
+                return false;
+            };
+            if name == "blockquote" && open.contains(&"blockquote") {
+                return false;
+            }
+            open.push(name);
         }
         rest = &tail[end + 1..];
     }
     open.is_empty()
+}
+
+/// The name of a valid opening tag (`b`, `a href="…"`, `blockquote
+/// expandable`), or None.
+fn opening_tag_name(tag: &str) -> Option<&str> {
+    if TELEGRAM_TAGS.contains(&tag) {
+        return Some(tag);
+    }
+    if tag == "blockquote expandable" {
+        return Some("blockquote");
+    }
+    let href = tag.strip_prefix("a href=\"")?.strip_suffix('"')?;
+    let valid = is_web_address(href) && !href.contains(['"', '<', '>']);
+    valid.then_some("a")
+}
+
+/// The text a reader sees of `html` (tags dropped, entities decoded), in
+/// UTF-16 units: what Telegram counts against its limits.
+pub fn visible_len(html: &str) -> usize {
+    let mut len = 0;
+    let mut in_tag = false;
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        let step = c.len_utf8();
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            '&' if !in_tag => {
+                len += 1;
+                let end = rest.find(';').map_or(step, |e| e + 1);
+                rest = &rest[end..];
+                continue;
+            }
+            c if !in_tag => len += c.len_utf16(),
+            _ => {}
+        }
+        rest = &rest[step..];
+    }
+    len
 }
 
 #[cfg(test)]
@@ -267,30 +447,50 @@ mod tests {
     }
 
     #[test]
-    fn figure_first_in_bold_sources_as_italic_footer() {
+    fn figure_first_in_bold_evidence_quoted_sources_as_italic_footer() {
         check(
             "2024年扣留：4.16万批。\n原文：“…4.16万批…”\n来源：《报告》，法治日报，2025-04-25",
-            &["<b>2024年扣留：4.16万批。</b>\n原文：“…4.16万批…”\n\n<i>来源：《报告》，法治日报，2025-04-25</i>"],
+            &["<b>2024年扣留：4.16万批。</b>\n<blockquote>原文：“…4.16万批…”</blockquote>\n<i>来源：《报告》，法治日报，2025-04-25</i>"],
         );
     }
 
     #[test]
-    fn a_source_with_an_address_links_its_title_in_the_footer_only() {
-        let mut a = answer("《报告》说：扣留4.16万批。\n来源：《报告》，法治日报，2025-04-25");
-        a.sources = vec![crate::domain::model::SourceRef {
-            title: "报告".into(),
-            publisher: None,
-            published: None,
-            url: Some("https://example.org/a?x=1&y=\"2\"".into()),
-        }];
-        let messages = answer_messages(&a);
-        assert_eq!(
-            messages,
-            ["<b>《报告》说：扣留4.16万批。</b>\n\n<i>来源：《<a href=\"https://example.org/a?x=1&amp;y=&quot;2&quot;\">报告</a>》，法治日报，2025-04-25</i>"]
+    fn computations_are_folded_in_an_expandable_quote() {
+        check(
+            "2024年与2020年相比：减少。\n2020年：6.19万批\n计算：41600 − 61900 = -20300\n来源：《报告》",
+            &["<b>2024年与2020年相比：减少。</b>\n2020年：6.19万批\n<blockquote expandable>计算：41600 − 61900 = -20300</blockquote>\n<i>来源：《报告》</i>"],
         );
-        assert!(is_safe_html(&messages[0]), "{}", messages[0]);
-        a.sources[0].url = Some("javascript:alert(1)".into());
-        assert!(!answer_messages(&a)[0].contains("<a "));
+    }
+
+    #[test]
+    fn a_quote_cut_between_messages_is_closed_and_opened_again() {
+        let lines: Vec<Line> = (0..400)
+            .map(|i| Line::new(format!("{i} 扣留侵权嫌疑货物"), Style::Plain, Block::Quote))
+            .collect();
+        let messages = pack(&lines);
+        assert!(messages.len() >= 2);
+        for m in &messages {
+            assert!(
+                m.starts_with("<blockquote>") && m.ends_with("</blockquote>"),
+                "{m}"
+            );
+            assert!(is_safe_html(m) && utf16_len(m) <= MESSAGE_LIMIT);
+        }
+    }
+
+    #[test]
+    fn only_telegrams_tags_pass_the_check() {
+        assert!(is_safe_html(
+            "<blockquote expandable>a</blockquote><a href=\"https://x.org/a?b=1&amp;c\">t</a>"
+        ));
+        assert!(!is_safe_html(
+            "<blockquote><blockquote>a</blockquote></blockquote>"
+        ));
+        assert!(!is_safe_html("<a href=\"javascript:alert(1)\">t</a>"));
+        assert!(!is_safe_html("<div>a</div>"));
+        assert!(!is_safe_html("<b>a</i>"));
+        let link = Line::new("标题", Style::Link("javascript:x".into()), Block::None);
+        assert_eq!(pack(&[link]), ["标题"]);
     }
 
     #[test]

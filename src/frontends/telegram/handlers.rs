@@ -9,26 +9,28 @@
 //! handler logs, sends a short apology and returns Ok, so the dispatcher
 //! keeps serving.
 
-use super::broadcast::{self as tg_broadcast, Broadcasts, ButtonPress};
+use super::answers::{self, Reply};
+use super::broadcast::{self as tg_broadcast, Broadcasts};
+use super::conversation::{Conversations, Speaker};
 use super::flood::{FloodDecision, FloodLimit};
-use super::format::{answer_messages, linked_messages, plain_messages};
-use super::send::{send_html, RetryPolicy};
+use super::format::linked_messages;
+use super::send::{edit_html, send_reply, RetryPolicy};
 use super::wording::{self, StatsView};
-use crate::domain::model::{Answer, AnswerKind, Language};
+use crate::domain::model::{AnswerKind, Language};
 use crate::domain::normalize::detect_language;
 use crate::domain::replies;
+use crate::domain::small_talk::{small_talk, SmallTalk};
+use crate::domain::understand::Query;
 use crate::frontends::follow::reload_in_background;
 use crate::knowledge::engine::{Engine, ReloadError, ReloadReport};
 use crate::state::audit::{AuditEntry, Store};
-use crate::state::broadcasts::{
-    Cancellation, Confirmation, MembershipEvent, Subscription, SubscriptionChange,
-};
+use crate::state::broadcasts::{MembershipEvent, Subscription, SubscriptionChange};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberStatus, ChatMemberUpdated, Me, MessageId};
+use teloxide::types::{ChatMemberStatus, ChatMemberUpdated, Me, MessageId, MessageKind};
 use teloxide::utils::command::BotCommands;
 
 /// Questions longer than this (in characters) are refused with a notice.
@@ -40,7 +42,8 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
-    Start,
+    /// `/start`, or a deep link: `/start summary_2024`, `/start ask_<question>`.
+    Start(String),
     Help,
     Ask(String),
     Summary(String),
@@ -58,6 +61,11 @@ pub enum Command {
 pub enum Request {
     Command(Command),
     Question(String),
+    /// In a private chat, a message the bot does not read: a sticker, a
+    /// voice message, a photo without a caption, a file (`file`).
+    Unreadable {
+        file: bool,
+    },
 }
 
 /// Everything the handlers need, injected as one dependency.
@@ -70,6 +78,8 @@ pub struct Context {
     pub stats: Stats,
     /// Subscriptions, jobs and the delivery worker's wake-up.
     pub broadcasts: Arc<Broadcasts>,
+    /// Follow-ups, the replies of edited questions, notices given.
+    pub conversations: Conversations,
 }
 
 /// Questions served since start, by answer kind.
@@ -138,15 +148,27 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 .filter_map(|msg: Message, me: Me| addressed(&msg, &me))
                 .endpoint(handle),
         )
-        .branch(Update::filter_callback_query().endpoint(handle_button))
+        .branch(
+            Update::filter_edited_message()
+                .filter_map(|msg: Message, me: Me| addressed(&msg, &me))
+                .endpoint(handle_edit),
+        )
+        .branch(Update::filter_callback_query().endpoint(super::buttons::handle_button))
+        .branch(Update::filter_inline_query().endpoint(super::inline::handle_inline))
         .branch(Update::filter_my_chat_member().endpoint(handle_membership))
 }
 
 /// The request a message makes of the bot, or None when it is not
-/// addressed to the bot.
+/// addressed to the bot. A photo's caption is read like a text.
 pub fn addressed(msg: &Message, me: &Me) -> Option<Request> {
-    let text = msg.text()?;
     let in_group = !msg.chat.is_private();
+    let Some(text) = msg.text().or(msg.caption()) else {
+        // Media without words: told what the bot reads, in a private chat.
+        let media = matches!(msg.kind, MessageKind::Common(_));
+        return (media && !in_group).then_some(Request::Unreadable {
+            file: msg.document().is_some(),
+        });
+    };
     if let Ok(command) = Command::parse(text, me.username()) {
         return Some(Request::Command(command));
     }
@@ -215,6 +237,22 @@ pub fn language_of(text: &str, language_code: Option<&str>) -> Language {
     }
 }
 
+/// Who is speaking: the chat, and the user in it.
+fn speaker_of(msg: &Message) -> Speaker {
+    (msg.chat.id.0, msg.from.as_ref().map_or(0, |u| u.id.0))
+}
+
+/// The language of the words a request carries.
+fn request_language(request: &Request, msg: &Message) -> Language {
+    let code = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
+    let text = match request {
+        Request::Question(q) | Request::Command(Command::Ask(q)) => q.as_str(),
+        Request::Command(Command::Summary(arg)) => arg.as_str(),
+        _ => "",
+    };
+    language_of(text, code)
+}
+
 async fn handle(
     bot: Bot,
     msg: Message,
@@ -222,19 +260,14 @@ async fn handle(
     ctx: Arc<Context>,
 ) -> Result<(), HandlerError> {
     let user = msg.from.as_ref().map_or(0, |u| u.id.0);
-    let code = msg.from.as_ref().and_then(|u| u.language_code.as_deref());
-    let command_text = match &request {
-        Request::Question(q) | Request::Command(Command::Ask(q)) => q.as_str(),
-        Request::Command(Command::Summary(arg)) => arg.as_str(),
-        Request::Command(_) => "",
-    };
-    let language = language_of(command_text, code);
-    let reply_to = (!msg.chat.is_private()).then_some(msg.id);
+    let language = request_language(&request, &msg);
+    // Every answer replies to its question, in private chats too.
+    let reply_to = Some(msg.id);
     match ctx.flood.check(user, Instant::now()) {
         FloodDecision::Answer => {}
         FloodDecision::Notify => {
             let notice = wording::flood_notice(language, ctx.flood.per_minute());
-            let _ = send_all(&bot, &ctx, msg.chat.id, reply_to, plain_messages(&notice)).await;
+            let _ = send_all(&bot, &ctx, msg.chat.id, reply_to, &Reply::notice(&notice)).await;
             return Ok(());
         }
         FloodDecision::Ignore => return Ok(()),
@@ -242,7 +275,39 @@ async fn handle(
     if let Err(e) = respond(&bot, &msg, request, &ctx, language, reply_to).await {
         tracing::error!(error = %format!("{e:#}"), chat = msg.chat.id.0, "handler failed");
         let apology = wording::apology(language);
-        let _ = send_all(&bot, &ctx, msg.chat.id, reply_to, plain_messages(&apology)).await;
+        let _ = send_all(&bot, &ctx, msg.chat.id, reply_to, &Reply::notice(&apology)).await;
+    }
+    Ok(())
+}
+
+/// An edited message: a question the bot answered gets its reply edited;
+/// one it did not answer (an @mention added in a group) is answered now;
+/// commands are not run again.
+async fn handle_edit(
+    bot: Bot,
+    msg: Message,
+    request: Request,
+    ctx: Arc<Context>,
+) -> Result<(), HandlerError> {
+    let question = match &request {
+        Request::Question(q) | Request::Command(Command::Ask(q)) => q.clone(),
+        _ => return Ok(()),
+    };
+    let Some(earlier) = ctx.conversations.replies_to((msg.chat.id.0, msg.id.0)) else {
+        return handle(bot, msg, request, ctx).await;
+    };
+    let language = request_language(&request, &msg);
+    if let Err(e) = answer_question(&bot, &msg, &question, &ctx, Some(earlier)).await {
+        tracing::error!(error = %format!("{e:#}"), chat = msg.chat.id.0, "edit failed");
+        let apology = wording::apology(language);
+        let _ = send_all(
+            &bot,
+            &ctx,
+            msg.chat.id,
+            Some(msg.id),
+            &Reply::notice(&apology),
+        )
+        .await;
     }
     Ok(())
 }
@@ -255,83 +320,205 @@ async fn respond(
     language: Language,
     reply_to: Option<MessageId>,
 ) -> anyhow::Result<()> {
-    let chat = msg.chat.id;
     let user = msg.from.as_ref().map_or(0, |u| u.id.0);
     let is_admin = ctx.admins.contains(&user);
     let in_group = !msg.chat.is_private();
-    let messages = match request {
+    let snapshot = ctx.engine.snapshot();
+    let reply = match request {
         Request::Question(q) | Request::Command(Command::Ask(q)) => {
-            answer_messages(&answer_question(ctx, q).await?)
+            return answer_question(bot, msg, &q, ctx, None).await;
         }
-        Request::Command(Command::Start | Command::Help) => {
-            plain_messages(&wording::help(language, is_admin, in_group))
+        Request::Unreadable { file } => {
+            if !ctx
+                .conversations
+                .should_notify(msg.chat.id.0, Instant::now())
+            {
+                return Ok(());
+            }
+            Reply::notice(&wording::what_i_read(language, file && is_admin))
+        }
+        Request::Command(Command::Start(payload)) => match deep_link(&payload) {
+            Some(DeepLink::Ask(q)) => return answer_question(bot, msg, &q, ctx, None).await,
+            Some(DeepLink::Summary(year)) => summary_reply(ctx, year, language).await?,
+            None => Reply::notice(&wording::help(language, is_admin, in_group))
+                .with_buttons(super::buttons::examples(&snapshot, language)),
+        },
+        Request::Command(Command::Help) => {
+            Reply::notice(&wording::help(language, is_admin, in_group))
         }
         Request::Command(Command::Summary(arg)) => match parse_year(&arg) {
-            Some(year) => {
-                let engine = ctx.engine.clone();
-                let answer =
-                    tokio::task::spawn_blocking(move || engine.summary(year, language)).await?;
-                ctx.stats.record(answer.kind, answer.found);
-                answer_messages(&answer)
-            }
-            None => plain_messages(&wording::summary_usage(language, &arg)),
+            Some(year) => summary_reply(ctx, year, language).await?,
+            None if arg.trim().is_empty() => answers::pick_a_year(&snapshot, language),
+            None => Reply::notice(&wording::summary_usage(language, &arg)),
         },
         Request::Command(Command::Years) => {
-            let labels: Vec<String> = ctx
-                .engine
-                .snapshot()
+            let labels: Vec<String> = snapshot
                 .years_with_periods()
                 .iter()
                 .map(|(y, kinds)| replies::year_with_periods(*y, kinds, language))
                 .collect();
-            plain_messages(&wording::years(language, &labels))
+            Reply::notice(&wording::years(language, &labels))
         }
         Request::Command(Command::Sources) => {
-            let snapshot = ctx.engine.snapshot();
             let documents = &snapshot.documents;
             let links: Vec<(&str, &str)> = documents
                 .iter()
                 .filter_map(|d| Some((d.meta.title.as_str(), d.meta.url.as_deref()?)))
                 .collect();
-            linked_messages(&wording::sources(language, documents), &links)
+            Reply::html(linked_messages(&wording::sources(language, documents), &links))
         }
         Request::Command(Command::Reload(arg)) => {
             let audit = admin_audit(msg, user, "reload");
-            if !is_admin {
+            let text = if !is_admin {
                 refuse_admin_command(ctx, audit, language).await
             } else {
                 match arg.trim() {
-                    "" => reload_command(bot, ctx, chat, reply_to, language, false, audit).await?,
-                    a if a.eq_ignore_ascii_case("force") => {
-                        reload_command(bot, ctx, chat, reply_to, language, true, audit).await?
+                    "" => {
+                        reload_command(bot, ctx, msg.chat.id, reply_to, language, false, audit)
+                            .await?
                     }
-                    other => plain_messages(&wording::reload_usage(language, other)),
+                    a if a.eq_ignore_ascii_case("force") => {
+                        reload_command(bot, ctx, msg.chat.id, reply_to, language, true, audit)
+                            .await?
+                    }
+                    other => wording::reload_usage(language, other),
                 }
-            }
+            };
+            Reply::notice(&text)
         }
         Request::Command(Command::Stats) => {
             let mut audit = admin_audit(msg, user, "stats");
-            if !is_admin {
+            let text = if !is_admin {
                 refuse_admin_command(ctx, audit, language).await
             } else {
                 let view = stats_view(ctx).await;
                 audit.outcome = format!("ok: {} questions", view.questions);
                 record_audit(ctx, &audit).await;
-                plain_messages(&wording::stats(language, &view))
-            }
+                wording::stats(language, &view)
+            };
+            Reply::notice(&text)
         }
         Request::Command(command @ (Command::Subscribe | Command::Unsubscribe)) => {
-            subscription_command(bot, msg, command == Command::Subscribe, ctx, language).await?
+            let subscribe = command == Command::Subscribe;
+            Reply::notice(&subscription_command(bot, msg, subscribe, ctx, language).await?)
         }
         Request::Command(Command::Broadcast(arg)) => {
-            match broadcast_command(bot, msg, &arg, ctx, language).await? {
-                Some(messages) => messages,
+            match broadcast_command(msg, &arg, ctx, language).await? {
+                Some(reply) => reply,
                 None => return Ok(()),
             }
         }
     };
-    send_all(bot, ctx, chat, reply_to, messages).await?;
+    send_all(bot, ctx, msg.chat.id, reply_to, &reply).await?;
     Ok(())
+}
+
+/// What a `/start` payload opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeepLink {
+    /// `summary_2024`
+    Summary(u16),
+    /// `ask_<question>`: the question as unpadded base64url of its UTF-8
+    /// (what `deep_link_payload` writes), or words joined by `_`.
+    Ask(String),
+}
+
+pub fn deep_link(payload: &str) -> Option<DeepLink> {
+    use base64::Engine as _;
+    let payload = payload.trim();
+    if let Some(year) = payload.strip_prefix("summary_") {
+        return parse_year(year).map(DeepLink::Summary);
+    }
+    let question = payload.strip_prefix("ask_")?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(question)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|q| !q.trim().is_empty() && !q.chars().any(char::is_control));
+    let question = decoded.unwrap_or_else(|| question.replace('_', " "));
+    (!question.trim().is_empty()).then_some(DeepLink::Ask(question))
+}
+
+/// The `/start` payload that asks `question`, when it fits Telegram's 64
+/// characters.
+pub fn deep_link_payload(question: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = format!(
+        "ask_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(question.trim())
+    );
+    (payload.len() <= 64).then_some(payload)
+}
+
+async fn summary_reply(ctx: &Arc<Context>, year: u16, language: Language) -> anyhow::Result<Reply> {
+    let snapshot = ctx.engine.snapshot();
+    let reply =
+        tokio::task::spawn_blocking(move || answers::summary(&snapshot, year, language)).await?;
+    if let Some(a) = &reply.answer {
+        ctx.stats.record(a.kind, a.found);
+    }
+    Ok(reply)
+}
+
+/// Answers a question (a follow-up of the speaker's last one, or of the
+/// answer it replies to), sends the reply (or, for an edited question,
+/// edits the earlier one) and remembers it.
+pub async fn answer_question(
+    bot: &Bot,
+    msg: &Message,
+    question: &str,
+    ctx: &Arc<Context>,
+    earlier: Option<Vec<i32>>,
+) -> anyhow::Result<()> {
+    let speaker = speaker_of(msg);
+    let now = Instant::now();
+    let replied = msg.reply_to_message().map(|r| (msg.chat.id.0, r.id.0));
+    // An edited question stands on its own: its earlier version is the
+    // speaker's last question.
+    let previous = match earlier {
+        Some(_) => None,
+        None => ctx.conversations.previous(speaker, replied, now),
+    };
+    let reply = question_reply(ctx, question, previous).await?;
+    let sent = match earlier {
+        Some(ids) => edit_all(bot, ctx, msg.chat.id, &ids, Some(msg.id), &reply).await?,
+        None => send_all(bot, ctx, msg.chat.id, Some(msg.id), &reply).await?,
+    };
+    ctx.conversations
+        .remember(speaker, Some(msg.id.0), reply.query.as_ref(), &sent, now);
+    Ok(())
+}
+
+/// The reply to a question's text: a notice for an empty or overlong one,
+/// an introduction for a greeting or thanks, else the engine's answer.
+pub async fn question_reply(
+    ctx: &Arc<Context>,
+    question: &str,
+    previous: Option<Query>,
+) -> anyhow::Result<Reply> {
+    let question = question.trim().to_string();
+    let language = language_of(&question, None);
+    let snapshot = ctx.engine.snapshot();
+    if question.is_empty() {
+        return Ok(Reply::notice(&replies::empty_question(language)));
+    }
+    if question.chars().count() > MAX_QUESTION_CHARS {
+        return Ok(Reply::notice(&replies::too_long(MAX_QUESTION_CHARS)));
+    }
+    if let Some(talk) = small_talk(&question, &snapshot.vocabulary) {
+        let intro = wording::intro(language, talk == SmallTalk::Thanks);
+        return Ok(
+            Reply::notice(&intro).with_buttons(super::buttons::examples(&snapshot, language))
+        );
+    }
+    let reply = tokio::task::spawn_blocking(move || {
+        answers::question(&snapshot, &question, previous.as_ref())
+    })
+    .await?;
+    if let Some(a) = &reply.answer {
+        ctx.stats.record(a.kind, a.found);
+    }
+    Ok(reply)
 }
 
 fn chat_kind(chat: &teloxide::types::Chat) -> &'static str {
@@ -355,7 +542,7 @@ async fn subscription_command(
     subscribe: bool,
     ctx: &Arc<Context>,
     language: Language,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<String> {
     let user = msg.from.as_ref().map_or(0, |u| u.id.0);
     let mut audit = AuditEntry {
         user_id: user as i64,
@@ -383,7 +570,7 @@ async fn subscription_command(
     if !allowed {
         audit.outcome = "refused: not an admin of the group".into();
         record_audit(ctx, &audit).await;
-        return Ok(plain_messages(replies::admins_only(language)));
+        return Ok(replies::admins_only(language).to_string());
     }
     let store = &ctx.broadcasts.store;
     let change = if subscribe {
@@ -401,23 +588,22 @@ async fn subscription_command(
     let changed = change == SubscriptionChange::Changed;
     audit.outcome = format!("ok: {}", if changed { "changed" } else { "unchanged" });
     record_audit(ctx, &audit).await;
-    Ok(plain_messages(if subscribe {
+    Ok(if subscribe {
         replies::subscribed(changed, language)
     } else {
         replies::unsubscribed(changed, language)
-    }))
+    }
+    .to_string())
 }
 
 /// /broadcast YEAR (a preview with buttons) and /broadcast status, for the
 /// bot's admins. Audited. None when the reply was sent already.
 async fn broadcast_command(
-    bot: &Bot,
     msg: &Message,
     arg: &str,
     ctx: &Arc<Context>,
     language: Language,
-) -> anyhow::Result<Option<Vec<String>>> {
-    let _ = bot;
+) -> anyhow::Result<Option<Reply>> {
     let user = msg.from.as_ref().map_or(0, |u| u.id.0);
     let mut audit = AuditEntry {
         user_id: user as i64,
@@ -427,7 +613,7 @@ async fn broadcast_command(
         outcome: String::new(),
     };
     if !ctx.admins.contains(&user) {
-        return Ok(Some(refuse_admin_command(ctx, audit, language).await));
+        return Ok(Some(Reply::notice(&refuse_admin_command(ctx, audit, language).await)));
     }
     let store = &ctx.broadcasts.store;
     let arg = arg.trim();
@@ -443,12 +629,12 @@ async fn broadcast_command(
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        return Ok(Some(plain_messages(&text)));
+        return Ok(Some(Reply::notice(&text)));
     }
     let Some(year) = parse_year(arg) else {
         audit.outcome = "refused: no year".into();
         record_audit(ctx, &audit).await;
-        return Ok(Some(plain_messages(&wording::summary_usage(language, arg))));
+        return Ok(Some(Reply::notice(&wording::summary_usage(language, arg))));
     };
     let snapshot = ctx.engine.snapshot();
     let summary_language = ctx.broadcasts.settings.language;
@@ -469,7 +655,7 @@ async fn broadcast_command(
     let Some(job) = prepared else {
         audit.outcome = format!("refused: no summary for {year}");
         record_audit(ctx, &audit).await;
-        return Ok(Some(answer_messages(&snapshot.summary(year, language))));
+        return Ok(Some(answers::summary(&snapshot, year, language)));
     };
     let id = store.create_job(&job).await?;
     // The preview and its buttons go to the admin's private chat (whose id
@@ -480,7 +666,7 @@ async fn broadcast_command(
         store.cancel_job(id, Some(user as i64)).await?;
         audit.outcome = format!("failed: preview not delivered, job {id} cancelled: {e}");
         record_audit(ctx, &audit).await;
-        return Ok(Some(plain_messages(&wording::preview_not_delivered(
+        return Ok(Some(Reply::notice(&wording::preview_not_delivered(
             language,
         ))));
     }
@@ -489,101 +675,10 @@ async fn broadcast_command(
     if msg.chat.id == admin_chat {
         Ok(None)
     } else {
-        Ok(Some(plain_messages(&wording::preview_sent_privately(
+        Ok(Some(Reply::notice(&wording::preview_sent_privately(
             language,
         ))))
     }
-}
-
-/// 确认发送 / 取消 pressed under a preview: bot admins only; the job is
-/// confirmed (the worker starts delivering) or cancelled, the button is
-/// answered and the buttons are removed. Audited.
-async fn handle_button(bot: Bot, q: CallbackQuery, ctx: Arc<Context>) -> Result<(), HandlerError> {
-    let language = language_of("", q.from.language_code.as_deref());
-    let Some(press) = q.data.as_deref().and_then(tg_broadcast::parse_button) else {
-        let _ = bot.answer_callback_query(q.id.clone()).await;
-        return Ok(());
-    };
-    let user = q.from.id.0;
-    let chat = q.regular_message().map(|m| (m.chat.id, m.id));
-    let mut audit = AuditEntry {
-        user_id: user as i64,
-        chat_id: chat.map_or(0, |(c, _)| c.0),
-        command: "broadcast".into(),
-        args: q.data.clone().unwrap_or_default(),
-        outcome: String::new(),
-    };
-    let text = if !ctx.admins.contains(&user) {
-        audit.outcome = "refused: not an admin".into();
-        wording::not_an_admin(language)
-    } else {
-        match button_outcome(&ctx, press, user).await {
-            Ok((text, outcome)) => {
-                audit.outcome = outcome;
-                if let Some((chat, message)) = chat {
-                    tg_broadcast::remove_buttons(&bot, chat, message).await;
-                }
-                text
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "broadcast button");
-                audit.outcome = format!("failed: {e}");
-                wording::apology(language)
-            }
-        }
-    };
-    record_audit(&ctx, &audit).await;
-    if let Err(e) = bot
-        .answer_callback_query(q.id.clone())
-        .text(text.clone())
-        .await
-    {
-        tracing::warn!(error = %e, "answerCallbackQuery failed");
-    }
-    if let Some((chat, _)) = chat {
-        let _ = send_all(&bot, &ctx, chat, None, plain_messages(&text)).await;
-    }
-    Ok(())
-}
-
-async fn button_outcome(
-    ctx: &Context,
-    press: ButtonPress,
-    user: u64,
-) -> Result<(String, String), crate::state::broadcasts::BroadcastStoreError> {
-    let store = &ctx.broadcasts.store;
-    let language = ctx.broadcasts.settings.language;
-    Ok(match press {
-        ButtonPress::Confirm(id) => {
-            let year = store.job(id).await?.year;
-            match store.confirm_job(id, Some(user as i64)).await? {
-                Confirmation::Confirmed { recipients } => {
-                    ctx.broadcasts.wake.notify_one();
-                    (
-                        replies::broadcast_confirmed(year, recipients, language),
-                        format!("ok: job {id} confirmed, {recipients} recipients"),
-                    )
-                }
-                Confirmation::NotWaiting(status) => (
-                    replies::broadcast_not_waiting(status, language),
-                    format!("refused: job {id} is {}", status.as_str()),
-                ),
-            }
-        }
-        ButtonPress::Cancel(id) => {
-            let year = store.job(id).await?.year;
-            match store.cancel_job(id, Some(user as i64)).await? {
-                Cancellation::Cancelled => (
-                    replies::broadcast_cancelled(year, language),
-                    format!("ok: job {id} cancelled"),
-                ),
-                Cancellation::AlreadyOver(status) => (
-                    replies::broadcast_not_waiting(status, language),
-                    format!("refused: job {id} is {}", status.as_str()),
-                ),
-            }
-        }
-    })
 }
 
 /// my_chat_member: the bot was added to, promoted in or removed from a
@@ -613,33 +708,6 @@ async fn handle_membership(
     Ok(())
 }
 
-async fn answer_question(ctx: &Arc<Context>, question: String) -> anyhow::Result<Answer> {
-    let question = question.trim().to_string();
-    let language = language_of(&question, None);
-    let text = if question.is_empty() {
-        Some(replies::empty_question(language))
-    } else if question.chars().count() > MAX_QUESTION_CHARS {
-        Some(replies::too_long(MAX_QUESTION_CHARS))
-    } else {
-        None
-    };
-    if let Some(text) = text {
-        return Ok(Answer {
-            question: question.chars().take(200).collect(),
-            answer: text,
-            found: false,
-            kind: AnswerKind::None,
-            facts: vec![],
-            sources: vec![],
-            language,
-        });
-    }
-    let engine = ctx.engine.clone();
-    let answer = tokio::task::spawn_blocking(move || engine.ask(&question)).await?;
-    ctx.stats.record(answer.kind, answer.found);
-    Ok(answer)
-}
-
 /// The audit entry of an admin command, its outcome still to fill in.
 fn admin_audit(msg: &Message, user: u64, command: &str) -> AuditEntry {
     AuditEntry {
@@ -652,14 +720,10 @@ fn admin_audit(msg: &Message, user: u64, command: &str) -> AuditEntry {
 }
 
 /// A non-admin's admin command: audited and refused.
-async fn refuse_admin_command(
-    ctx: &Context,
-    mut audit: AuditEntry,
-    language: Language,
-) -> Vec<String> {
+async fn refuse_admin_command(ctx: &Context, mut audit: AuditEntry, language: Language) -> String {
     audit.outcome = "refused: not an admin".into();
     record_audit(ctx, &audit).await;
-    plain_messages(&wording::not_an_admin(language))
+    wording::not_an_admin(language)
 }
 
 /// /reload and /reload force: rebuilds, gates (unless forced), swaps,
@@ -672,9 +736,9 @@ async fn reload_command(
     language: Language,
     force: bool,
     mut audit: AuditEntry,
-) -> anyhow::Result<Vec<String>> {
-    let started = plain_messages(&wording::reload_started(language));
-    send_all(bot, ctx, chat, reply_to, started).await?;
+) -> anyhow::Result<String> {
+    let started = Reply::notice(&wording::reload_started(language));
+    send_all(bot, ctx, chat, reply_to, &started).await?;
     let years_before = ctx.engine.snapshot().headline_years();
     let result = reload_in_background(ctx.engine.clone(), force).await;
     let source = if force { "/reload force" } else { "/reload" };
@@ -688,12 +752,12 @@ async fn reload_command(
         });
     }
     Ok(match result {
-        Ok(report) => plain_messages(&wording::reload_done(language, &report)),
-        Err(e) => plain_messages(&wording::reload_refused(language, &e)),
+        Ok(report) => wording::reload_done(language, &report),
+        Err(e) => wording::reload_refused(language, &e),
     })
 }
 
-fn parse_year(arg: &str) -> Option<u16> {
+pub fn parse_year(arg: &str) -> Option<u16> {
     let digits: String = arg
         .trim()
         .trim_end_matches('年')
@@ -757,18 +821,72 @@ async fn stats_view(ctx: &Context) -> StatsView {
     }
 }
 
-async fn send_all(
+/// Sends a reply's messages (the first replying to `reply_to`, the
+/// buttons under the last); the ids of the messages sent.
+pub async fn send_all(
     bot: &Bot,
     ctx: &Context,
     chat: ChatId,
     reply_to: Option<MessageId>,
-    messages: Vec<String>,
-) -> Result<(), teloxide::RequestError> {
-    for (i, html) in messages.iter().enumerate() {
-        let reply = if i == 0 { reply_to } else { None };
-        send_html(bot, chat, html, reply, &ctx.retry).await?;
+    reply: &Reply,
+) -> Result<Vec<i32>, teloxide::RequestError> {
+    let mut sent = Vec::new();
+    let last = reply.messages.len().saturating_sub(1);
+    for (i, html) in reply.messages.iter().enumerate() {
+        let answering = if i == 0 { reply_to } else { None };
+        let buttons = if i == last {
+            reply.buttons.as_ref()
+        } else {
+            None
+        };
+        let message = send_reply(bot, chat, html, answering, buttons, &ctx.retry).await?;
+        sent.push(message.id.0);
     }
-    Ok(())
+    Ok(sent)
+}
+
+/// Puts a new reply in place of an earlier one: its messages edited in
+/// order, extra new ones sent, extra old ones deleted.
+async fn edit_all(
+    bot: &Bot,
+    ctx: &Context,
+    chat: ChatId,
+    earlier: &[i32],
+    reply_to: Option<MessageId>,
+    reply: &Reply,
+) -> Result<Vec<i32>, teloxide::RequestError> {
+    let mut ids = Vec::new();
+    let last = reply.messages.len().saturating_sub(1);
+    for (i, html) in reply.messages.iter().enumerate() {
+        let buttons = if i == last {
+            reply.buttons.as_ref()
+        } else {
+            None
+        };
+        let edited = match earlier.get(i) {
+            Some(&id) => edit_html(bot, chat, MessageId(id), html, buttons, &ctx.retry)
+                .await
+                .map(|_| id)
+                .map_err(|e| tracing::warn!(error = %e, "editing a reply failed; sending anew"))
+                .ok(),
+            None => None,
+        };
+        let id = match edited {
+            Some(id) => id,
+            None => {
+                let answering = if ids.is_empty() { reply_to } else { None };
+                send_reply(bot, chat, html, answering, buttons, &ctx.retry)
+                    .await?
+                    .id
+                    .0
+            }
+        };
+        ids.push(id);
+    }
+    for &id in earlier.iter().skip(reply.messages.len()) {
+        let _ = bot.delete_message(chat, MessageId(id)).await;
+    }
+    Ok(ids)
 }
 
 #[cfg(test)]

@@ -8,10 +8,15 @@
 //! Invariant: the only module that imports teloxide. Wiring only: answers
 //! come from the engine, wording from `wording` and `crate::domain::replies`.
 
+pub mod answers;
 pub mod broadcast;
+pub mod buttons;
+pub mod callback;
+pub mod conversation;
 pub mod flood;
 pub mod format;
 pub mod handlers;
+pub mod inline;
 pub mod send;
 pub mod webhook;
 pub mod wording;
@@ -226,6 +231,7 @@ pub async fn start(
         retry,
         stats: Stats::default(),
         broadcasts: broadcasts.clone(),
+        conversations: conversation::Conversations::new(settings.follow_up),
     });
     let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
         .dependencies(dptree::deps![context.clone()])

@@ -8,15 +8,8 @@
 
 use std::time::Duration;
 use teloxide::prelude::*;
-use teloxide::types::{LinkPreviewOptions, MessageId, ParseMode, ReplyParameters};
-
-/// Sources are linked; their pages are not previewed under every answer.
-const NO_LINK_PREVIEW: LinkPreviewOptions = LinkPreviewOptions {
-    is_disabled: true,
-    url: None,
-    prefer_small_media: false,
-    prefer_large_media: false,
-    show_above_text: false,
+use teloxide::types::{
+    InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -91,6 +84,29 @@ pub async fn send_html(
     reply_to: Option<MessageId>,
     policy: &RetryPolicy,
 ) -> Result<Message, RequestError> {
+    send_reply(bot, chat, html, reply_to, None, policy).await
+}
+
+/// No link previews: a source's address is shown, not its page.
+pub fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Sends one HTML message with optional buttons, retrying as the module says.
+pub async fn send_reply(
+    bot: &Bot,
+    chat: ChatId,
+    html: &str,
+    reply_to: Option<MessageId>,
+    buttons: Option<&InlineKeyboardMarkup>,
+    policy: &RetryPolicy,
+) -> Result<Message, RequestError> {
     let mut chat = chat;
     let mut reply_to = reply_to;
     let mut failures = 0u32;
@@ -99,10 +115,13 @@ pub async fn send_html(
         let mut request = bot
             .send_message(chat, html)
             .parse_mode(ParseMode::Html)
-            .link_preview_options(NO_LINK_PREVIEW);
+            .link_preview_options(no_preview());
         if let Some(id) = reply_to {
             request =
                 request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
+        }
+        if let Some(buttons) = buttons {
+            request = request.reply_markup(buttons.clone());
         }
         let error = match request.await {
             Ok(message) => return Ok(message),
@@ -124,6 +143,42 @@ pub async fn send_html(
             Retry::WithoutReply if reply_to.is_some() => reply_to = None,
             _ => return Err(error),
         }
+    }
+}
+
+/// Replaces the text (and buttons: none when `buttons` is None) of a
+/// message the bot sent; "message is not modified" counts as done.
+pub async fn edit_html(
+    bot: &Bot,
+    chat: ChatId,
+    message: MessageId,
+    html: &str,
+    buttons: Option<&InlineKeyboardMarkup>,
+    policy: &RetryPolicy,
+) -> Result<(), RequestError> {
+    let mut failures = 0u32;
+    loop {
+        let mut request = bot
+            .edit_message_text(chat, message, html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        if let Some(buttons) = buttons {
+            request = request.reply_markup(buttons.clone());
+        }
+        let error = match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+            Err(e) => e,
+        };
+        let wait = match classify(&error) {
+            Retry::After(wait) => wait,
+            Retry::Backoff => policy.backoff(failures + 1),
+            _ => return Err(error),
+        };
+        failures += 1;
+        if failures >= policy.attempts.max(1) {
+            return Err(error);
+        }
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -302,6 +302,129 @@ pub fn reload_refused(language: Language, error: &ReloadError) -> String {
     )
 }
 
+/// /summary without a year: above the year buttons.
+pub fn summary_pick_year(language: Language, has_years: bool) -> String {
+    if !has_years {
+        return years(language, &[]);
+    }
+    pick(language, "请选择年份：".into(), "Pick a year:".into())
+}
+
+pub fn button_sources(language: Language) -> String {
+    pick(language, "来源".into(), "Sources".into())
+}
+
+pub fn button_details(language: Language) -> String {
+    pick(language, "详细".into(), "Details".into())
+}
+
+/// Above the sources a Sources button shows.
+pub fn sources_head(language: Language) -> String {
+    pick(
+        language,
+        "来源和原句：".into(),
+        "Sources and the sentences they give:".into(),
+    )
+}
+
+/// Above the evidence a Details button shows.
+pub fn details_head(language: Language) -> String {
+    pick(
+        language,
+        "详细依据：".into(),
+        "The evidence in full:".into(),
+    )
+}
+
+/// A button made before the knowledge was reloaded.
+pub fn stale_button(language: Language) -> String {
+    pick(
+        language,
+        "这个按钮来自更新前的知识库，请重新提问。".into(),
+        "This button is from before the knowledge was updated; please ask again.".into(),
+    )
+}
+
+/// A button whose data the bot did not write.
+pub fn unknown_button(language: Language) -> String {
+    pick(
+        language,
+        "这个按钮已失效。".into(),
+        "This button no longer works.".into(),
+    )
+}
+
+/// What a private chat is told after a sticker, a voice message, a photo
+/// without a caption or a file: what the bot reads.
+pub fn what_i_read(language: Language, admin_file: bool) -> String {
+    let mut zh_text = String::from(
+        "我只读文字消息（以及图片的说明文字）。请用文字提问，例如：2024年扣留多少批？",
+    );
+    let mut en_text = String::from(
+        "I read text messages (and the captions of photos). Please type your question, e.g. How many batches were detained in 2024?",
+    );
+    if admin_file {
+        zh_text.push_str("\n要加入新文件，请把它放进知识库的 documents 文件夹，再发送 /reload。");
+        en_text.push_str(
+            "\nTo add a document, put it in the knowledge folder's documents/ and send /reload.",
+        );
+    }
+    pick(language, zh_text, en_text)
+}
+
+/// The reply to 你好 / 谢谢: who the bot is, with example questions below.
+pub fn intro(language: Language, thanks: bool) -> String {
+    let (zh_first, en_first) = if thanks {
+        ("不客气！", "You're welcome!")
+    } else {
+        ("你好！", "Hello!")
+    };
+    pick(
+        language,
+        format!("{zh_first}我回答关于中国知识产权海关保护的问题，数字精确并注明出处。可以试试下面的问题，或直接输入你的问题。"),
+        format!("{en_first} I answer questions about China's customs protection of intellectual property, with exact figures and their sources. Try one of these, or type your own question."),
+    )
+}
+
+/// Example questions under the intro, `{year}` being the latest year with
+/// a summary: (Chinese, English).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "{year}年扣留多少批？",
+        "How many batches were detained in {year}?",
+    ),
+    (
+        "{year}年扣留多少件？",
+        "How many pieces were detained in {year}?",
+    ),
+    ("{year}年概况", "Overview of {year}"),
+];
+
+/// Example question `n` about `year`, in the reader's language.
+pub fn example(n: usize, year: u16, language: Language) -> Option<String> {
+    let (zh_text, en_text) = EXAMPLES.get(n)?;
+    let year = year.to_string();
+    Some(pick(
+        language,
+        zh_text.replace("{year}", &year),
+        en_text.replace("{year}", &year),
+    ))
+}
+
+/// Above inline results: opens the bot on the same question.
+pub fn open_in_bot(language: Language) -> String {
+    pick(language, "在机器人中打开".into(), "Open in the bot".into())
+}
+
+/// An inline query with no question yet.
+pub fn inline_hint(language: Language) -> String {
+    pick(
+        language,
+        "输入问题，例如：2024年扣留多少批".into(),
+        "Type a question, e.g. batches detained in 2024".into(),
+    )
+}
+
 /// /reload with an argument it does not take.
 pub fn reload_usage(language: Language, arg: &str) -> String {
     pick(

@@ -385,7 +385,33 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
             return a;
         }
     }
+    if query.wants_share && !query.wants_change {
+        return match with_share(chosen) {
+            Ok(chosen) => fact_answer(snapshot, query, &chosen),
+            Err(best) => reply_none(
+                query,
+                replies::no_share(best, &snapshot.vocabulary, query.language),
+            ),
+        };
+    }
     fact_answer(snapshot, query, &chosen)
+}
+
+/// For a share question: the chosen rows led by one that gives its share
+/// (a restatement that agrees may be the one that does), or the best row
+/// when none does.
+fn with_share(chosen: Chosen<'_>) -> Result<Chosen<'_>, &Fact> {
+    if chosen.best.share.is_some() {
+        return Ok(chosen);
+    }
+    let Some(i) = chosen.agree.iter().position(|f| f.share.is_some()) else {
+        return Err(chosen.best);
+    };
+    let mut chosen = chosen;
+    let sharing = chosen.agree.remove(i);
+    chosen.agree.push(chosen.best);
+    chosen.best = sharing;
+    Ok(chosen)
 }
 
 /// The reply citing a chosen row, with the sources that agree, the final
@@ -395,8 +421,14 @@ fn fact_answer(snapshot: &Knowledge<'_>, query: &Query, chosen: &Chosen<'_>) -> 
     let v = &snapshot.vocabulary;
     let best = chosen.best;
     let title = |f: &Fact| snapshot.documents[f.doc].meta.title.clone();
+    let first = match best.share {
+        Some(share) if query.wants_share && !query.wants_change => {
+            replies::share_line(v, best, share, lang)
+        }
+        _ => replies::fact_line(v, best, lang),
+    };
     let mut lines = vec![
-        replies::fact_line(v, best, lang),
+        first,
         replies::evidence_line(&quote_of(snapshot, best, lang), lang),
         replies::source_line(&snapshot.documents[best.doc].meta, lang),
     ];

@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "20";
+pub const EXTRACTION_VERSION: &str = "21";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -364,7 +364,7 @@ impl<'v> Extractor<'v> {
     fn groups_of(&self, s: &str, figures: &[Figure]) -> Vec<Group> {
         let mut members: Vec<Vec<usize>> = Vec::new();
         for (i, f) in figures.iter().enumerate() {
-            let joined = i > 0 && self.is_separators(&s[figures[i - 1].end..f.start]);
+            let joined = i > 0 && self.is_list_gap(&s[figures[i - 1].end..f.start]);
             match members.last_mut() {
                 Some(g) if joined => g.push(i),
                 _ => members.push(vec![i]),
@@ -395,7 +395,13 @@ impl<'v> Extractor<'v> {
     }
 
     fn is_list_gap(&self, between: &str) -> bool {
-        self.is_separators(between) || matches!(between.trim(), "and" | "," | ", and")
+        let gap = between.trim();
+        self.is_separators(between) || self.vocabulary.lists.gaps.iter().any(|w| w == gap)
+    }
+
+    /// Whether the text says its lists pair item by item (分别, respectively).
+    fn says_respectively(&self, text: &str) -> bool {
+        crate::domain::vocabulary::contains_any(text, &self.vocabulary.lists.respectively)
     }
 
     fn extract_sentence(
@@ -506,6 +512,10 @@ impl<'v> Extractor<'v> {
         let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
         let mut cursor = from;
         let mut last_used = None;
+        // Percentages read so far with no word of their own, waiting for a
+        // list neighbour that has one ("97.96 percent and 91.03 percent of
+        // the totals": the share word comes after the last).
+        let mut pending: Vec<(Decimal, usize)> = Vec::new();
         for &(ps, pe, value) in r.percents.iter().filter(|p| p.0 >= from && p.0 < to) {
             let between = &s[cursor.min(ps)..ps];
             let from_group = &s[from..ps];
@@ -525,9 +535,25 @@ impl<'v> Extractor<'v> {
             } else {
                 None
             };
-            if let Some(k) = kind {
-                kinds.push((k, value));
-                last_used = Some(pe);
+            match kind {
+                Some(k) => {
+                    if pending
+                        .last()
+                        .is_some_and(|&(_, e)| self.is_list_gap(&s[e..ps]))
+                    {
+                        kinds.extend(pending.iter().map(|&(v, _)| (k, v)));
+                    }
+                    pending.clear();
+                    kinds.push((k, value));
+                    last_used = Some(pe);
+                }
+                None if pending
+                    .last()
+                    .is_none_or(|&(_, e)| self.is_list_gap(&s[e..ps])) =>
+                {
+                    pending.push((value, pe));
+                }
+                None => pending = vec![(value, pe)],
             }
             cursor = pe;
         }
@@ -825,7 +851,7 @@ impl<'v> Extractor<'v> {
         let last = r.groups.last()?;
         (r.groups.len() > 1)
             .then(|| self.percents_after(r, last.end, r.s.len()).0)
-            .filter(|k| k.len() == r.figures.len() && r.s.contains("分别"))
+            .filter(|k| k.len() == r.figures.len() && self.says_respectively(r.s))
     }
 
     /// The rows of one group of figures.
@@ -948,7 +974,7 @@ impl GroupPercentages {
                 .map(signed)
                 .collect(),
             wide: x.sentence_wide(r),
-            respectively: r.s[g.end..g.next_start].contains("分别"),
+            respectively: x.says_respectively(&r.s[g.end..g.next_start]),
             named,
         }
     }

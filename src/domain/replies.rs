@@ -233,6 +233,47 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
     line
 }
 
+/// The first line of a share question's answer: the share first, then
+/// the figure it is a share of.
+pub fn share_line(
+    vocabulary: &Vocabulary,
+    fact: &Fact,
+    share: Decimal,
+    language: Language,
+) -> String {
+    let period = period_label(&fact.period, language);
+    let metric = metric_label(vocabulary, &fact.metric, language);
+    let dims = dims_label(vocabulary, &fact.dims, language);
+    let scope = scope_label(&fact.scope, language);
+    let figure = figure(vocabulary, fact, language);
+    let share = share.normalize();
+    if zh(language) {
+        format!("{period}{scope}{metric}{dims}占总数的{share}%（{figure}）。")
+    } else {
+        capitalized(format!(
+            "{period}, {metric}{dims}, {scope}: {share}% of the total ({figure})."
+        ))
+    }
+}
+
+/// A share question whose figure the documents give without its share:
+/// the figure is named, not stated, so that it is not read as the share.
+pub fn no_share(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> String {
+    let period = period_label(&fact.period, language);
+    let metric = metric_label(vocabulary, &fact.metric, language);
+    let dims = dims_label(vocabulary, &fact.dims, language);
+    let scope = scope_label(&fact.scope, language);
+    if zh(language) {
+        format!(
+            "没有{period}{scope}{metric}{dims}占总数的比例数据。\n文件中有这一项的数量，但没有给出它的占比。"
+        )
+    } else {
+        capitalized(format!(
+            "No share of the total for {metric}{dims}, {scope}, {period}.\nThe documents give the figure itself, but not its share."
+        ))
+    }
+}
+
 pub fn evidence_line(quote: &str, language: Language) -> String {
     if zh(language) {
         format!("原文：“{quote}”")

@@ -201,6 +201,13 @@ pub struct PercentageWords {
 pub struct ListWords {
     #[serde(default)]
     pub separators: Vec<String>,
+    /// Whole gaps (trimmed) that also join two items ("and", ", and").
+    #[serde(default)]
+    pub gaps: Vec<String>,
+    /// Words saying that a list pairs item by item with the one before
+    /// (分别, respectively).
+    #[serde(default)]
+    pub respectively: Vec<String>,
 }
 
 /// Years named relative to the publication date (去年 = -1).

@@ -365,7 +365,10 @@ async fn respond(
                 .iter()
                 .filter_map(|d| Some((d.meta.title.as_str(), d.meta.url.as_deref()?)))
                 .collect();
-            Reply::html(linked_messages(&wording::sources(language, documents), &links))
+            Reply::html(linked_messages(
+                &wording::sources(language, documents),
+                &links,
+            ))
         }
         Request::Command(Command::Reload(arg)) => {
             let audit = admin_audit(msg, user, "reload");
@@ -613,7 +616,9 @@ async fn broadcast_command(
         outcome: String::new(),
     };
     if !ctx.admins.contains(&user) {
-        return Ok(Some(Reply::notice(&refuse_admin_command(ctx, audit, language).await)));
+        return Ok(Some(Reply::notice(
+            &refuse_admin_command(ctx, audit, language).await,
+        )));
     }
     let store = &ctx.broadcasts.store;
     let arg = arg.trim();

@@ -1249,7 +1249,7 @@ impl<'v> Extractor<'v> {
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
         if english {
-            for (start, name) in customs_house_names_en(s, self.vocabulary) {
+            for (start, _, name) in customs_house_names_en(s, self.vocabulary) {
                 if !covered(start) {
                     out.push((start, Scope::Customs(name)));
                 }
@@ -1482,8 +1482,15 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
         {
             continue;
         }
-        let start = m.end() - tail.len() - "海关".len();
-        out.push((start, m.end(), format!("{tail}海关")));
+        // A house the vocabulary knows keeps its whole name (乌鲁木齐海关);
+        // another, the two characters before 海关.
+        match sc.house_ending_zh(&s[..m.end()]) {
+            Some(h) => out.push((m.end() - h.zh.len(), m.end(), h.zh.clone())),
+            None => {
+                let start = m.end() - tail.len() - "海关".len();
+                out.push((start, m.end(), format!("{tail}海关")));
+            }
+        }
     }
     out
 }
@@ -1492,16 +1499,21 @@ static CUSTOMS_EN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"));
 
 /// Customs houses named "X Customs" (Shenzhen Customs) in normalized
-/// English: start of the name and "x customs".
-pub fn customs_house_names_en(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, String)> {
+/// English: start of the name and the name, the Chinese one for a house
+/// the vocabulary knows (深圳海关), else "x customs".
+pub fn customs_house_names_en(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usize, String)> {
     let not_names = &vocabulary.english.not_customs_names;
     CUSTOMS_EN
         .captures_iter(s)
         .filter_map(|c| {
             let m = c.get(1)?;
+            let whole = c.get(0)?;
+            if let Some(h) = vocabulary.scope.house_ending_en(&s[..whole.end()]) {
+                return Some((whole.end() - h.en.len(), whole.end(), h.zh.clone()));
+            }
             let possessive = s[..m.start()].ends_with(['\'', '’']);
             (m.as_str().len() > 2 && !possessive && !not_names.iter().any(|w| w == m.as_str()))
-                .then(|| (m.start(), format!("{} customs", m.as_str())))
+                .then(|| (m.start(), whole.end(), format!("{} customs", m.as_str())))
         })
         .collect()
 }

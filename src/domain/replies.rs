@@ -72,12 +72,25 @@ pub fn dims_label(
     }
 }
 
-fn scope_label(scope: &Scope, language: Language) -> String {
+fn scope_label(vocabulary: &Vocabulary, scope: &Scope, language: Language) -> String {
     match (scope, zh(language)) {
         (Scope::Nationwide, true) => "全国海关".into(),
         (Scope::Nationwide, false) => "nationwide".into(),
+        // Shenzhen Customs for an English reader of a house known by name.
+        (Scope::Customs(n), false) => match vocabulary.scope.english_name(n) {
+            Some(en) => title_case(en),
+            None => n.clone(),
+        },
         (Scope::Customs(n) | Scope::Campaign(n) | Scope::Subset(n), _) => n.clone(),
     }
+}
+
+/// "shenzhen customs" → "Shenzhen Customs".
+fn title_case(name: &str) -> String {
+    name.split(' ')
+        .map(|w| capitalized(w.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The figure as a user reads it: 4.16万批 / 41,600 (4.16万批).
@@ -206,7 +219,7 @@ pub fn fact_line(vocabulary: &Vocabulary, fact: &Fact, language: Language) -> St
     let period = period_label(&fact.period, language);
     let metric = metric_label(vocabulary, &fact.metric, language);
     let dims = dims_label(vocabulary, &fact.dims, language);
-    let scope = scope_label(&fact.scope, language);
+    let scope = scope_label(vocabulary, &fact.scope, language);
     let mut line = if zh(language) {
         format!(
             "{period}{scope}{metric}{dims}：{}",
@@ -244,7 +257,7 @@ pub fn share_line(
     let period = period_label(&fact.period, language);
     let metric = metric_label(vocabulary, &fact.metric, language);
     let dims = dims_label(vocabulary, &fact.dims, language);
-    let scope = scope_label(&fact.scope, language);
+    let scope = scope_label(vocabulary, &fact.scope, language);
     let figure = figure(vocabulary, fact, language);
     let share = share.normalize();
     if zh(language) {
@@ -262,7 +275,7 @@ pub fn no_share(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> Str
     let period = period_label(&fact.period, language);
     let metric = metric_label(vocabulary, &fact.metric, language);
     let dims = dims_label(vocabulary, &fact.dims, language);
-    let scope = scope_label(&fact.scope, language);
+    let scope = scope_label(vocabulary, &fact.scope, language);
     if zh(language) {
         format!(
             "没有{period}{scope}{metric}{dims}占总数的比例数据。\n文件中有这一项的数量，但没有给出它的占比。"

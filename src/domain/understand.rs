@@ -72,11 +72,9 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let dims = read_dims(&dim_hits);
     let mut customs = crate::domain::extract::customs_house_names(q, vocabulary);
     if language == Language::English {
-        customs.extend(
-            crate::domain::extract::customs_house_names_en(q, vocabulary)
-                .into_iter()
-                .map(|(start, name)| (start, start + name.len(), name)),
-        );
+        customs.extend(crate::domain::extract::customs_house_names_en(
+            q, vocabulary,
+        ));
     }
     let scope = customs
         .first()

@@ -107,6 +107,50 @@ pub struct ScopeWords {
     pub customs: Vec<String>,
     #[serde(default)]
     pub not_a_name: Vec<String>,
+    /// Customs houses known by name in both languages: a row or a question
+    /// naming either carries the Chinese name, and English replies show
+    /// the English one.
+    #[serde(default)]
+    pub houses: Vec<CustomsHouse>,
+}
+
+/// One customs house's names.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomsHouse {
+    /// 深圳海关 (normalized): the name rows and questions carry.
+    pub zh: String,
+    /// shenzhen customs (normalized).
+    pub en: String,
+}
+
+impl ScopeWords {
+    /// The house whose English name ends `text` ("… hong kong customs").
+    pub fn house_ending_en(&self, text: &str) -> Option<&CustomsHouse> {
+        self.houses
+            .iter()
+            .filter(|h| {
+                text.ends_with(h.en.as_str())
+                    && !text[..text.len() - h.en.len()]
+                        .ends_with(|c: char| c.is_ascii_alphanumeric())
+            })
+            .max_by_key(|h| h.en.len())
+    }
+
+    /// The house whose Chinese name ends `text` ("…乌鲁木齐海关").
+    pub fn house_ending_zh(&self, text: &str) -> Option<&CustomsHouse> {
+        self.houses
+            .iter()
+            .filter(|h| text.ends_with(h.zh.as_str()))
+            .max_by_key(|h| h.zh.len())
+    }
+
+    /// The English name of a house named in Chinese, when known.
+    pub fn english_name(&self, zh: &str) -> Option<&str> {
+        self.houses
+            .iter()
+            .find(|h| h.zh == zh)
+            .map(|h| h.en.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -333,6 +377,10 @@ impl Vocabulary {
         all(&mut self.scope.nationwide);
         all(&mut self.scope.campaign);
         all(&mut self.scope.customs);
+        for h in &mut self.scope.houses {
+            h.zh = normalize(&h.zh);
+            h.en = normalize(&h.en);
+        }
         all(&mut self.question.filler);
         all(&mut self.question.generic);
         all(&mut self.question.follow_up);

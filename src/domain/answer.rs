@@ -166,6 +166,8 @@ struct Frame<'q> {
     asked: &'q [String],
     /// The question asks for the preliminary count itself.
     preliminary: bool,
+    /// The vocabulary's Chinese words, kept whole by normalization.
+    words: &'q [String],
 }
 
 impl<'q> Frame<'q> {
@@ -176,6 +178,7 @@ impl<'q> Frame<'q> {
             suffixes: &[],
             asked: &[],
             preliminary: false,
+            words: &[],
         }
     }
 
@@ -189,6 +192,7 @@ impl<'q> Frame<'q> {
                 &query.normalized,
                 &snapshot.vocabulary.release.ask,
             ),
+            words: &snapshot.vocabulary.chinese_words,
         }
     }
 
@@ -215,7 +219,8 @@ impl<'q> Frame<'q> {
         // said in the clause quoted for the row.
         let asked = self.asked.iter().all(|a| {
             f.dim(QUALIFIER_DIM).is_some_and(|q| q.contains(a.as_str()))
-                || crate::domain::normalize::normalize(&f.excerpt).contains(a.as_str())
+                || crate::domain::normalize::normalize_keeping(&f.excerpt, self.words)
+                    .contains(a.as_str())
         });
         same_dims
             && asked
@@ -527,7 +532,7 @@ fn pick<'a>(snapshot: &'a Corpus, query: &Query, period: Period, metric: &str) -
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Knowledge<'_>) -> bool {
-    let normalized = crate::domain::normalize::normalize(quote);
+    let normalized = snapshot.vocabulary.normalize(quote);
     let words: Vec<&str> = query
         .subject
         .iter()
@@ -884,7 +889,9 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
         }
-        let title = crate::domain::normalize::normalize(&snapshot.documents[p.doc].meta.title);
+        let title = snapshot
+            .vocabulary
+            .normalize(&snapshot.documents[p.doc].meta.title);
         for si in p.first_sentence..p.first_sentence + p.sentence_count {
             let sentence = &snapshot.sentences[si].normalized;
             if sentence.trim() == title.trim() {

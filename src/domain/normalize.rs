@@ -11,13 +11,22 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The searchable form of `text`.
 pub fn normalize(text: &str) -> String {
+    normalize_keeping(text, &[])
+}
+
+/// The searchable form of `text`, where the phrase-level conversion of
+/// Traditional wording never breaks a word of `words` (Simplified): in a
+/// run of ideographs where converting phrase by phrase would cut through
+/// such words (貨物件數: the phrase 物件 → 对象), the run is converted with
+/// those words kept whole, when that keeps more of them.
+pub fn normalize_keeping(text: &str, words: &[String]) -> String {
     let folded: String = text.nfkc().map(fold_char).collect();
     // Taiwan phrase folding only for text that has Traditional characters:
     // applied to Simplified text it would rewrite mainland words (批次).
     let simplified = if folded.chars().any(is_han) {
         let chars = hanconv::t2s(&folded);
         if chars != folded {
-            taiwan_to_simplified(&folded)
+            taiwan_to_simplified(&folded, words)
         } else {
             chars
         }
@@ -27,26 +36,64 @@ pub fn normalize(text: &str) -> String {
     simplified.to_lowercase()
 }
 
-/// Words that Taiwan and the mainland write alike in this field, which the
-/// phrase table would still rewrite (批次 → 批量): converted character by
-/// character only.
-const SHARED_WORDS: &[&str] = &["批次"];
-
-/// Taiwan wording to Simplified at phrase level, except [`SHARED_WORDS`].
-fn taiwan_to_simplified(text: &str) -> String {
+/// Taiwan wording to Simplified at phrase level, run of ideographs by run.
+fn taiwan_to_simplified(text: &str, words: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((at, word)) = SHARED_WORDS
-        .iter()
-        .filter_map(|w| rest.find(w).map(|i| (i, *w)))
-        .min()
-    {
-        out.push_str(&hanconv::tw2sp(&rest[..at]));
-        out.push_str(&hanconv::t2s(word));
-        rest = &rest[at + word.len()..];
+    let mut run = String::new();
+    for c in text.chars() {
+        if is_han(c) {
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            out.push_str(&convert_run(&std::mem::take(&mut run), words));
+        }
+        out.push(c);
     }
-    out.push_str(&hanconv::tw2sp(rest));
+    out.push_str(&convert_run(&run, words));
     out
+}
+
+/// One run of ideographs: phrase by phrase, unless keeping the words found
+/// in its character-by-character form whole keeps more of them.
+fn convert_run(run: &str, words: &[String]) -> String {
+    let phrased = hanconv::tw2sp(run);
+    if words.is_empty() {
+        return phrased;
+    }
+    let by_char = hanconv::t2s(run);
+    let chars: Vec<char> = run.chars().collect();
+    if by_char.chars().count() != chars.len() {
+        return phrased;
+    }
+    let hits = crate::domain::vocabulary::find_words(&by_char, words.iter().map(String::as_str));
+    if hits.is_empty() {
+        return phrased;
+    }
+    // Byte offsets of `by_char` to character indices (same in `run`).
+    let index_of = |byte: usize| by_char[..byte].chars().count();
+    let mut kept = String::with_capacity(run.len());
+    let mut pos = 0;
+    for &(a, b, _) in &hits {
+        let (a, b) = (index_of(a), index_of(b));
+        let before: String = chars[pos..a].iter().collect();
+        kept.push_str(&hanconv::tw2sp(&before));
+        kept.push_str(&by_char.chars().skip(a).take(b - a).collect::<String>());
+        pos = b;
+    }
+    let rest: String = chars[pos..].iter().collect();
+    kept.push_str(&hanconv::tw2sp(&rest));
+    let coverage = |text: &str| -> usize {
+        crate::domain::vocabulary::find_words(text, words.iter().map(String::as_str))
+            .iter()
+            .map(|&(a, b, _)| text[a..b].chars().count())
+            .sum()
+    };
+    if kept != phrased && coverage(&kept) > coverage(&phrased) {
+        kept
+    } else {
+        phrased
+    }
 }
 
 fn fold_char(c: char) -> char {
@@ -128,7 +175,7 @@ mod tests {
             .iter()
             .filter(|w| w.chars().any(is_han))
             .filter_map(|w| {
-                let back = normalize(&format!("海關{}", hanconv::s2t(w)));
+                let back = v.normalize(&format!("海關{}", hanconv::s2t(w)));
                 (!back.contains(*w)).then(|| format!("{w} → {back}"))
             })
             .collect();
@@ -153,6 +200,23 @@ mod tests {
         check("網際網路", "互联网");
         check("軟體最佳化", "软件优化");
         check("扣留多少批貨物", "扣留多少批货物");
+    }
+
+    #[test]
+    fn phrase_conversion_never_breaks_a_vocabulary_word() {
+        let v = crate::domain::vocabulary::Vocabulary::parse(include_str!(
+            "../../knowledge/vocabulary.toml"
+        ))
+        .unwrap();
+        // 物件 is a Taiwan phrase (对象), but here it straddles 货物 and 件数.
+        assert_eq!(v.normalize("扣留侵權嫌疑貨物件數"), "扣留侵权嫌疑货物件数");
+        assert_eq!(
+            v.normalize("查扣侵權貨物12885批次"),
+            "查扣侵权货物12885批次"
+        );
+        // A Taiwan phrase that folds to a vocabulary word still folds.
+        assert_eq!(v.normalize("智慧財產權海關保護"), "知识产权海关保护");
+        assert_eq!(v.normalize("網際網路軟體"), "互联网软件");
     }
 
     #[test]

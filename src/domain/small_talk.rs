@@ -5,7 +5,6 @@
 //!
 //! Invariant: pure; the words come from the vocabulary.
 
-use crate::domain::normalize::normalize;
 use crate::domain::vocabulary::{find_words, Vocabulary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +14,7 @@ pub enum SmallTalk {
 }
 
 pub fn small_talk(text: &str, vocabulary: &Vocabulary) -> Option<SmallTalk> {
-    let text = normalize(text);
+    let text = vocabulary.normalize(text);
     if text.chars().any(|c| c.is_ascii_digit()) || text.chars().count() > 40 {
         return None;
     }

@@ -6,7 +6,7 @@
 //! an error.
 
 use crate::domain::model::{Language, PeriodKind, Scope};
-use crate::domain::normalize::{detect_language, normalize};
+use crate::domain::normalize::detect_language;
 use crate::domain::numbers::chinese_year;
 use crate::domain::vocabulary::{contains_any, find_words, Vocabulary};
 use regex::Regex;
@@ -61,7 +61,7 @@ static YEAR_HAN: LazyLock<Regex> =
 /// Reads a question.
 pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let language = detect_language(question);
-    let normalized = normalize(question);
+    let normalized = vocabulary.normalize(question);
     let q = normalized.as_str();
     let (years, han_year_spans) = read_years(q);
     let period_words = vocabulary.period_words();

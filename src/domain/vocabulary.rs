@@ -4,7 +4,7 @@
 //!
 //! Invariant: pure; the caller reads the file.
 
-use crate::domain::normalize::normalize;
+use crate::domain::normalize::{is_han, normalize};
 use serde::Deserialize;
 
 /// Why a vocabulary text is not a vocabulary.
@@ -311,6 +311,10 @@ pub struct EnglishWords {
 /// The whole vocabulary.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Vocabulary {
+    /// Every Chinese word of the lists below (normalized, two characters
+    /// or more): what Traditional→Simplified conversion must keep whole.
+    #[serde(skip)]
+    pub chinese_words: Vec<String>,
     pub metrics: Vec<Metric>,
     #[serde(default)]
     pub dimensions: Vec<Dimension>,
@@ -358,11 +362,15 @@ impl Vocabulary {
     }
 
     fn normalize_words(&mut self) {
-        fn all(words: &mut [String]) {
+        let mut kept: Vec<String> = Vec::new();
+        let mut all = |words: &mut [String]| {
             for w in words.iter_mut() {
                 *w = normalize(w);
+                if w.chars().filter(|c| is_han(*c)).count() >= 2 {
+                    kept.push(w.clone());
+                }
             }
-        }
+        };
         for m in &mut self.metrics {
             all(&mut m.units);
             all(&mut m.units_en);
@@ -381,6 +389,12 @@ impl Vocabulary {
             h.zh = normalize(&h.zh);
             h.en = normalize(&h.en);
         }
+        all(&mut self
+            .scope
+            .houses
+            .iter()
+            .map(|h| h.zh.clone())
+            .collect::<Vec<_>>());
         all(&mut self.question.filler);
         all(&mut self.question.generic);
         all(&mut self.question.follow_up);
@@ -430,6 +444,17 @@ impl Vocabulary {
         for r in &mut self.relative_years {
             all(&mut r.words);
         }
+        kept.sort();
+        kept.dedup();
+        self.chinese_words = kept;
+    }
+
+    /// The searchable form of a text (as [`normalize`]), where converting
+    /// Traditional wording at phrase level never breaks a word of the
+    /// vocabulary (貨物件數 stays 货物件数, not 货对象数). Index time and
+    /// query time use this.
+    pub fn normalize(&self, text: &str) -> String {
+        crate::domain::normalize::normalize_keeping(text, &self.chinese_words)
     }
 
     /// Every period word with the period kind it names.

@@ -10,7 +10,6 @@ use crate::domain::ingest::split_passages;
 use crate::domain::model::{
     Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence,
 };
-use crate::domain::normalize::normalize;
 use crate::domain::numbers::{figures_agree, parse_plain};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
@@ -167,13 +166,13 @@ pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
                     doc,
                     passage,
                     original: s.clone(),
-                    normalized: normalize(s),
+                    normalized: files.vocabulary.normalize(s),
                 });
             }
             let original = raw.text(language);
             passages.push(Passage {
                 doc,
-                normalized: normalize(&original),
+                normalized: files.vocabulary.normalize(&original),
                 original,
                 first_sentence,
                 sentence_count: raw.sentences.len(),
@@ -234,9 +233,9 @@ fn curated_fact(
     if files.vocabulary.metric(&c.metric).is_none() {
         return Err(format!("unknown metric {}", c.metric));
     }
-    let body = normalize(&files.documents[doc].body);
+    let body = files.vocabulary.normalize(&files.documents[doc].body);
     let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    if !compact(&body).contains(&compact(&normalize(&c.quote))) {
+    if !compact(&body).contains(&compact(&files.vocabulary.normalize(&c.quote))) {
         return Err("the quote does not occur in the document".into());
     }
     let value = parse_plain(&c.value).ok_or("value is not an exact decimal")?;

@@ -373,6 +373,9 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let frame = Frame::of(snapshot, query);
     let found = rows(snapshot, &frame, period, metric, &query.dims);
     let Some(chosen) = choose(snapshot, &found) else {
+        if let Some(part) = qualified_part(snapshot, query, period, metric) {
+            return fact_answer(snapshot, query, &part);
+        }
         // A question about a subject of its own may still have a passage
         // (not for a month's figure, which no passage states as a row).
         if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
@@ -400,6 +403,40 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         };
     }
     fact_answer(snapshot, query, &chosen)
+}
+
+/// A customs house's figure that its document gives only for a part
+/// named as written ("在陆路、海运及空运口岸"), for a question about that
+/// house naming no part: cited with the part in its first line, never as
+/// the house's total. (Not for the nation: a part of the nationwide total
+/// is never offered for it.)
+fn qualified_part<'a>(
+    snapshot: &'a Corpus,
+    query: &Query,
+    period: Period,
+    metric: &str,
+) -> Option<Chosen<'a>> {
+    if !matches!(query.scope, Scope::Customs(_)) || !query.qualifiers.is_empty() {
+        return None;
+    }
+    let parts: Vec<&Fact> = snapshot
+        .facts
+        .iter()
+        .filter(|f| {
+            f.period == period
+                && f.metric == metric
+                && f.scope == query.scope
+                && f.dim(QUALIFIER_DIM).is_some()
+                && f.counted_dims()
+                    .filter(|(k, _)| k != QUALIFIER_DIM)
+                    .eq(query.dims.iter())
+        })
+        .collect();
+    // One part only: several would each be a piece of an unknown whole.
+    let qualifiers: BTreeSet<_> = parts.iter().filter_map(|f| f.dim(QUALIFIER_DIM)).collect();
+    (qualifiers.len() == 1)
+        .then(|| choose(snapshot, &parts))
+        .flatten()
 }
 
 /// For a share question: the chosen rows led by one that gives its share

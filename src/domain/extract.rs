@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "22";
+pub const EXTRACTION_VERSION: &str = "23";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -123,6 +123,8 @@ struct Reading<'a> {
 struct GroupDims {
     dims: BTreeMap<String, String>,
     runs: BTreeMap<String, Vec<String>>,
+    /// Where each kind's run starts and ends in the sentence.
+    spans: BTreeMap<String, (usize, usize)>,
 }
 
 /// What holds for the whole document.
@@ -625,8 +627,12 @@ impl<'v> Extractor<'v> {
                 run.push(UNKNOWN_ITEM.to_string());
             } else if !continues {
                 run.clear();
+                out.spans.insert(hit.kind.clone(), (hit.start, hit.end));
             }
             run.push(hit.value.clone());
+            if let Some(span) = out.spans.get_mut(&hit.kind) {
+                span.1 = hit.end;
+            }
             last_end.insert(hit.kind.clone(), hit.end);
             out.dims.insert(hit.kind.clone(), hit.value.clone());
         }
@@ -895,6 +901,17 @@ impl<'v> Extractor<'v> {
             // The figure of an item the vocabulary lacks: no row.
             if row_dims.values().any(|v| v == UNKNOWN_ITEM) {
                 continue;
+            }
+            let mut qualifiers = qualifiers.clone();
+            // "在陆路、海运及空运口岸共…检获约180万件": one figure for several
+            // items is none of them; the items as written stay a qualifier.
+            for (kind, run) in &dims.runs {
+                if run.len() >= 2 && g.members.len() == 1 {
+                    row_dims.remove(kind);
+                    if let Some(&(a, b)) = dims.spans.get(kind) {
+                        qualifiers.push(r.s[a..b].to_string());
+                    }
+                }
             }
             if !qualifiers.is_empty() {
                 row_dims.insert(QUALIFIER_DIM.to_string(), qualifiers.join("、"));
@@ -1893,7 +1910,7 @@ mod tests {
     #[test]
     fn unknown_list_items_keep_their_place_and_give_no_row() {
         let facts = extract(
-            "2018年，海运、空运、陆路和邮递渠道扣留的侵权嫌疑货物批次分别为2150批、1840批、310批和3.67万批。",
+            "2018年，海运、空运、铁路和邮递渠道扣留的侵权嫌疑货物批次分别为2150批、1840批、310批和3.67万批。",
             Language::Simplified,
         );
         let channel = |id: &str| row(&facts, "detained_batches", &[("channel", id)]).value;

@@ -389,7 +389,7 @@ pub fn conflict_line(
     title: &str,
     language: Language,
 ) -> String {
-    let title = verbatim(title);
+    let title = verbatim(&cited_title(title));
     if zh(language) {
         format!(
             "注意：《{title}》给出的数值不同：{}。",
@@ -589,7 +589,7 @@ pub fn preliminary_line(
     title: &str,
     language: Language,
 ) -> String {
-    let title = verbatim(title);
+    let title = verbatim(&cited_title(title));
     if zh(language) {
         format!(
             "《{title}》的初步统计为{}；以上为最终数字。",

@@ -10,7 +10,8 @@
 //!   figure, or a no-data question answered with a figure, fails the test
 //!   whatever the score (counted as ../shared/eval/check.py counts them);
 //! - a passage answer quotes no sentence twice and is cut at sentence ends
-//!   only, never mid-word (what check.py's substring grading cannot see).
+//!   only, never mid-word (what check.py's substring grading cannot see);
+//! - an off-topic question (a passport, the weather) gets no passage.
 
 mod support;
 
@@ -207,4 +208,27 @@ fn realworld_passage_answers_quote_each_sentence_once_and_end_at_sentence_ends()
         })
         .collect();
     assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+/// Questions off the topic of the corpus get no passage (found=false),
+/// however many generic words (办理, apply, 怎么样) they share with it.
+#[test]
+fn off_topic_questions_get_no_passage_beside_the_realworld_documents() {
+    let snapshot = realworld_snapshot();
+    for question in [
+        "如何办理护照?",
+        "如何辦理護照？",
+        "How do I apply for a passport?",
+        "今天天气怎么样?",
+        "What's the weather like today?",
+    ] {
+        let answer = snapshot.answer(question);
+        assert!(
+            !answer.found && answer.kind == AnswerKind::None,
+            "{question:?} got {} found={}: {}",
+            answer.kind.as_str(),
+            answer.found,
+            answer.answer
+        );
+    }
 }

@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "23";
+pub const EXTRACTION_VERSION: &str = "24";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -1360,6 +1360,14 @@ impl<'v> Extractor<'v> {
             if mid
                 .split_whitespace()
                 .any(|w| w.chars().all(|ch| ch.is_ascii_digit()))
+            {
+                continue;
+            }
+            // "96.68 percent of all batches": a share, not a count.
+            if self
+                .percent
+                .find(&s[c.name("num").map_or(0, |n| n.start())..])
+                .is_some_and(|p| p.start() == 0 && p.end() <= m.end() - c["unit"].len())
             {
                 continue;
             }

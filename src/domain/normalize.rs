@@ -62,11 +62,15 @@ fn convert_run(run: &str, words: &[String]) -> String {
         return phrased;
     }
     let by_char = hanconv::t2s(run);
+    // No phrase folded (the common case): nothing to keep.
+    if phrased == by_char {
+        return phrased;
+    }
     let chars: Vec<char> = run.chars().collect();
     if by_char.chars().count() != chars.len() {
         return phrased;
     }
-    let hits = crate::domain::vocabulary::find_words(&by_char, words.iter().map(String::as_str));
+    let hits = find_kept(&by_char, words);
     if hits.is_empty() {
         return phrased;
     }
@@ -74,7 +78,7 @@ fn convert_run(run: &str, words: &[String]) -> String {
     let index_of = |byte: usize| by_char[..byte].chars().count();
     let mut kept = String::with_capacity(run.len());
     let mut pos = 0;
-    for &(a, b, _) in &hits {
+    for &(a, b) in &hits {
         let (a, b) = (index_of(a), index_of(b));
         let before: String = chars[pos..a].iter().collect();
         kept.push_str(&hanconv::tw2sp(&before));
@@ -84,9 +88,9 @@ fn convert_run(run: &str, words: &[String]) -> String {
     let rest: String = chars[pos..].iter().collect();
     kept.push_str(&hanconv::tw2sp(&rest));
     let coverage = |text: &str| -> usize {
-        crate::domain::vocabulary::find_words(text, words.iter().map(String::as_str))
+        find_kept(text, words)
             .iter()
-            .map(|&(a, b, _)| text[a..b].chars().count())
+            .map(|&(a, b)| text[a..b].chars().count())
             .sum()
     };
     if kept != phrased && coverage(&kept) > coverage(&phrased) {
@@ -94,6 +98,29 @@ fn convert_run(run: &str, words: &[String]) -> String {
     } else {
         phrased
     }
+}
+
+/// Byte spans of `words` in `text`: at each place the longest word that
+/// starts there, left to right, never overlapping.
+fn find_kept(text: &str, words: &[String]) -> Vec<(usize, usize)> {
+    let mut hits = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let rest = &text[pos..];
+        let longest = words
+            .iter()
+            .filter(|w| !w.is_empty() && rest.starts_with(w.as_str()))
+            .map(String::len)
+            .max();
+        match longest {
+            Some(len) => {
+                hits.push((pos, pos + len));
+                pos += len;
+            }
+            None => pos += rest.chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    hits
 }
 
 fn fold_char(c: char) -> char {

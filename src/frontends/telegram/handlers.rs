@@ -166,9 +166,10 @@ pub fn schema() -> UpdateHandler<HandlerError> {
 /// addressed to the bot. A photo's caption is read like a text.
 pub fn addressed(msg: &Message, me: &Me) -> Option<Request> {
     let in_group = !msg.chat.is_private();
-    if msg.document().is_some() {
+    if msg.document().is_some() && !in_group {
         // A file, with or without a caption: for the knowledge (admins).
-        return (!in_group).then_some(Request::Document);
+        // In a group its caption is read by the rules of addressing.
+        return Some(Request::Document);
     }
     let Some(text) = msg.text().or(msg.caption()) else {
         // Media without words: told what the bot reads, in a private chat.

@@ -43,31 +43,6 @@ fn fixture(name: &str) -> Vec<u8> {
 const NEWS_2031: &str = "海关总署发布2031年知识产权海关保护情况\n2032-01-15\n\n\
     本报讯 2031年全国海关共扣留侵权嫌疑货物7777批，涉及侵权嫌疑货物1234.5万件。\n";
 
-/// (text, callback data) of every button under a sent message.
-fn buttons_of(r: &Recorded) -> Vec<(String, String)> {
-    let rows = r.body["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    rows.iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or("").to_string(),
-                b["callback_data"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn data_of(r: &Recorded, label: &str) -> String {
-    buttons_of(r)
-        .into_iter()
-        .find(|(t, _)| t == label)
-        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons_of(r)))
-        .1
-}
-
 fn documents_in(knowledge: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(knowledge.join("documents"))
         .unwrap()

@@ -1044,31 +1044,6 @@ async fn the_bot_stopped_or_killed_mid_job_resumes_and_nobody_is_skipped() {
 use customs_ip_bot::frontends::telegram::handlers::deep_link_payload;
 use serde_json::json;
 
-/// (text, callback data) of every button under a sent message.
-fn buttons_of(r: &Recorded) -> Vec<(String, String)> {
-    let rows = r.body["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .cloned();
-    rows.unwrap_or_default()
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or("").to_string(),
-                b["callback_data"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn data_of(r: &Recorded, label: &str) -> String {
-    buttons_of(r)
-        .into_iter()
-        .find(|(t, _)| t == label)
-        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons_of(r)))
-        .1
-}
-
 fn chat_json(chat: i64) -> Value {
     if chat < 0 {
         json!({"id": chat, "type": "supergroup", "title": "IP lawyers"})

@@ -310,3 +310,30 @@ pub fn preview_job(requests: &[fake_bot_api::Recorded], chat: i64, from: usize) 
         data.strip_prefix("bc:confirm:")?.parse().ok()
     })
 }
+
+/// (text, callback data) of every button under a sent message.
+pub fn buttons_of(r: &fake_bot_api::Recorded) -> Vec<(String, String)> {
+    let rows = r.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or("").to_string(),
+                b["callback_data"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The callback data of the button labelled `label`; panics naming the
+/// buttons there are when none is.
+pub fn data_of(r: &fake_bot_api::Recorded, label: &str) -> String {
+    buttons_of(r)
+        .into_iter()
+        .find(|(t, _)| t == label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons_of(r)))
+        .1
+}

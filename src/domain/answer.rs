@@ -719,21 +719,7 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
 /// handled without penalty) has a qualifier and stays out.
 pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answer {
     let v = &snapshot.vocabulary;
-    let query = Query {
-        question: String::new(),
-        normalized: format!("{year}"),
-        language,
-        years: vec![year],
-        period: PeriodKind::Year,
-        metric: None,
-        dims: vec![],
-        scope: Scope::Nationwide,
-        qualifiers: vec![],
-        intent: Intent::Summary,
-        wants_change: false,
-        wants_share: false,
-        subject: vec![],
-    };
+    let query = Query::summary(year, language);
     let headline: Vec<&Fact> = v
         .metrics
         .iter()

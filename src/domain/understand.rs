@@ -51,6 +51,27 @@ pub struct Query {
     pub subject: Vec<String>,
 }
 
+impl Query {
+    /// The question a year's summary answers (`/summary 2024`).
+    pub fn summary(year: u16, language: Language) -> Query {
+        Query {
+            question: String::new(),
+            normalized: year.to_string(),
+            language,
+            years: vec![year],
+            period: PeriodKind::Year,
+            metric: None,
+            dims: vec![],
+            scope: Scope::Nationwide,
+            qualifiers: vec![],
+            intent: Intent::Summary,
+            wants_change: false,
+            wants_share: false,
+            subject: vec![],
+        }
+    }
+}
+
 static YEAR_DIGITS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|[^\d.])((?:19|20)\d{2})(?:[^\d]|$)").unwrap());
 static YEAR_SHORT: LazyLock<Regex> =

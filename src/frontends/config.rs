@@ -158,6 +158,9 @@ pub struct Settings {
     /// How long the last understood question of a chat (of a user in a
     /// group) is kept for follow-ups ("那2020年呢?"); zero turns them off.
     pub follow_up: Duration,
+    /// Largest document an admin may send to be added (Telegram's bots
+    /// download at most 20 MB); a larger one is refused before download.
+    pub max_document_bytes: u64,
     /// Attempts to send one message through network errors and Telegram 5xx.
     pub send_attempts: u32,
     /// First wait between attempts; doubles each time up to `retry_max`.
@@ -187,6 +190,7 @@ impl Default for Settings {
             reload_poll: Duration::from_secs(5),
             flood_per_minute: 20,
             follow_up: Duration::from_secs(600),
+            max_document_bytes: 20 * 1024 * 1024,
             send_attempts: 5,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(30),
@@ -219,6 +223,7 @@ pub struct Keys {
     pub reload_poll_seconds: u64,
     pub flood_per_minute: u32,
     pub follow_up_minutes: u64,
+    pub max_document_mb: u64,
     pub send_attempts: u32,
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
@@ -246,6 +251,7 @@ impl Default for Keys {
             reload_poll_seconds: d.reload_poll.as_secs(),
             flood_per_minute: d.flood_per_minute,
             follow_up_minutes: d.follow_up.as_secs() / 60,
+            max_document_mb: d.max_document_bytes / (1024 * 1024),
             send_attempts: d.send_attempts,
             retry_base_ms: d.retry_base.as_millis() as u64,
             retry_max_ms: d.retry_max.as_millis() as u64,
@@ -304,6 +310,11 @@ const ENVIRONMENT: &[(&str, &str, EnvKind)] = &[
     (
         "CUSTOMS_IP_BOT_FOLLOW_UP_MINUTES",
         "follow_up_minutes",
+        EnvKind::Number,
+    ),
+    (
+        "CUSTOMS_IP_BOT_MAX_DOCUMENT_MB",
+        "max_document_mb",
         EnvKind::Number,
     ),
     (
@@ -478,6 +489,7 @@ fn settings_of(keys: Keys, name: &dyn Fn(&str) -> String) -> Result<Settings, Co
         reload_poll: Duration::from_secs(keys.reload_poll_seconds),
         flood_per_minute: keys.flood_per_minute,
         follow_up: Duration::from_secs(keys.follow_up_minutes.saturating_mul(60)),
+        max_document_bytes: keys.max_document_mb.saturating_mul(1024 * 1024),
         send_attempts: keys.send_attempts,
         retry_base: Duration::from_millis(keys.retry_base_ms),
         retry_max: Duration::from_millis(keys.retry_max_ms),

@@ -247,6 +247,21 @@ fn documents_in(
     Ok(documents)
 }
 
+/// A document not yet in the folder (sent to the bot), read as the folder
+/// would read it under `file`: the document and the notes on reading it, or
+/// the reason it cannot be read.
+pub fn read_one(
+    path: &Path,
+    file: &str,
+    bytes: &[u8],
+) -> Result<(DocumentFile, Vec<String>), String> {
+    let mut notes = Vec::new();
+    match document_file(path, file.to_string(), bytes, &[], &mut notes) {
+        Some(document) => Ok((document, notes)),
+        None => Err(notes.join("; ")),
+    }
+}
+
 /// One document file: its text decoded from its format, its metadata from
 /// its front matter, its format and its text, with `sources.toml` over
 /// all; None (and the reason in `problems`) when it cannot be read.

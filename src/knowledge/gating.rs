@@ -204,11 +204,32 @@ pub fn compare(items: &[Item], old: &Gating, new: &Gating) -> GateReport {
             (true, false) if is_growth(item, n, new) => report.new_answers.push(change),
             (true, false) => report.regressions.push(change),
             (false, true) => report.new_answers.push(change),
-            _ if o.answer != n.answer => report.changed.push(change),
+            _ if o.answer != n.answer => {
+                let (old, new) = first_difference(&o.answer, &n.answer);
+                report.changed.push(Change { old, new, ..change });
+            }
             _ => {}
         }
     }
     report
+}
+
+/// The first line where two answers differ (a reworded answer often keeps
+/// its first line and changes a later one: the years it lists, a source).
+fn first_difference(old: &str, new: &str) -> (String, String) {
+    let (mut a, mut b) = (old.lines(), new.lines());
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => return (String::new(), String::new()),
+            (x, y) => {
+                return (
+                    x.unwrap_or_default().to_string(),
+                    y.unwrap_or_default().to_string(),
+                )
+            }
+        }
+    }
 }
 
 /// A "no data" item the new knowledge answers for a year it has figures

@@ -9,3 +9,4 @@ pub mod gating;
 pub mod index;
 pub mod persist;
 pub mod snapshot;
+pub mod upload;

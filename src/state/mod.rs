@@ -4,3 +4,4 @@
 pub mod audit;
 pub mod broadcasts;
 pub mod db;
+pub mod pending;

@@ -32,7 +32,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -107,6 +107,8 @@ struct Inner {
     violations: Mutex<Vec<String>>,
     /// (chat, message id) of every message sendMessage created, in order.
     sent_ids: Mutex<Vec<(i64, i64)>>,
+    /// Files users sent, by file id: getFile names them, `/file/…` serves them.
+    files: Mutex<HashMap<String, Vec<u8>>>,
 }
 
 pub struct FakeBotApi {
@@ -131,6 +133,7 @@ impl FakeBotApi {
             send_delay_ms: AtomicI64::new(0),
             violations: Mutex::default(),
             sent_ids: Mutex::default(),
+            files: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -151,6 +154,7 @@ impl FakeBotApi {
     fn serve_on(&self, listener: tokio::net::TcpListener) {
         let app = Router::new()
             .route("/{bot}/{method}", post(handle))
+            .route("/file/{bot}/{*path}", get(download))
             .with_state(self.inner.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -215,6 +219,16 @@ impl FakeBotApi {
     /// getChatMember says `user` is the creator of `chat`.
     pub fn set_admin(&self, chat: i64, user: i64) {
         self.inner.chat_admins.lock().unwrap().insert((chat, user));
+    }
+
+    /// A file a user sent (a document message names `file_id`): getFile
+    /// answers for it and the bot can download it.
+    pub fn host_file(&self, file_id: &str, bytes: Vec<u8>) {
+        self.inner
+            .files
+            .lock()
+            .unwrap()
+            .insert(file_id.to_string(), bytes);
     }
 
     /// Photos uploaded as files (not by file id).
@@ -490,6 +504,17 @@ async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Re
             }
             ok(message(extra))
         }
+        "getfile" => {
+            let id = body
+                .get("file_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            match inner.files.lock().unwrap().get(id) {
+                Some(bytes) => ok(json!({"file_id": id, "file_unique_id": format!("u-{id}"),
+                    "file_size": bytes.len(), "file_path": format!("documents/{id}")})),
+                None => error(400, "Bad Request: invalid file_id"),
+            }
+        }
         "editmessagereplymarkup" => ok(message(json!({"text": "preview"}))),
         "editmessagetext" => ok(message(json!({
             "message_id": body.get("message_id").cloned().unwrap_or(json!(0)),
@@ -508,6 +533,31 @@ async fn answer(inner: &Arc<Inner>, bot: &str, method: &str, body: &Value) -> Re
             }
         }
         _ => ok(json!(true)),
+    }
+}
+
+/// `GET /file/bot<token>/documents/<file id>`: a hosted file's bytes,
+/// recorded as the method `download`.
+async fn download(
+    State(inner): State<Arc<Inner>>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    let id = path
+        .strip_prefix("documents/")
+        .unwrap_or_default()
+        .to_string();
+    let bytes = inner.files.lock().unwrap().get(&id).cloned();
+    let ok = bot == format!("bot{TOKEN}") && bytes.is_some();
+    inner.requests.lock().unwrap().push(Recorded {
+        method: "download".into(),
+        body: json!({"file_id": id}),
+        at: Instant::now(),
+        ok,
+    });
+    inner.changed.notify_waiters();
+    match bytes {
+        Some(bytes) if ok => bytes.into_response(),
+        _ => error(404, "Not Found"),
     }
 }
 

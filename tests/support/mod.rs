@@ -70,6 +70,8 @@ pub struct Options {
     pub extra_documents: Vec<(String, String)>,
     /// `[broadcast]` of the bot's settings.
     pub broadcast: customs_ip_bot::frontends::broadcast::BroadcastSettings,
+    /// The largest document an admin may send.
+    pub max_document_bytes: u64,
 }
 
 impl Default for Options {
@@ -79,6 +81,7 @@ impl Default for Options {
             send_attempts: 8,
             extra_documents: Vec::new(),
             broadcast: Default::default(),
+            max_document_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -112,6 +115,7 @@ pub fn settings(api_url: url::Url, knowledge: &Path, data: &Path, options: &Opti
         reload_poll: Duration::from_secs(5),
         flood_per_minute: options.flood_per_minute,
         follow_up: Duration::from_secs(600),
+        max_document_bytes: options.max_document_bytes,
         send_attempts: options.send_attempts,
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
@@ -198,6 +202,18 @@ pub fn group_text(group: i64, from: i64, text: &str, reply_to_bot: bool) -> Valu
         });
     }
     update
+}
+
+/// A file sent in the private chat with user `from`, as Telegram names it
+/// (the bytes are hosted on the fake server with `FakeBotApi::host_file`).
+pub fn private_document(from: i64, file_id: &str, file_name: &str, size: u64) -> Value {
+    json!({"message": {
+        "message_id": next_message_id(), "date": 1_700_000_000,
+        "chat": {"id": from, "type": "private", "first_name": format!("User{from}")},
+        "from": user(from),
+        "document": {"file_id": file_id, "file_unique_id": format!("u-{file_id}"),
+                     "file_name": file_name, "mime_type": "text/plain", "file_size": size}
+    }})
 }
 
 pub fn message_id(update: &Value) -> i64 {
@@ -293,4 +309,31 @@ pub fn preview_job(requests: &[fake_bot_api::Recorded], chat: i64, from: usize) 
         let data = r.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"].as_str()?;
         data.strip_prefix("bc:confirm:")?.parse().ok()
     })
+}
+
+/// (text, callback data) of every button under a sent message.
+pub fn buttons_of(r: &fake_bot_api::Recorded) -> Vec<(String, String)> {
+    let rows = r.body["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or("").to_string(),
+                b["callback_data"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The callback data of the button labelled `label`; panics naming the
+/// buttons there are when none is.
+pub fn data_of(r: &fake_bot_api::Recorded, label: &str) -> String {
+    buttons_of(r)
+        .into_iter()
+        .find(|(t, _)| t == label)
+        .unwrap_or_else(|| panic!("no button {label:?} in {:?}", buttons_of(r)))
+        .1
 }

@@ -90,26 +90,8 @@ fn reply_to_query(snapshot: &Snapshot, query: Query, answer: Answer) -> Reply {
 /// A year's summary, with its sources and the neighbouring years.
 pub fn summary(snapshot: &Snapshot, year: u16, language: Language) -> Reply {
     let answer = snapshot.summary(year, language);
-    let query = summary_query(year, language);
+    let query = Query::summary(year, language);
     reply_to_query(snapshot, query, answer)
-}
-
-fn summary_query(year: u16, language: Language) -> Query {
-    Query {
-        question: String::new(),
-        normalized: year.to_string(),
-        language,
-        years: vec![year],
-        period: PeriodKind::Year,
-        metric: None,
-        dims: vec![],
-        scope: Scope::Nationwide,
-        qualifiers: vec![],
-        intent: Intent::Summary,
-        wants_change: false,
-        wants_share: false,
-        subject: vec![],
-    }
 }
 
 /// The question a fact row answers (its metric, dimensions and period),
@@ -126,7 +108,7 @@ pub fn fact_question(snapshot: &Snapshot, fact: usize, language: Language) -> Op
         scope: f.scope.clone(),
         qualifiers: f.qualifier.iter().cloned().collect(),
         intent: Intent::Fact,
-        ..summary_query(f.period.year, language)
+        ..Query::summary(f.period.year, language)
     };
     let answer = crate::domain::answer::answer(&snapshot.knowledge(), &query);
     Some(reply_to_query(snapshot, query, answer))

@@ -55,6 +55,9 @@ pub async fn handle_button(
     let Some(press) = callback::decode(&data) else {
         return pop_up(&bot, &q, &wording::unknown_button(fallback)).await;
     };
+    if let Press::Document(language, id, action) = press {
+        return super::upkeep::document_button(&bot, &q, &ctx, language, id, action).await;
+    }
     let Some(message) = q.regular_message().map(|m| (m.chat.id, m.id)) else {
         return pop_up(&bot, &q, &wording::unknown_button(fallback)).await;
     };
@@ -109,7 +112,7 @@ async fn press_reply(ctx: &Arc<Context>, press: Press) -> anyhow::Result<Result<
         Press::Details(l, f) => answers::details(&snapshot, &f.facts, l),
         Press::Fact(l, f) => answers::fact_question(&snapshot, f.facts[0], l).unwrap_or_default(),
         Press::Summary(l, year) => answers::summary(&snapshot, year, l),
-        Press::Example(..) => Reply::default(),
+        Press::Example(..) | Press::Document(..) => Reply::default(),
     })
     .await?;
     if let Some(a) = &reply.answer {
@@ -122,7 +125,7 @@ async fn press_reply(ctx: &Arc<Context>, press: Press) -> anyhow::Result<Result<
 fn check_facts(snapshot: &Snapshot, press: &Press) -> Result<(), String> {
     let (language, facts): (Language, &Facts) = match press {
         Press::Sources(l, f) | Press::Details(l, f) | Press::Fact(l, f) => (*l, f),
-        Press::Summary(..) | Press::Example(..) => return Ok(()),
+        Press::Summary(..) | Press::Example(..) | Press::Document(..) => return Ok(()),
     };
     if facts.version != callback::short_version(&snapshot.version) {
         return Err(wording::stale_button(language));

@@ -7,7 +7,9 @@
 //! `v1:s:<lang>:<version>:<fact>.<fact>…` Sources, `v1:d:…` Details,
 //! `v1:f:<lang>:<version>:<fact>` the question that fact answers (its
 //! metric, dimensions and period) in its own year, `v1:y:<lang>:<year>` a
-//! year's summary, `v1:e:<lang>:<example>:<year>` an example question.
+//! year's summary, `v1:e:<lang>:<example>:<year>` an example question,
+//! `v1:k:<lang>:<pending id>:<a|A|c>` a document preview's Add, Add anyway
+//! or Cancel (and `r|R` Remove, Remove anyway).
 //! The broadcast buttons (`bc:…`) are read by `broadcast::parse_button`.
 //!
 //! Invariant: pure; `decode(encode(p)) == p` for every press that fits.
@@ -36,6 +38,41 @@ pub enum Press {
     Summary(Language, u16),
     /// Example question `n` (of `wording::EXAMPLES`) about a year.
     Example(Language, u8, u16),
+    /// A document preview's button: pending row `id` (admins only).
+    Document(Language, i64, DocumentAction),
+}
+
+/// What a document preview's button does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentAction {
+    /// Save the document sent; `true`: even though it regresses.
+    Add(bool),
+    /// Take the document out; `true`: even though it regresses.
+    Remove(bool),
+    Cancel,
+}
+
+impl DocumentAction {
+    fn code(self) -> char {
+        match self {
+            DocumentAction::Add(false) => 'a',
+            DocumentAction::Add(true) => 'A',
+            DocumentAction::Remove(false) => 'r',
+            DocumentAction::Remove(true) => 'R',
+            DocumentAction::Cancel => 'c',
+        }
+    }
+
+    fn of(code: &str) -> Option<DocumentAction> {
+        match code {
+            "a" => Some(DocumentAction::Add(false)),
+            "A" => Some(DocumentAction::Add(true)),
+            "r" => Some(DocumentAction::Remove(false)),
+            "R" => Some(DocumentAction::Remove(true)),
+            "c" => Some(DocumentAction::Cancel),
+            _ => None,
+        }
+    }
 }
 
 /// Fact numbers of one knowledge version.
@@ -95,6 +132,9 @@ pub fn encode(press: &Press) -> String {
         Press::Fact(l, f) => with_facts("f", *l, f),
         Press::Summary(l, year) => format!("{PREFIX}:y:{}:{year}", language_code(*l)),
         Press::Example(l, n, year) => format!("{PREFIX}:e:{}:{n}:{year}", language_code(*l)),
+        Press::Document(l, id, action) => {
+            format!("{PREFIX}:k:{}:{id}:{}", language_code(*l), action.code())
+        }
     }
 }
 
@@ -129,6 +169,11 @@ pub fn decode(data: &str) -> Option<Press> {
             language,
             plain_number(n)?,
             year_number(year)?,
+        )),
+        ("k", [id, action]) => Some(Press::Document(
+            language,
+            plain_number(id)?,
+            DocumentAction::of(action)?,
         )),
         _ => None,
     }
@@ -193,6 +238,14 @@ mod tests {
             Press::Example(Language::Simplified, 2, 2024),
             "v1:e:z:2:2024",
         );
+        check(
+            Press::Document(Language::English, 17, DocumentAction::Add(true)),
+            "v1:k:e:17:A",
+        );
+        check(
+            Press::Document(Language::Simplified, 3, DocumentAction::Cancel),
+            "v1:k:z:3:c",
+        );
     }
 
     #[test]
@@ -224,6 +277,10 @@ mod tests {
             "v1:e:z:999:2024",
             "v1:s:z:ab12cd34:99999999999999999999999",
             "bc:confirm:1",
+            "v1:k:z:17:x",
+            "v1:k:z:-17:a",
+            "v1:k:z:017:a",
+            "v1:k:z:17",
         ] {
             assert_eq!(decode(forged), None, "{forged}");
         }

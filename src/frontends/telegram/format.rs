@@ -125,10 +125,10 @@ pub fn answer_lines(answer: &Answer) -> Vec<Line> {
 
 /// A source line links to its document when the document has an address.
 fn footer_style(answer: &Answer, line: &str) -> Style {
-    let linked = answer
-        .sources
-        .iter()
-        .find(|s| !s.title.is_empty() && line.contains(&s.title));
+    let linked = answer.sources.iter().find(|s| {
+        let cited = crate::domain::replies::cited_title(&s.title);
+        !s.title.is_empty() && (line.contains(&s.title) || line.contains(&cited))
+    });
     match linked.and_then(|s| s.url.clone()) {
         Some(url) if is_web_address(&url) => Style::Link(url),
         _ => Style::Italic,

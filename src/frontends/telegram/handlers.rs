@@ -54,6 +54,8 @@ pub enum Command {
     Subscribe,
     Unsubscribe,
     Broadcast(String),
+    Documents,
+    Remove(String),
 }
 
 /// What an addressed message asks for.
@@ -62,10 +64,10 @@ pub enum Request {
     Command(Command),
     Question(String),
     /// In a private chat, a message the bot does not read: a sticker, a
-    /// voice message, a photo without a caption, a file (`file`).
-    Unreadable {
-        file: bool,
-    },
+    /// voice message, a photo without a caption.
+    Unreadable,
+    /// In a private chat, a file: an admin's is previewed for the knowledge.
+    Document,
 }
 
 /// Everything the handlers need, injected as one dependency.
@@ -80,6 +82,8 @@ pub struct Context {
     pub broadcasts: Arc<Broadcasts>,
     /// Follow-ups, the replies of edited questions, notices given.
     pub conversations: Conversations,
+    /// The largest document an admin may send to be added.
+    pub max_document_bytes: u64,
 }
 
 /// Questions served since start, by answer kind.
@@ -162,12 +166,15 @@ pub fn schema() -> UpdateHandler<HandlerError> {
 /// addressed to the bot. A photo's caption is read like a text.
 pub fn addressed(msg: &Message, me: &Me) -> Option<Request> {
     let in_group = !msg.chat.is_private();
+    if msg.document().is_some() && !in_group {
+        // A file, with or without a caption: for the knowledge (admins).
+        // In a group its caption is read by the rules of addressing.
+        return Some(Request::Document);
+    }
     let Some(text) = msg.text().or(msg.caption()) else {
         // Media without words: told what the bot reads, in a private chat.
         let media = matches!(msg.kind, MessageKind::Common(_));
-        return (media && !in_group).then_some(Request::Unreadable {
-            file: msg.document().is_some(),
-        });
+        return (media && !in_group).then_some(Request::Unreadable);
     };
     if let Ok(command) = Command::parse(text, me.username()) {
         return Some(Request::Command(command));
@@ -328,14 +335,21 @@ async fn respond(
         Request::Question(q) | Request::Command(Command::Ask(q)) => {
             return answer_question(bot, msg, &q, ctx, None).await;
         }
-        Request::Unreadable { file } => {
+        Request::Unreadable => {
             if !ctx
                 .conversations
                 .should_notify(msg.chat.id.0, Instant::now())
             {
                 return Ok(());
             }
-            Reply::notice(&wording::what_i_read(language, file && is_admin))
+            Reply::notice(&wording::what_i_read(language))
+        }
+        Request::Document => super::upkeep::document_sent(bot, msg, ctx, language).await?,
+        Request::Command(Command::Documents) => {
+            super::upkeep::documents_command(msg, ctx, language).await
+        }
+        Request::Command(Command::Remove(arg)) => {
+            super::upkeep::remove_command(msg, &arg, ctx, language).await?
         }
         Request::Command(Command::Start(payload)) => match deep_link(&payload) {
             Some(DeepLink::Ask(q)) => return answer_question(bot, msg, &q, ctx, None).await,
@@ -744,22 +758,34 @@ async fn reload_command(
 ) -> anyhow::Result<String> {
     let started = Reply::notice(&wording::reload_started(language));
     send_all(bot, ctx, chat, reply_to, &started).await?;
-    let years_before = ctx.engine.snapshot().headline_years();
-    let result = reload_in_background(ctx.engine.clone(), force).await;
     let source = if force { "/reload force" } else { "/reload" };
-    crate::frontends::follow::publish(&ctx.store, &result, audit.user_id, source).await;
+    let result = run_reload(ctx, force, audit.user_id, source).await;
     audit.outcome = reload_outcome(&result);
     record_audit(ctx, &audit).await;
+    Ok(match result {
+        Ok(report) => wording::reload_done(language, &report),
+        Err(e) => wording::reload_refused(language, &e),
+    })
+}
+
+/// Reloads (gated unless `force`), publishes the new version to the other
+/// replicas and, once swapped in, lets broadcasts see new years.
+pub async fn run_reload(
+    ctx: &Arc<Context>,
+    force: bool,
+    user_id: i64,
+    source: &str,
+) -> Result<ReloadReport, ReloadError> {
+    let years_before = ctx.engine.snapshot().headline_years();
+    let result = reload_in_background(ctx.engine.clone(), force).await;
+    crate::frontends::follow::publish(&ctx.store, &result, user_id, source).await;
     if result.is_ok() {
         let ctx = ctx.clone();
         tokio::spawn(async move {
             tg_broadcast::after_reload(&ctx, &years_before).await;
         });
     }
-    Ok(match result {
-        Ok(report) => wording::reload_done(language, &report),
-        Err(e) => wording::reload_refused(language, &e),
-    })
+    result
 }
 
 pub fn parse_year(arg: &str) -> Option<u16> {

@@ -18,6 +18,7 @@ pub mod format;
 pub mod handlers;
 pub mod inline;
 pub mod send;
+pub mod upkeep;
 pub mod webhook;
 pub mod wording;
 
@@ -232,6 +233,7 @@ pub async fn start(
         stats: Stats::default(),
         broadcasts: broadcasts.clone(),
         conversations: conversation::Conversations::new(settings.follow_up),
+        max_document_bytes: settings.max_document_bytes,
     });
     let mut dispatcher = Dispatcher::builder(bot.clone(), handlers::schema())
         .dependencies(dptree::deps![context.clone()])

@@ -59,6 +59,16 @@ pub const ADMIN_COMMANDS: &[(&str, &str, &str)] = &[
         "广播年度摘要：/broadcast 2024 或 /broadcast status（管理员）",
         "Broadcast a year's summary: /broadcast 2024, /broadcast status (admins)",
     ),
+    (
+        "documents",
+        "知识库里的文件，附日期和数据条数（管理员）",
+        "The knowledge's documents, with dates and fact counts (admins)",
+    ),
+    (
+        "remove",
+        "移出一个文件：/remove 文件名（管理员，需确认）",
+        "Take a document out: /remove NAME (admins, after a confirm button)",
+    ),
 ];
 
 pub fn help(language: Language, is_admin: bool, in_group: bool) -> String {
@@ -77,8 +87,8 @@ pub fn help(language: Language, is_admin: bool, in_group: bool) -> String {
         en_text.push_str("\nIn a group, use /ask, mention me, or reply to one of my messages.");
     }
     if is_admin {
-        zh_text.push_str("\n管理员：/reload — 重新加载知识库；/stats — 运行统计；/broadcast 年份 — 推送某年概况（先预览确认），/broadcast status — 推送进度");
-        en_text.push_str("\nAdmins: /reload — reload the knowledge; /stats — statistics; /broadcast YEAR — send a year's summary to subscribers (after a preview), /broadcast status — delivery progress");
+        zh_text.push_str("\n管理员：/reload — 重新加载知识库；/stats — 运行统计；/broadcast 年份 — 推送某年概况（先预览确认），/broadcast status — 推送进度；/documents — 文件列表；/remove 文件名 — 移出文件；直接发送文件即可预览并加入知识库");
+        en_text.push_str("\nAdmins: /reload — reload the knowledge; /stats — statistics; /broadcast YEAR — send a year's summary to subscribers (after a preview), /broadcast status — delivery progress; /documents — the documents; /remove NAME — take one out; send a file to preview it and add it");
     }
     pick(language, zh_text, en_text)
 }
@@ -228,12 +238,12 @@ pub fn reload_done(language: Language, r: &ReloadReport) -> String {
     if !r.gate.new_answers.is_empty() {
         zh_text.push_str("\n新的回答：");
         en_text.push_str("\nNew answers:");
-        push_changes(&mut zh_text, &mut en_text, &r.gate.new_answers);
+        push_changes_with(&mut zh_text, &mut en_text, &r.gate.new_answers, false);
     }
     if !r.gate.changed.is_empty() {
         zh_text.push_str("\n措辞变化的回答：");
         en_text.push_str("\nAnswers reworded:");
-        push_changes(&mut zh_text, &mut en_text, &r.gate.changed);
+        push_changes_with(&mut zh_text, &mut en_text, &r.gate.changed, false);
     }
     if !r.problems.is_empty() {
         zh_text.push_str("\n未能读取的内容：");
@@ -248,17 +258,15 @@ pub fn reload_done(language: Language, r: &ReloadReport) -> String {
 
 /// Each changed gating answer: its question, the old and the new first line.
 fn push_changes(zh_text: &mut String, en_text: &mut String, changes: &[Change]) {
+    push_changes_with(zh_text, en_text, changes, true);
+}
+
+/// Each change; `why`: with the reason the new answer fails (regressions).
+fn push_changes_with(zh_text: &mut String, en_text: &mut String, changes: &[Change], why: bool) {
     for c in changes {
-        let why_zh = c
-            .failure
-            .as_deref()
-            .map(|f| format!("（{f}）"))
-            .unwrap_or_default();
-        let why_en = c
-            .failure
-            .as_deref()
-            .map(|f| format!(" ({f})"))
-            .unwrap_or_default();
+        let failure = c.failure.as_deref().filter(|_| why);
+        let why_zh = failure.map(|f| format!("（{f}）")).unwrap_or_default();
+        let why_en = failure.map(|f| format!(" ({f})")).unwrap_or_default();
         zh_text.push_str(&format!(
             "\n- {}：{} → {}{why_zh}",
             c.question, c.old, c.new
@@ -356,19 +364,13 @@ pub fn unknown_button(language: Language) -> String {
 
 /// What a private chat is told after a sticker, a voice message, a photo
 /// without a caption or a file: what the bot reads.
-pub fn what_i_read(language: Language, admin_file: bool) -> String {
-    let mut zh_text = String::from(
+pub fn what_i_read(language: Language) -> String {
+    let zh_text = String::from(
         "我只读文字消息（以及图片的说明文字）。请用文字提问，例如：2024年扣留多少批？",
     );
-    let mut en_text = String::from(
+    let en_text = String::from(
         "I read text messages (and the captions of photos). Please type your question, e.g. How many batches were detained in 2024?",
     );
-    if admin_file {
-        zh_text.push_str("\n要加入新文件，请把它放进知识库的 documents 文件夹，再发送 /reload。");
-        en_text.push_str(
-            "\nTo add a document, put it in the knowledge folder's documents/ and send /reload.",
-        );
-    }
     pick(language, zh_text, en_text)
 }
 
@@ -486,6 +488,279 @@ fn uptime(d: Duration) -> String {
 
 fn short_version(version: &str) -> &str {
     version.get(..12).unwrap_or(version)
+}
+
+// ---- Keeping the knowledge: documents sent to the bot, /documents, /remove.
+
+/// A non-admin sent a file.
+pub fn document_not_admin(language: Language) -> String {
+    pick(
+        language,
+        "谢谢！不过只有管理员可以向知识库添加文件。我只读文字消息，请直接用文字提问，例如：2024年扣留多少批？".into(),
+        "Thank you! Only the bot's admins can add documents to the knowledge. I read text messages: please type your question, e.g. How many batches were detained in 2024?".into(),
+    )
+}
+
+/// A file over the size limit, refused before it is downloaded.
+pub fn document_too_large(language: Language, name: &str, size: u64, limit: u64) -> String {
+    let mb = |b: u64| format!("{:.1}", b as f64 / 1_048_576.0);
+    pick(
+        language,
+        format!(
+            "文件 {name} 有 {} MB，超过上限 {} MB，没有下载。",
+            mb(size),
+            mb(limit)
+        ),
+        format!(
+            "{name} is {} MB, over the limit of {} MB; it was not downloaded.",
+            mb(size),
+            mb(limit)
+        ),
+    )
+}
+
+/// A file that is not a document the bot reads.
+pub fn document_unreadable(language: Language, reason: &str) -> String {
+    pick(
+        language,
+        format!("无法读取这个文件：{reason}\n支持的格式：UTF-8/UTF-16/GB18030/Big5 文本、Markdown、HTML 网页、DOCX、PDF。知识库没有改变。"),
+        format!("This file cannot be read: {reason}\nFormats read: text in UTF-8, UTF-16, GB18030 or Big5, Markdown, HTML pages, DOCX, PDF. The knowledge is unchanged."),
+    )
+}
+
+/// The preview of a document sent: what it is, its rows, its conflicts,
+/// what it changes in the self-check answers.
+pub fn document_preview(language: Language, sent: &str, p: &PreviewText) -> String {
+    let meta = &p.meta;
+    let unknown = || pick(language, "未知".into(), "unknown".into());
+    let mut zh_text = format!(
+        "文件预览：{sent}\n将保存为：documents/{}\n标题：{}\n发布者：{}\n日期：{}\n语言：{}\n\n找到的数据：{}条（其中全国总数{}条）",
+        p.file,
+        meta.title,
+        meta.publisher.clone().unwrap_or_else(unknown),
+        meta.published.clone().unwrap_or_else(unknown),
+        language_name(meta.language, Language::Simplified),
+        p.facts_total,
+        p.headline,
+    );
+    let mut en_text = format!(
+        "Preview of {sent}\nTo be saved as: documents/{}\nTitle: {}\nPublisher: {}\nDate: {}\nLanguage: {}\n\nFacts found: {} ({} of them nationwide totals)",
+        p.file,
+        meta.title,
+        meta.publisher.clone().unwrap_or_else(unknown),
+        meta.published.clone().unwrap_or_else(unknown),
+        language_name(meta.language, Language::English),
+        p.facts_total,
+        p.headline,
+    );
+    push_lines(&mut zh_text, &mut en_text, &p.facts);
+    if p.facts_total > p.facts.len() {
+        let more = p.facts_total - p.facts.len();
+        zh_text.push_str(&format!("\n- ……另有{more}条"));
+        en_text.push_str(&format!("\n- … and {more} more"));
+    }
+    push_preview_tail(&mut zh_text, &mut en_text, p);
+    zh_text.push_str("\n\n按“加入”保存并重新加载知识库，或按“取消”。");
+    en_text.push_str("\n\nPress Add to save it and reload the knowledge, or Cancel.");
+    pick(language, zh_text, en_text)
+}
+
+/// The confirm message of /remove NAME.
+pub fn removal_preview(language: Language, p: &PreviewText) -> String {
+    let mut zh_text = format!(
+        "确认移出 documents/{}？\n标题：{}\n它给出的数据：{}条（其中全国总数{}条）",
+        p.file, p.meta.title, p.facts_total, p.headline
+    );
+    let mut en_text = format!(
+        "Take documents/{} out?\nTitle: {}\nIts facts: {} ({} of them nationwide totals)",
+        p.file, p.meta.title, p.facts_total, p.headline
+    );
+    push_lines(&mut zh_text, &mut en_text, &p.facts);
+    push_preview_tail(&mut zh_text, &mut en_text, p);
+    zh_text.push_str("\n\n文件会移到知识库的 removed 文件夹，不会删除。");
+    en_text.push_str("\n\nThe file is moved to the knowledge folder's removed/, not deleted.");
+    pick(language, zh_text, en_text)
+}
+
+/// What a preview shows, worded already: the rows and conflicts as lines.
+#[derive(Debug, Clone)]
+pub struct PreviewText {
+    pub file: String,
+    pub meta: crate::domain::model::DocumentMeta,
+    /// The first rows, worded; `facts_total` counts them all.
+    pub facts: Vec<String>,
+    pub facts_total: usize,
+    pub headline: usize,
+    pub conflicts: Vec<String>,
+    pub gate: crate::knowledge::gating::GateReport,
+    pub notes: Vec<String>,
+}
+
+fn push_lines(zh_text: &mut String, en_text: &mut String, lines: &[String]) {
+    for l in lines {
+        zh_text.push_str(&format!("\n- {l}"));
+        en_text.push_str(&format!("\n- {l}"));
+    }
+}
+
+/// Conflicts, self-check changes and reading notes of a preview.
+fn push_preview_tail(zh_text: &mut String, en_text: &mut String, p: &PreviewText) {
+    if !p.conflicts.is_empty() {
+        zh_text.push_str("\n\n将新增的冲突：");
+        en_text.push_str("\n\nConflicts it adds:");
+        push_lines(zh_text, en_text, &p.conflicts);
+    }
+    let g = &p.gate;
+    if g.regressions.is_empty() && g.new_answers.is_empty() && g.changed.is_empty() {
+        zh_text.push_str("\n\n自测题的回答：没有变化。");
+        en_text.push_str("\n\nSelf-check answers: unchanged.");
+    }
+    if !g.regressions.is_empty() {
+        zh_text.push_str("\n\n会变差的自测题（按“仍然加入”才会更新）：");
+        en_text.push_str("\n\nSelf-check answers that get worse (only “Add anyway” swaps it in):");
+        push_changes(zh_text, en_text, &g.regressions);
+    }
+    if !g.new_answers.is_empty() {
+        zh_text.push_str("\n\n新的回答：");
+        en_text.push_str("\n\nNew answers:");
+        push_changes_with(zh_text, en_text, &g.new_answers, false);
+    }
+    if !g.changed.is_empty() {
+        zh_text.push_str("\n\n措辞变化的回答：");
+        en_text.push_str("\n\nAnswers reworded:");
+        push_changes_with(zh_text, en_text, &g.changed, false);
+    }
+    if !p.notes.is_empty() {
+        zh_text.push_str("\n\n读取提示：");
+        en_text.push_str("\n\nNotes on reading it:");
+        push_lines(zh_text, en_text, &p.notes);
+    }
+}
+
+fn language_name(language: Language, reader: Language) -> &'static str {
+    match (language, reader == Language::English) {
+        (Language::Simplified, false) => "简体中文",
+        (Language::Traditional, false) => "繁体中文",
+        (Language::English, false) => "英文",
+        (Language::Simplified, true) => "Simplified Chinese",
+        (Language::Traditional, true) => "Traditional Chinese",
+        (Language::English, true) => "English",
+    }
+}
+
+/// The buttons under a preview: (add, cancel) labels.
+pub fn document_buttons(language: Language, removal: bool, regresses: bool) -> (String, String) {
+    let (zh_go, en_go) = match (removal, regresses) {
+        (false, false) => ("加入", "Add"),
+        (false, true) => ("仍然加入", "Add anyway"),
+        (true, false) => ("移出", "Remove"),
+        (true, true) => ("仍然移出", "Remove anyway"),
+    };
+    let go = pick(language, zh_go.into(), en_go.into());
+    let cancel = pick(language, "取消".into(), "Cancel".into());
+    (go, cancel)
+}
+
+/// The document was saved and the knowledge reloaded.
+pub fn document_added(language: Language, file: &str, report: &ReloadReport) -> String {
+    let head = pick(
+        language,
+        format!("已加入 documents/{file}。"),
+        format!("Added documents/{file}."),
+    );
+    format!("{head}\n{}", reload_done(language, report))
+}
+
+/// The document was taken out and the knowledge reloaded.
+pub fn document_removed(language: Language, file: &str, report: &ReloadReport) -> String {
+    let head = pick(
+        language,
+        format!("已移出 documents/{file}（文件在 removed 文件夹）。"),
+        format!("Took documents/{file} out (the file is in removed/)."),
+    );
+    format!("{head}\n{}", reload_done(language, report))
+}
+
+/// The reload after Add or Remove was refused: the folder is as before.
+pub fn document_change_undone(language: Language, removal: bool, e: &ReloadError) -> String {
+    let head = match removal {
+        false => pick(
+            language,
+            "文件没有加入：".into(),
+            "The document was not added:".into(),
+        ),
+        true => pick(
+            language,
+            "文件没有移出：".into(),
+            "The document was not taken out:".into(),
+        ),
+    };
+    format!("{head}\n{}", reload_refused(language, e))
+}
+
+/// The folder could not be changed (a disk error, say).
+pub fn document_failed(language: Language, reason: &str) -> String {
+    pick(
+        language,
+        format!("无法修改知识库文件夹：{reason}。知识库没有改变。"),
+        format!("The knowledge folder could not be changed: {reason}. The knowledge is unchanged."),
+    )
+}
+
+pub fn document_cancelled(language: Language) -> String {
+    pick(
+        language,
+        "已取消，知识库没有改变。".into(),
+        "Cancelled; the knowledge is unchanged.".into(),
+    )
+}
+
+/// A preview's button pressed twice, or after an hour.
+pub fn document_stale(language: Language) -> String {
+    pick(
+        language,
+        "这个预览已经处理过或已过期，请重新发送文件或命令。".into(),
+        "This preview was already acted on or has expired; send the file or command again.".into(),
+    )
+}
+
+/// /documents: each document with its date and how many rows it gives.
+pub fn documents_list(
+    language: Language,
+    documents: &[(String, String, Option<String>, usize)],
+) -> String {
+    let mut zh_text = format!("知识库文件（{}份）：", documents.len());
+    let mut en_text = format!("Documents ({}):", documents.len());
+    for (i, (file, title, date, facts)) in documents.iter().enumerate() {
+        let date = date.clone().unwrap_or_else(|| "—".into());
+        zh_text.push_str(&format!(
+            "\n{}. {file} — {title}，{date}，{facts}条数据",
+            i + 1
+        ));
+        en_text.push_str(&format!(
+            "\n{}. {file} — {title}, {date}, {facts} facts",
+            i + 1
+        ));
+    }
+    zh_text.push_str("\n移出文件：/remove 文件名");
+    en_text.push_str("\nTo take one out: /remove NAME");
+    pick(language, zh_text, en_text)
+}
+
+pub fn remove_usage(language: Language) -> String {
+    pick(
+        language,
+        "用法：/remove 文件名（文件名见 /documents）".into(),
+        "Usage: /remove NAME (the names are in /documents)".into(),
+    )
+}
+
+pub fn no_such_document(language: Language, name: &str) -> String {
+    pick(
+        language,
+        format!("知识库里没有文件 {name}，请用 /documents 查看文件名。"),
+        format!("There is no document {name}; /documents lists the names."),
+    )
 }
 
 #[cfg(test)]

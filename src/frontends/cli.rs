@@ -7,6 +7,8 @@ use crate::domain::model::{Answer, AnswerKind, Language};
 use crate::domain::replies;
 use crate::frontends::config::{self, GlobalFlags, ServeArgs};
 use crate::knowledge::engine::{Engine, EngineSettings};
+use crate::knowledge::generations::Wait;
+use crate::knowledge::snapshot::Access;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
@@ -29,6 +31,11 @@ pub struct Cli {
     /// [default: data]
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_DATA")]
     pub data: Option<PathBuf>,
+    /// Only read the data folder: answer from its complete build, never
+    /// build or clean up (a replica on a read-only volume). Chosen by
+    /// itself when the data folder cannot be written.
+    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_READ_ONLY")]
+    pub read_only: bool,
     /// A TOML config file (see deploy/config.example.toml).
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -64,8 +71,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rebuild the database tables and the search index from the knowledge folder.
-    Reindex,
+    /// Build a new generation of the data folder (knowledge tables and
+    /// search index) from the knowledge folder; waits for another build.
+    Reindex {
+        /// Fail at once instead of waiting when another process builds.
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Run the Telegram bot (long polling; token from TELOXIDE_TOKEN or the config file).
     Serve(ServeArgs),
 }
@@ -85,14 +97,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(_) = cli.command {
         return crate::frontends::telegram::serve(settings).await;
     }
-    if let Command::Reindex = cli.command {
-        let _ = std::fs::remove_dir_all(settings.data_dir.join("index"));
-    }
+    let access = Access {
+        read_only: cli.read_only,
+        rebuild: matches!(cli.command, Command::Reindex { .. }),
+        wait: match cli.command {
+            Command::Reindex { no_wait: true } => Wait::No,
+            _ => Wait::Yes,
+        },
+        on_wait: |message| eprintln!("{message}"),
+    };
     let knowledge_dir = settings.knowledge_dir.clone();
-    let engine = Engine::open(EngineSettings {
-        knowledge_dir: settings.knowledge_dir,
-        data_dir: settings.data_dir,
-    })
+    let engine = Engine::open_with(
+        EngineSettings {
+            knowledge_dir: settings.knowledge_dir,
+            data_dir: settings.data_dir,
+        },
+        access,
+    )
     .await
     .with_context(|| format!("loading the knowledge from {}", knowledge_dir.display()))?;
     let snapshot = engine.snapshot();
@@ -174,7 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // Handled before the engine is opened.
         Command::Serve(_) => {}
-        Command::Reindex => {
+        Command::Reindex { .. } => {
             writeln!(
                 out,
                 "knowledge {}: {} documents, {} passages, {} facts, {} conflicts, {} problems",

@@ -1,6 +1,7 @@
 //! index: "which passages are about these words?" A tantivy index over the
 //! passages' normalized text, segmented by jieba with the vocabulary's
-//! words added, one index directory per knowledge version.
+//! words added, one index directory per generation of the data folder,
+//! written once by the build and then opened read-only.
 //!
 //! Invariant: the index stores passage numbers only; the text lives in the
 //! snapshot. Queries are built in code from segmented terms, never parsed
@@ -12,6 +13,10 @@ use jieba_rs::Jieba;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use tantivy::collector::TopDocs;
+use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
@@ -180,12 +185,16 @@ impl SearchIndex {
         Self::from_index(index, &path, segmenter)
     }
 
-    /// Opens an index that `build` wrote.
+    /// Opens an index that `build` wrote, without writing anything into
+    /// its directory (no lock files: a complete generation never changes,
+    /// and may sit on a read-only volume).
     pub fn open(dir: &Path, segmenter: Segmenter) -> Result<SearchIndex, IndexError> {
-        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy {
+        let err = |source| IndexError::Tantivy {
             path: dir.to_path_buf(),
             source,
-        })?;
+        };
+        let mmap = MmapDirectory::open(dir).map_err(|e| err(e.into()))?;
+        let index = Index::open(ReadOnlyDirectory(mmap)).map_err(err)?;
         index.tokenizers().register(TOKENIZER, segmenter.clone());
         Self::from_index(index, dir, segmenter)
     }
@@ -244,6 +253,57 @@ impl SearchIndex {
                 Some((id as usize, score))
             })
             .collect()
+    }
+}
+
+/// A complete index opened for reading only: every write is refused and
+/// locks are not taken (nothing ever writes a complete generation).
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+fn read_only_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "a complete generation is read-only",
+    )
+}
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        Err(DeleteError::IoError {
+            io_error: Arc::new(read_only_error()),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        Err(OpenWriteError::IoError {
+            io_error: Arc::new(read_only_error()),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, _path: &Path, _data: &[u8]) -> std::io::Result<()> {
+        Err(read_only_error())
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn acquire_lock(
+        &self,
+        _lock: &Lock,
+    ) -> Result<DirectoryLock, tantivy::directory::error::LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+    fn watch(&self, _callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        Ok(WatchHandle::empty())
     }
 }
 

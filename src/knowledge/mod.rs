@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod files;
 pub mod gating;
+pub mod generations;
 pub mod index;
 pub mod persist;
 pub mod snapshot;

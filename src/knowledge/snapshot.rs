@@ -1,7 +1,8 @@
 //! snapshot: "here is the knowledge folder, give me everything needed to
 //! answer": documents, passages, sentences, facts, conflicts and the search
-//! index, built once and then only read. An unchanged folder (same content
-//! hash) is opened from the data folder instead of rebuilt.
+//! index, built once and then only read. Each build is a generation of the
+//! data folder (`generations`); an unchanged folder (same content hash) is
+//! opened from the current generation instead of rebuilt.
 
 use crate::domain::answer;
 use crate::domain::corpus::{Corpus, Knowledge};
@@ -15,8 +16,9 @@ use crate::domain::numbers::{agrees_within_precision, parse_plain};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
 use crate::knowledge::files::{self, CuratedFact, KnowledgeError, KnowledgeFiles};
+use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
 use crate::knowledge::index::{IndexError, SearchIndex, Segmenter};
-use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
+use crate::knowledge::persist::{PersistError, SnapshotTables, Stored, TableStore};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -29,15 +31,44 @@ pub enum SnapshotError {
     /// The search index could not be built or opened.
     #[error(transparent)]
     Index(#[from] IndexError),
-    /// The database could not be opened or written.
+    /// The knowledge tables could not be written or read.
     #[error(transparent)]
     Persist(#[from] PersistError),
-    /// The data folder could not be created.
-    #[error("cannot create the data folder {path}: {source}")]
-    DataFolder {
+    /// The data folder could not be used (locked, read-only, damaged).
+    #[error(transparent)]
+    DataFolder(#[from] DataFolderError),
+    /// A stored generation's vocabulary does not parse.
+    #[error("{path}: the stored vocabulary is not valid: {reason}")]
+    StoredVocabulary {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        reason: String,
     },
+}
+
+/// How a data folder is used.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    /// Never write: answer from the complete generation (a replica on a
+    /// read-only volume). Also chosen when the folder cannot be written.
+    pub read_only: bool,
+    /// Build a new generation even when the current one is up to date
+    /// (`reindex`).
+    pub rebuild: bool,
+    /// Wait for another builder, or fail at once.
+    pub wait: Wait,
+    /// Told who holds the builder lock before waiting for it.
+    pub on_wait: fn(&str),
+}
+
+impl Default for Access {
+    fn default() -> Access {
+        Access {
+            read_only: false,
+            rebuild: false,
+            wait: Wait::Yes,
+            on_wait: |message| tracing::warn!("{message}"),
+        }
+    }
 }
 
 /// One immutable generation of the knowledge: its tables and their index.
@@ -45,6 +76,8 @@ pub enum SnapshotError {
 pub struct Snapshot {
     corpus: Corpus,
     index: SearchIndex,
+    /// The data folder generation it reads (its lease is held meanwhile).
+    generation: Option<Generation>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -55,38 +88,160 @@ impl std::ops::Deref for Snapshot {
 }
 
 impl Snapshot {
-    /// Loads the knowledge folder; reuses the data folder's tables and index
-    /// when their version matches the folder's content hash.
+    /// Loads the knowledge folder; reuses the data folder's current
+    /// generation when it was built for the folder's content hash.
     pub async fn open_or_build(
         knowledge_dir: &Path,
         data_dir: &Path,
     ) -> Result<Snapshot, SnapshotError> {
-        let files = files::load(knowledge_dir)?;
-        std::fs::create_dir_all(data_dir).map_err(|source| SnapshotError::DataFolder {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let store = TableStore::open(&data_dir.join("state.db")).await?;
-        let index_dir = data_dir.join("index").join(&files.version);
-        let segmenter = segmenter_for(&files.vocabulary);
-        if let Some(tables) = store.load(&files.version).await? {
-            if let Ok(index) = SearchIndex::open(&index_dir, segmenter.clone()) {
-                return Ok(Snapshot::from_tables(files.vocabulary, tables, index));
-            }
+        Snapshot::open_with(knowledge_dir, data_dir, Access::default()).await
+    }
+
+    /// Opens the data folder as `access` says. Read-only: the current
+    /// generation answers (the knowledge folder is not read). Otherwise an
+    /// up-to-date generation is opened; a missing one is built under the
+    /// builder lock (waiting for another builder, which may build it); a
+    /// stale one is rebuilt unless another process is building, in which
+    /// case it answers meanwhile.
+    pub async fn open_with(
+        knowledge_dir: &Path,
+        data_dir: &Path,
+        access: Access,
+    ) -> Result<Snapshot, SnapshotError> {
+        let folder = DataFolder::open(data_dir, access.read_only)?;
+        if folder.is_read_only() {
+            let Some(generation) = folder.current()? else {
+                return Err(DataFolderError::EmptyReadOnly {
+                    path: data_dir.to_path_buf(),
+                }
+                .into());
+            };
+            return Snapshot::from_generation(generation, None).await;
         }
-        let tables = build_tables(&files);
-        // A fresh directory per version; older versions are removed.
-        let _ = std::fs::remove_dir_all(&index_dir);
-        let index = SearchIndex::build(Some(&index_dir), &tables.passages, segmenter)?;
-        store.save(&tables).await?;
-        if let Ok(entries) = std::fs::read_dir(data_dir.join("index")) {
-            for e in entries.flatten() {
-                if e.file_name().to_str() != Some(files.version.as_str()) {
-                    let _ = std::fs::remove_dir_all(e.path());
+        let files = files::load(knowledge_dir)?;
+        if !access.rebuild {
+            if let Some(current) = folder.current()? {
+                if current.version() == files.version {
+                    match Snapshot::from_generation(current, Some(&files)).await {
+                        Ok(snapshot) => {
+                            if let Ok(Some(lock)) = folder.try_lock_builder() {
+                                lock.remove_unused();
+                            }
+                            return Ok(snapshot);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the current generation does not open; rebuilding")
+                        }
+                    }
+                } else if let Some(lock) = folder.try_lock_builder()? {
+                    return Snapshot::build_locked(&lock, &files, access).await;
+                } else {
+                    // Another process is building: answer from what is there.
+                    return Snapshot::from_generation(current, None).await;
                 }
             }
         }
-        Ok(Snapshot::from_tables(files.vocabulary, tables, index))
+        let lock = folder.lock_builder(access.wait, &|holder| {
+            (access.on_wait)(&format!(
+                "waiting for {holder} to finish building the data folder {}",
+                data_dir.display()
+            ))
+        })?;
+        Snapshot::build_locked(&lock, &files, access).await
+    }
+
+    /// Under the builder lock: opens the current generation when another
+    /// builder just made it for these files, else builds a new one.
+    async fn build_locked(
+        lock: &BuilderLock,
+        files: &KnowledgeFiles,
+        access: Access,
+    ) -> Result<Snapshot, SnapshotError> {
+        if !access.rebuild {
+            if let Some(current) = lock.folder().current()? {
+                if current.version() == files.version {
+                    if let Ok(snapshot) = Snapshot::from_generation(current, Some(files)).await {
+                        return Ok(snapshot);
+                    }
+                }
+            }
+        }
+        let snapshot = Snapshot::build_generation(lock, files).await?;
+        lock.remove_unused();
+        Ok(snapshot)
+    }
+
+    /// Builds a new generation and makes it current; on failure removes
+    /// what it wrote, and the current generation stays as it was.
+    async fn build_generation(
+        lock: &BuilderLock,
+        files: &KnowledgeFiles,
+    ) -> Result<Snapshot, SnapshotError> {
+        let new = lock.new_generation(&files.version)?;
+        let dir = new.dir.clone();
+        let written = async {
+            let tables = build_tables(files);
+            let index = SearchIndex::build(
+                Some(&new.index_dir()),
+                &tables.passages,
+                segmenter_for(&files.vocabulary),
+            )?;
+            let store = TableStore::create(&new.database()).await?;
+            let stored = Stored {
+                vocabulary: files.vocabulary_text.clone(),
+                document_hashes: Vec::new(),
+            };
+            let saved = store.save(&tables, &stored).await;
+            store.close().await;
+            saved?;
+            let generation = lock.publish(new)?;
+            Ok::<_, SnapshotError>((tables, index, generation))
+        }
+        .await;
+        match written {
+            Ok((tables, index, generation)) => {
+                let mut snapshot = Snapshot::from_tables(files.vocabulary.clone(), tables, index);
+                snapshot.generation = Some(generation);
+                Ok(snapshot)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens a complete generation; `files` (when they are what it was
+    /// built from) spare parsing its stored vocabulary.
+    async fn from_generation(
+        generation: Generation,
+        files: Option<&KnowledgeFiles>,
+    ) -> Result<Snapshot, SnapshotError> {
+        let path = generation.database();
+        let store = TableStore::open_read_only(&path).await?;
+        let loaded = store.load().await;
+        store.close().await;
+        let Some((tables, stored)) = loaded? else {
+            return Err(DataFolderError::Damaged { path }.into());
+        };
+        let vocabulary = match files.filter(|f| f.version == tables.version) {
+            Some(f) => f.vocabulary.clone(),
+            None => Vocabulary::parse(&stored.vocabulary).map_err(|e| {
+                SnapshotError::StoredVocabulary {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            })?,
+        };
+        let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary))?;
+        let mut snapshot = Snapshot::from_tables(vocabulary, tables, index);
+        snapshot.generation = Some(generation);
+        Ok(snapshot)
+    }
+
+    /// The data folder generation this snapshot reads, if any.
+    pub fn generation(&self) -> Option<&Generation> {
+        self.generation.as_ref()
     }
 
     /// Builds a snapshot in memory, touching no data folder (benchmarks,
@@ -112,7 +267,11 @@ impl Snapshot {
             conflicts: t.conflicts,
             problems: t.problems,
         };
-        Snapshot { corpus, index }
+        Snapshot {
+            corpus,
+            index,
+            generation: None,
+        }
     }
 
     /// What answering reads: the tables and the index as its passage search.

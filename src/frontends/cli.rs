@@ -8,7 +8,7 @@ use crate::domain::replies;
 use crate::frontends::config::{self, GlobalFlags, ServeArgs};
 use crate::knowledge::engine::{Engine, EngineSettings};
 use crate::knowledge::generations::Wait;
-use crate::knowledge::snapshot::Access;
+use crate::knowledge::snapshot::{Access, Snapshot};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
@@ -97,15 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(_) = cli.command {
         return crate::frontends::telegram::serve(settings).await;
     }
-    let access = Access {
-        read_only: cli.read_only,
-        rebuild: matches!(cli.command, Command::Reindex { .. }),
-        wait: match cli.command {
-            Command::Reindex { no_wait: true } => Wait::No,
-            _ => Wait::Yes,
-        },
-        on_wait: |message| eprintln!("{message}"),
-    };
+    let access = access(&cli);
     let knowledge_dir = settings.knowledge_dir.clone();
     let engine = Engine::open_with(
         EngineSettings {
@@ -123,63 +115,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match cli.command {
-        Command::Ask { json, question } => {
-            if question.is_empty() {
-                let stdin = std::io::stdin();
-                let mut reader = stdin.lock();
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    let n = reader
-                        .read_until(b'\n', &mut line)
-                        .context("reading standard input")?;
-                    if n == 0 {
-                        break;
-                    }
-                    let answer = answer_line(&engine, &line);
-                    print_answer(&mut out, &answer, json, true)?;
-                    out.flush()?;
-                }
-            } else {
-                let answer = answer_line(&engine, question.join(" ").as_bytes());
-                print_answer(&mut out, &answer, json, false)?;
-            }
-        }
-        Command::Facts { year, json } => {
-            for f in snapshot
-                .facts
-                .iter()
-                .filter(|f| year.is_none_or(|y| f.period.year == y))
-            {
-                let doc = &snapshot.documents[f.doc];
-                if json {
-                    let row = serde_json::json!({
-                        "period": f.period.key(), "scope": f.scope, "metric": f.metric, "dims": f.dims,
-                        "value": f.value.normalize().to_string(), "text": f.text, "qualifier": f.qualifier,
-                        "share": f.share.map(|d| d.normalize().to_string()), "yoy": f.yoy.map(|d| d.normalize().to_string()),
-                        "document": doc.file, "source": f.quote, "curated": f.curated,
-                    });
-                    writeln!(out, "{row}")?;
-                } else {
-                    let dims: Vec<String> =
-                        f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    let scope = crate::knowledge::snapshot::fact_key(f);
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t[{}]\t{}",
-                        scope,
-                        f.value.normalize(),
-                        f.text,
-                        doc.file,
-                        dims.join(","),
-                        f.quote
-                    )?;
-                }
-            }
-            for c in &snapshot.conflicts {
-                eprintln!("conflict: {} (rows {:?})", c.key, c.facts);
-            }
-        }
+        Command::Ask { json, question } => ask(&engine, &mut out, json, &question)?,
+        Command::Facts { year, json } => print_facts(&mut out, &snapshot, year, json)?,
         Command::Summary { year, lang, json } => {
             let language = match lang.as_str() {
                 "en" => Language::English,
@@ -209,6 +146,89 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    Ok(())
+}
+
+/// How the command uses the data folder: `reindex` builds (waiting for
+/// another builder unless `--no-wait`), the others read.
+fn access(cli: &Cli) -> Access {
+    Access {
+        read_only: cli.read_only,
+        rebuild: matches!(cli.command, Command::Reindex { .. }),
+        wait: match cli.command {
+            Command::Reindex { no_wait: true } => Wait::No,
+            _ => Wait::Yes,
+        },
+        on_wait: |message| eprintln!("{message}"),
+    }
+}
+
+/// `ask`: the question given, or one answer per line of standard input.
+fn ask(
+    engine: &Engine,
+    out: &mut impl Write,
+    json: bool,
+    question: &[String],
+) -> anyhow::Result<()> {
+    if !question.is_empty() {
+        let answer = answer_line(engine, question.join(" ").as_bytes());
+        return Ok(print_answer(out, &answer, json, false)?);
+    }
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .context("reading standard input")?;
+        if n == 0 {
+            return Ok(());
+        }
+        let answer = answer_line(engine, &line);
+        print_answer(out, &answer, json, true)?;
+        out.flush()?;
+    }
+}
+
+/// `facts`: every row (of one year), as JSON lines or tab-separated.
+fn print_facts(
+    out: &mut impl Write,
+    snapshot: &Snapshot,
+    year: Option<u16>,
+    json: bool,
+) -> anyhow::Result<()> {
+    for f in snapshot
+        .facts
+        .iter()
+        .filter(|f| year.is_none_or(|y| f.period.year == y))
+    {
+        let doc = &snapshot.documents[f.doc];
+        if json {
+            let row = serde_json::json!({
+                "period": f.period.key(), "scope": f.scope, "metric": f.metric, "dims": f.dims,
+                "value": f.value.normalize().to_string(), "text": f.text, "qualifier": f.qualifier,
+                "share": f.share.map(|d| d.normalize().to_string()), "yoy": f.yoy.map(|d| d.normalize().to_string()),
+                "document": doc.file, "source": f.quote, "curated": f.curated,
+            });
+            writeln!(out, "{row}")?;
+        } else {
+            let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t[{}]\t{}",
+                crate::knowledge::snapshot::fact_key(f),
+                f.value.normalize(),
+                f.text,
+                doc.file,
+                dims.join(","),
+                f.quote
+            )?;
+        }
+    }
+    for c in &snapshot.conflicts {
+        eprintln!("conflict: {} (rows {:?})", c.key, c.facts);
+    }
     Ok(())
 }
 

@@ -143,6 +143,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 snapshot.conflicts.len(),
                 snapshot.problems.len()
             )?;
+            if let Some(b) = snapshot.built() {
+                writeln!(
+                    out,
+                    "{} documents extracted, {} unchanged reused",
+                    b.extracted, b.reused
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -172,7 +179,7 @@ fn ask(
 ) -> anyhow::Result<()> {
     if !question.is_empty() {
         let answer = answer_line(engine, question.join(" ").as_bytes());
-        return Ok(print_answer(out, &answer, json, false)?);
+        return print_answer(out, &answer, json, false);
     }
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();

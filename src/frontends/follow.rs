@@ -44,7 +44,7 @@ pub enum Followed {
     /// A newer row names the version this replica already answers from.
     AlreadyCurrent(KnowledgeVersionRow),
     /// A newer row named another version: this replica reloaded.
-    Reloaded(KnowledgeVersionRow, Result<ReloadReport, ReloadError>),
+    Reloaded(KnowledgeVersionRow, Box<Result<ReloadReport, ReloadError>>),
 }
 
 /// One replica's position in the `reload_events` log.
@@ -91,7 +91,7 @@ impl Follower {
         if !matches!(result, Err(ReloadError::Busy)) {
             self.last_followed = row.id;
         }
-        Ok(Followed::Reloaded(row, result))
+        Ok(Followed::Reloaded(row, Box::new(result)))
     }
 
     /// Checks every `every` forever, logging and auditing each reload.

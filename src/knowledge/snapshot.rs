@@ -33,16 +33,28 @@ pub enum SnapshotError {
     Index(#[from] IndexError),
     /// The knowledge tables could not be written or read.
     #[error(transparent)]
-    Persist(#[from] PersistError),
+    Persist(Box<PersistError>),
     /// The data folder could not be used (locked, read-only, damaged).
     #[error(transparent)]
-    DataFolder(#[from] DataFolderError),
+    DataFolder(Box<DataFolderError>),
     /// A stored generation's vocabulary does not parse.
     #[error("{path}: the stored vocabulary is not valid: {reason}")]
     StoredVocabulary {
         path: std::path::PathBuf,
         reason: String,
     },
+}
+
+impl From<PersistError> for SnapshotError {
+    fn from(e: PersistError) -> SnapshotError {
+        SnapshotError::Persist(Box::new(e))
+    }
+}
+
+impl From<DataFolderError> for SnapshotError {
+    fn from(e: DataFolderError) -> SnapshotError {
+        SnapshotError::DataFolder(Box::new(e))
+    }
 }
 
 /// How a data folder is used.
@@ -78,6 +90,8 @@ pub struct Snapshot {
     index: SearchIndex,
     /// The data folder generation it reads (its lease is held meanwhile).
     generation: Option<Generation>,
+    /// How it was built, when this process built it.
+    built: Option<BuildStats>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -177,10 +191,18 @@ impl Snapshot {
         lock: &BuilderLock,
         files: &KnowledgeFiles,
     ) -> Result<Snapshot, SnapshotError> {
+        let previous = previous_build(lock).await;
         let new = lock.new_generation(&files.version)?;
         let dir = new.dir.clone();
         let written = async {
-            let tables = build_tables(files);
+            let (tables, stats) = build_tables_reusing(
+                files,
+                previous.as_ref().map(|(tables, stored)| Previous {
+                    tables,
+                    hashes: &stored.document_hashes,
+                }),
+            );
+            drop(previous);
             let index = SearchIndex::build(
                 Some(&new.index_dir()),
                 &tables.passages,
@@ -189,19 +211,24 @@ impl Snapshot {
             let store = TableStore::create(&new.database()).await?;
             let stored = Stored {
                 vocabulary: files.vocabulary_text.clone(),
-                document_hashes: Vec::new(),
+                document_hashes: files
+                    .documents
+                    .iter()
+                    .map(|d| document_hash(files, d))
+                    .collect(),
             };
             let saved = store.save(&tables, &stored).await;
             store.close().await;
             saved?;
             let generation = lock.publish(new)?;
-            Ok::<_, SnapshotError>((tables, index, generation))
+            Ok::<_, SnapshotError>((tables, index, generation, stats))
         }
         .await;
         match written {
-            Ok((tables, index, generation)) => {
+            Ok((tables, index, generation, stats)) => {
                 let mut snapshot = Snapshot::from_tables(files.vocabulary.clone(), tables, index);
                 snapshot.generation = Some(generation);
+                snapshot.built = Some(stats);
                 Ok(snapshot)
             }
             Err(e) => {
@@ -239,6 +266,12 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// How many documents this process extracted and reused to build it
+    /// (None: opened from the data folder, or built in memory).
+    pub fn built(&self) -> Option<BuildStats> {
+        self.built
+    }
+
     /// The data folder generation this snapshot reads, if any.
     pub fn generation(&self) -> Option<&Generation> {
         self.generation.as_ref()
@@ -271,6 +304,7 @@ impl Snapshot {
             corpus,
             index,
             generation: None,
+            built: None,
         }
     }
 
@@ -294,6 +328,16 @@ impl Snapshot {
     }
 }
 
+/// The current generation's tables, to reuse its unchanged documents; None
+/// when there is none or it does not read back.
+async fn previous_build(lock: &BuilderLock) -> Option<(SnapshotTables, Stored)> {
+    let current = lock.folder().current().ok().flatten()?;
+    let store = TableStore::open_read_only(&current.database()).await.ok()?;
+    let loaded = store.load().await;
+    store.close().await;
+    loaded.ok().flatten()
+}
+
 fn segmenter_for(vocabulary: &Vocabulary) -> Segmenter {
     let mut words: Vec<&str> = Vec::new();
     for m in &vocabulary.metrics {
@@ -307,54 +351,226 @@ fn segmenter_for(vocabulary: &Vocabulary) -> Segmenter {
     Segmenter::new(words)
 }
 
+/// One document's rows, numbered within the document (document 0, its
+/// first passage 0, its first sentence 0).
+#[derive(Debug, Clone, Default)]
+struct DocumentRows {
+    passages: Vec<Passage>,
+    sentences: Vec<Sentence>,
+    facts: Vec<Fact>,
+}
+
+/// How a build came by its documents' rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Documents read, split and extracted by this build.
+    pub extracted: usize,
+    /// Documents whose rows were taken unchanged from the previous build.
+    pub reused: usize,
+}
+
+/// A previous build: its tables and each document's content hash.
+pub struct Previous<'a> {
+    pub tables: &'a SnapshotTables,
+    pub hashes: &'a [String],
+}
+
+/// The content hash of one document as extraction sees it: its name,
+/// metadata and body, with the extraction version and the vocabulary (a
+/// change of either changes every document's hash).
+pub fn document_hash(files: &KnowledgeFiles, file: &files::DocumentFile) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        files::EXTRACTION_VERSION,
+        &files.vocabulary_text,
+        &file.file,
+        &file.meta.title,
+        file.meta.publisher.as_deref().unwrap_or(""),
+        file.meta.published.as_deref().unwrap_or(""),
+        file.meta.url.as_deref().unwrap_or(""),
+        &format!("{:?}", file.meta.language),
+        &file.body,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Ingests every document: passages, sentences, facts, conflicts.
 pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
+    build_tables_reusing(files, None).0
+}
+
+/// Ingests the documents, taking the rows of those whose hash the
+/// previous build has from it, and extracting the others in parallel.
+pub fn build_tables_reusing(
+    files: &KnowledgeFiles,
+    previous: Option<Previous<'_>>,
+) -> (SnapshotTables, BuildStats) {
+    let hashes: Vec<String> = files
+        .documents
+        .iter()
+        .map(|d| document_hash(files, d))
+        .collect();
+    let old: BTreeMap<&str, usize> = previous
+        .as_ref()
+        .map(|p| {
+            p.hashes
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| !h.is_empty())
+                .map(|(i, h)| (h.as_str(), i))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut rows: Vec<Option<DocumentRows>> = vec![None; files.documents.len()];
+    let mut stats = BuildStats::default();
+    if let Some(p) = &previous {
+        for (i, h) in hashes.iter().enumerate() {
+            if let Some(&o) = old.get(h.as_str()) {
+                rows[i] = Some(rows_of(p.tables, o));
+                stats.reused += 1;
+            }
+        }
+    }
+    stats.extracted = files.documents.len() - stats.reused;
+    extract_missing(files, &mut rows);
+    let rows: Vec<DocumentRows> = rows.into_iter().map(Option::unwrap_or_default).collect();
+    (assemble(files, rows), stats)
+}
+
+/// Extracts every document without rows, on all cores.
+fn extract_missing(files: &KnowledgeFiles, rows: &mut [Option<DocumentRows>]) {
     let extractor = Extractor::new(&files.vocabulary);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (c, part) in rows.chunks_mut(chunk).enumerate() {
+            let extractor = &extractor;
+            scope.spawn(move || {
+                for (i, slot) in part.iter_mut().enumerate() {
+                    if slot.is_none() {
+                        *slot = Some(extract_document(extractor, &files.documents[c * chunk + i]));
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// One document split into passages and sentences, and its facts.
+fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> DocumentRows {
+    let language = file.meta.language;
+    let mut rows = DocumentRows::default();
+    for raw in split_passages(&file.body, language) {
+        let passage = rows.passages.len();
+        let first_sentence = rows.sentences.len();
+        for s in &raw.sentences {
+            rows.sentences.push(Sentence {
+                doc: 0,
+                passage,
+                original: s.clone(),
+                normalized: normalize(s),
+            });
+        }
+        let original = raw.text(language);
+        rows.passages.push(Passage {
+            doc: 0,
+            normalized: normalize(&original),
+            original,
+            first_sentence,
+            sentence_count: raw.sentences.len(),
+        });
+    }
+    let inputs: Vec<SentenceInput<'_>> = rows
+        .sentences
+        .iter()
+        .enumerate()
+        .map(|(index, s)| SentenceInput {
+            index,
+            passage: s.passage,
+            normalized: &s.normalized,
+            original: &s.original,
+        })
+        .collect();
+    let published_year = file
+        .meta
+        .published
+        .as_deref()
+        .and_then(|p| p.get(..4))
+        .and_then(|y| y.parse().ok());
+    rows.facts = extractor.extract(0, &inputs, language, published_year);
+    rows
+}
+
+/// Document `doc`'s rows of a previous build, numbered within it.
+fn rows_of(t: &SnapshotTables, doc: usize) -> DocumentRows {
+    let passages: Vec<&Passage> = t.passages.iter().filter(|p| p.doc == doc).collect();
+    let sentence_base = t.sentences.iter().position(|s| s.doc == doc).unwrap_or(0);
+    let passage_base = t.passages.iter().position(|p| p.doc == doc).unwrap_or(0);
+    DocumentRows {
+        passages: passages
+            .into_iter()
+            .map(|p| Passage {
+                doc: 0,
+                first_sentence: p.first_sentence - sentence_base,
+                ..p.clone()
+            })
+            .collect(),
+        sentences: t
+            .sentences
+            .iter()
+            .filter(|s| s.doc == doc)
+            .map(|s| Sentence {
+                doc: 0,
+                passage: s.passage - passage_base,
+                ..s.clone()
+            })
+            .collect(),
+        facts: t
+            .facts
+            .iter()
+            .filter(|f| f.doc == doc && !f.curated)
+            .map(|f| Fact {
+                doc: 0,
+                sentence: f.sentence.map(|s| s - sentence_base),
+                ..f.clone()
+            })
+            .collect(),
+    }
+}
+
+/// Numbers the documents' rows into one corpus; adds curated facts and
+/// conflicts.
+fn assemble(files: &KnowledgeFiles, rows: Vec<DocumentRows>) -> SnapshotTables {
     let mut documents = Vec::new();
-    let mut passages = Vec::new();
+    let mut passages: Vec<Passage> = Vec::new();
     let mut sentences: Vec<Sentence> = Vec::new();
     let mut facts = Vec::new();
     let mut problems = files.problems.clone();
-    for (doc, file) in files.documents.iter().enumerate() {
-        let language = file.meta.language;
-        let first_sentence_of_doc = sentences.len();
-        for raw in split_passages(&file.body, language) {
-            let passage = passages.len();
-            let first_sentence = sentences.len();
-            for s in &raw.sentences {
-                sentences.push(Sentence {
-                    doc,
-                    passage,
-                    original: s.clone(),
-                    normalized: normalize(s),
-                });
-            }
-            let original = raw.text(language);
-            passages.push(Passage {
-                doc,
-                normalized: normalize(&original),
-                original,
-                first_sentence,
-                sentence_count: raw.sentences.len(),
-            });
-        }
-        let inputs: Vec<SentenceInput<'_>> = sentences[first_sentence_of_doc..]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SentenceInput {
-                index: first_sentence_of_doc + i,
-                passage: s.passage,
-                normalized: &s.normalized,
-                original: &s.original,
-            })
-            .collect();
-        let published_year = file
-            .meta
-            .published
-            .as_deref()
-            .and_then(|p| p.get(..4))
-            .and_then(|y| y.parse().ok());
-        facts.extend(extractor.extract(doc, &inputs, language, published_year));
+    for (doc, (file, r)) in files.documents.iter().zip(rows).enumerate() {
+        let (p0, s0) = (passages.len(), sentences.len());
+        passages.extend(r.passages.into_iter().map(|p| Passage {
+            doc,
+            first_sentence: p.first_sentence + s0,
+            ..p
+        }));
+        sentences.extend(r.sentences.into_iter().map(|s| Sentence {
+            doc,
+            passage: s.passage + p0,
+            ..s
+        }));
+        facts.extend(r.facts.into_iter().map(|f| Fact {
+            doc,
+            sentence: f.sentence.map(|s| s + s0),
+            ..f
+        }));
         documents.push(Document {
             file: file.file.clone(),
             meta: file.meta.clone(),

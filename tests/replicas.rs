@@ -173,8 +173,8 @@ async fn a_reload_recorded_by_one_replica_is_followed_once_by_another(dbs: &Test
     assert!(!engine_b.ask("2031年扣留多少批?").answer.contains("7777"));
 
     match follower_b.check().await.unwrap() {
-        Followed::Reloaded(row, result) if result.is_ok() => {
-            let report = result.unwrap();
+        Followed::Reloaded(row, result) => {
+            let report = (*result).as_ref().expect("the follower reloads");
             assert_eq!(row.version, new_version);
             assert_eq!(report.version, new_version);
             assert_eq!(row.user_id, ADMIN);

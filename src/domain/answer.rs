@@ -10,14 +10,17 @@
 use crate::domain::corpus::{Corpus, Knowledge};
 use crate::domain::model::{
     Answer, AnswerKind, Fact, FactRef, Language, Period, PeriodKind, Scope, SourceRef,
+    QUALIFIER_DIM,
 };
-use crate::domain::numbers::agrees_within_precision;
+use crate::domain::numbers::figures_agree;
 use crate::domain::replies;
 use crate::domain::understand::{Intent, Query};
 use std::collections::BTreeSet;
 
 /// The longest first line a reply leads with.
 const FIRST_LINE_CHARS: usize = 190;
+/// The longest answering sentence a passage answer leads with whole.
+const PASSAGE_FIRST_LINE_CHARS: usize = 400;
 /// Share of a question's weighted words a passage must hold to be an answer.
 const PASSAGE_COVERAGE: f32 = 0.5;
 
@@ -94,7 +97,7 @@ fn figures_of_category(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer
         .vocabulary
         .metrics
         .iter()
-        .filter(|m| !rows(snapshot, period, &m.id, &query.dims).is_empty())
+        .filter(|m| pick(snapshot, query, period, &m.id).is_some())
         .map(|m| {
             let mut q = query.clone();
             q.metric = Some(m.id.clone());
@@ -142,12 +145,90 @@ fn figures_of_category(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer
 /// (no dimensions), chosen among the rows as every answer chooses; the chart
 /// of a broadcast draws the same figures.
 pub fn headline_figure<'a>(snapshot: &'a Corpus, year: u16, metric: &str) -> Option<&'a Fact> {
-    choose(&rows(snapshot, Period::year(year), metric, &[])).map(|c| c.0)
+    let frame = Frame::nationwide();
+    choose(
+        snapshot,
+        &rows(snapshot, &frame, Period::year(year), metric, &[]),
+    )
+    .map(|c| c.best)
 }
 
-/// Nationwide rows for one key.
+/// Whose figures a question asks for, and the words it names them with:
+/// a row with a literal qualifier (行邮渠道) answers only a question naming
+/// it; a customs house's rows only a question naming that house.
+#[derive(Debug, Clone)]
+struct Frame<'q> {
+    scope: Scope,
+    /// The question's normalized text ("" for a summary: no qualifier).
+    text: &'q str,
+    suffixes: &'q [String],
+    /// Parts the question names that the vocabulary does not know.
+    asked: &'q [String],
+    /// The question asks for the preliminary count itself.
+    preliminary: bool,
+}
+
+impl<'q> Frame<'q> {
+    fn nationwide() -> Frame<'static> {
+        Frame {
+            scope: Scope::Nationwide,
+            text: "",
+            suffixes: &[],
+            asked: &[],
+            preliminary: false,
+        }
+    }
+
+    fn of(snapshot: &'q Corpus, query: &'q Query) -> Frame<'q> {
+        Frame {
+            scope: query.scope.clone(),
+            text: &query.normalized,
+            suffixes: &snapshot.vocabulary.frame.qualifier_suffixes,
+            asked: &query.qualifiers,
+            preliminary: crate::domain::vocabulary::contains_any(
+                &query.normalized,
+                &snapshot.vocabulary.release.ask,
+            ),
+        }
+    }
+
+    /// Whether the question names every part of a row's qualifier: as
+    /// written, or without its suffix word (行邮 for 行邮渠道).
+    fn names(&self, qualifier: &str) -> bool {
+        qualifier.split('、').all(|part| {
+            let core = self
+                .suffixes
+                .iter()
+                .find_map(|w| part.strip_suffix(w.as_str()))
+                .unwrap_or(part);
+            self.text.contains(part) || (core.chars().count() >= 2 && self.text.contains(core))
+        })
+    }
+
+    fn matches(&self, f: &Fact, dims: &[(String, String)]) -> bool {
+        if f.scope != self.scope {
+            return false;
+        }
+        let mut counted = f.counted_dims().filter(|(k, _)| k != QUALIFIER_DIM);
+        let same_dims = counted.by_ref().eq(dims.iter());
+        // A part the question names must be the row's qualifier, or be
+        // said in the clause quoted for the row.
+        let asked = self.asked.iter().all(|a| {
+            f.dim(QUALIFIER_DIM).is_some_and(|q| q.contains(a.as_str()))
+                || crate::domain::normalize::normalize(&f.excerpt).contains(a.as_str())
+        });
+        same_dims
+            && asked
+            && (!self.preliminary || f.is_preliminary())
+            && f.dim(QUALIFIER_DIM).is_none_or(|q| self.names(q))
+    }
+}
+
+/// The rows for one period, metric and dimensions in a question's frame
+/// (final and preliminary).
 fn rows<'a>(
     snapshot: &'a Corpus,
+    frame: &Frame<'_>,
     period: Period,
     metric: &str,
     dims: &[(String, String)],
@@ -155,19 +236,25 @@ fn rows<'a>(
     snapshot
         .facts
         .iter()
-        .filter(|f| {
-            f.period == period
-                && f.scope == Scope::Nationwide
-                && f.metric == metric
-                && f.dims == dims
-        })
+        .filter(|f| f.period == period && f.metric == metric && frame.matches(f, dims))
         .collect()
 }
 
-/// The row to cite among rows for one key: curated first, then the most
-/// precise value, then the sentence that says most; with the rows that
-/// agree with it and those that contradict it.
-fn choose<'a>(rows: &[&'a Fact]) -> Option<(&'a Fact, Vec<&'a Fact>, Vec<&'a Fact>)> {
+/// The row to cite and how the others stand to it.
+struct Chosen<'a> {
+    best: &'a Fact,
+    /// Other rows that agree with it (rounded, or within a qualifier's bound).
+    agree: Vec<&'a Fact>,
+    /// Final figures that contradict it.
+    conflict: Vec<&'a Fact>,
+    /// Preliminary counts that differ from the final figure cited.
+    preliminary: Vec<&'a Fact>,
+}
+
+/// The row to cite among rows for one key: a final figure before a
+/// preliminary count, then curated, then the most precise value, then the
+/// sentence that says most.
+fn choose<'a>(snapshot: &Corpus, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
     let best = *rows.iter().max_by_key(|f| {
         let digits = f
             .value
@@ -176,13 +263,38 @@ fn choose<'a>(rows: &[&'a Fact]) -> Option<(&'a Fact, Vec<&'a Fact>, Vec<&'a Fac
             .to_string()
             .trim_end_matches('0')
             .len();
-        (f.curated, digits, f.quote.chars().count())
+        (
+            !f.is_preliminary(),
+            f.curated,
+            digits,
+            f.quote.chars().count(),
+        )
     })?;
-    let (agree, conflict): (Vec<&Fact>, Vec<&Fact>) = rows
-        .iter()
-        .filter(|f| !std::ptr::eq(**f, best))
-        .partition(|f| agrees_within_precision(best.value, f.value));
-    Some((best, agree, conflict))
+    let v = &snapshot.vocabulary;
+    let agrees = |f: &Fact| {
+        figures_agree(
+            best.value,
+            v.bound_of(best.qualifier.as_deref()),
+            f.value,
+            v.bound_of(f.qualifier.as_deref()),
+        )
+    };
+    let mut chosen = Chosen {
+        best,
+        agree: vec![],
+        conflict: vec![],
+        preliminary: vec![],
+    };
+    for f in rows.iter().copied().filter(|f| !std::ptr::eq(*f, best)) {
+        if agrees(f) {
+            chosen.agree.push(f);
+        } else if f.is_preliminary() && !best.is_preliminary() {
+            chosen.preliminary.push(f);
+        } else {
+            chosen.conflict.push(f);
+        }
+    }
+    Some(chosen)
 }
 
 fn fact_ref(snapshot: &Knowledge<'_>, f: &Fact) -> FactRef {
@@ -249,13 +361,13 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         .metric
         .as_deref()
         .expect("a fact question has a metric");
-    let year = query.years[0];
     let period = Period {
-        year,
+        year: query.years[0],
         kind: query.period,
     };
-    let found = rows(snapshot, period, metric, &query.dims);
-    let Some((best, agree, conflict)) = choose(&found) else {
+    let frame = Frame::of(snapshot, query);
+    let found = rows(snapshot, &frame, period, metric, &query.dims);
+    let Some(chosen) = choose(snapshot, &found) else {
         // A question about a subject of its own may still have a passage
         // (not for a month's figure, which no passage states as a row).
         if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
@@ -263,54 +375,123 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
                 return a;
             }
         }
-        return no_data(snapshot, query);
+        return no_figure(snapshot, query, period, metric);
     };
     // A question about something the fact's sentence does not mention is
-    // better answered by the passage that does.
-    if !query.subject.is_empty() && !mentions_subject(&best.quote, query, snapshot) {
-        // (the whole source sentence, not only the excerpt)
+    // better answered by the passage that does; never by the total as if
+    // it were that thing.
+    if !query.subject.is_empty() && !mentions_subject(&chosen.best.quote, query, snapshot) {
         if let Some(a) = passage(snapshot, query) {
             return a;
         }
     }
+    fact_answer(snapshot, query, &chosen)
+}
+
+/// The reply citing a chosen row, with the sources that agree, the final
+/// figures that contradict it and the preliminary counts it replaces.
+fn fact_answer(snapshot: &Knowledge<'_>, query: &Query, chosen: &Chosen<'_>) -> Answer {
     let lang = query.language;
     let v = &snapshot.vocabulary;
+    let best = chosen.best;
+    let title = |f: &Fact| snapshot.documents[f.doc].meta.title.clone();
     let mut lines = vec![
         replies::fact_line(v, best, lang),
         replies::evidence_line(&quote_of(snapshot, best, lang), lang),
+        replies::source_line(&snapshot.documents[best.doc].meta, lang),
     ];
-    lines.push(replies::source_line(
-        &snapshot.documents[best.doc].meta,
-        lang,
-    ));
-    let also: Vec<String> = agree
+    let also: Vec<String> = chosen
+        .agree
         .iter()
         .filter(|f| f.doc != best.doc)
-        .map(|f| snapshot.documents[f.doc].meta.title.clone())
+        .map(|f| title(f))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     if !also.is_empty() {
         lines.push(replies::also_line(&also, lang));
     }
-    for c in &conflict {
-        lines.push(replies::conflict_line(
-            &snapshot.vocabulary,
-            c,
-            &snapshot.documents[c.doc].meta.title,
-            lang,
-        ));
+    for c in &chosen.conflict {
+        lines.push(replies::conflict_line(v, c, &title(c), lang));
+    }
+    for p in &chosen.preliminary {
+        lines.push(replies::preliminary_line(v, p, &title(p), lang));
     }
     let mut used = vec![best];
-    used.extend(conflict.iter().copied());
+    used.extend(chosen.conflict.iter().copied());
     let facts = used.iter().map(|f| fact_ref(snapshot, f)).collect();
     let sources = sources_of(
         snapshot,
         std::iter::once(best.doc)
-            .chain(agree.iter().map(|f| f.doc))
-            .chain(conflict.iter().map(|f| f.doc)),
+            .chain(chosen.agree.iter().map(|f| f.doc))
+            .chain(chosen.conflict.iter().map(|f| f.doc)),
     );
     finish(query, lines.join("\n"), AnswerKind::Fact, facts, sources)
+}
+
+/// What the question names that the rows found do not: a customs house,
+/// or its own subject words.
+fn asked_part(query: &Query) -> Option<String> {
+    match &query.scope {
+        Scope::Customs(name) => Some(name.clone()),
+        _ if !query.qualifiers.is_empty() => Some(query.qualifiers.join("、")),
+        _ => None,
+    }
+}
+
+/// No row for the question's frame: "no figure for X" with the nearest the
+/// corpus has, labelled (the nationwide total, the parts of the year), or
+/// plain "no data".
+fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &str) -> Answer {
+    let lang = query.language;
+    let v = &snapshot.vocabulary;
+    let label = replies::metric_label(v, metric, lang);
+    if let Some(part) = asked_part(query) {
+        let total = choose(
+            snapshot,
+            &rows(snapshot, &Frame::nationwide(), period, metric, &query.dims),
+        );
+        // The total is named, not stated: a figure beside "no figure for
+        // X" would be read as X's.
+        let nearest = total.map(|c| {
+            let line = replies::period_label(&c.best.period, lang);
+            (replies::Nearest::NationwideTotal, line)
+        });
+        let text = replies::no_figure_for(&part, &period, &label, nearest, lang);
+        return reply_none(query, text);
+    }
+    if period.kind == PeriodKind::Year {
+        let frame = Frame::of(snapshot, query);
+        let parts: Vec<String> = [PeriodKind::FirstHalf]
+            .into_iter()
+            .chain((1..=4).map(PeriodKind::Quarter))
+            .chain((2..=3).map(PeriodKind::FirstQuarters))
+            .filter_map(|kind| {
+                let p = Period {
+                    year: period.year,
+                    kind,
+                };
+                choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
+            })
+            .map(|c| replies::fact_line(v, c.best, lang))
+            .collect();
+        if !parts.is_empty() {
+            let text = replies::no_full_year(period.year, &label, &parts, lang);
+            return reply_none(query, text);
+        }
+    }
+    no_data(snapshot, query)
+}
+
+/// The row a single question about this period and metric would cite, in
+/// the question's frame: what comparisons and trends are made of.
+fn pick<'a>(snapshot: &'a Corpus, query: &Query, period: Period, metric: &str) -> Option<&'a Fact> {
+    let frame = Frame::of(snapshot, query);
+    choose(
+        snapshot,
+        &rows(snapshot, &frame, period, metric, &query.dims),
+    )
+    .map(|c| c.best)
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Knowledge<'_>) -> bool {
@@ -346,16 +527,12 @@ fn comparison(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     for metric in &metrics {
         let mut picked = Vec::new();
         for &y in &years {
-            match choose(&rows(
-                snapshot,
-                Period {
-                    year: y,
-                    kind: query.period,
-                },
-                metric,
-                &query.dims,
-            )) {
-                Some((f, _, _)) => picked.push(f),
+            let period = Period {
+                year: y,
+                kind: query.period,
+            };
+            match pick(snapshot, query, period, metric) {
+                Some(f) => picked.push(f),
                 None => break,
             }
         }
@@ -413,30 +590,15 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let Some(metric) = query.metric.as_deref() else {
         return no_data(snapshot, query);
     };
-    let years: BTreeSet<u16> = snapshot
-        .facts
-        .iter()
-        .filter(|f| {
-            f.metric == metric
-                && f.period.kind == query.period
-                && f.scope == Scope::Nationwide
-                && f.dims == query.dims
-        })
-        .map(|f| f.period.year)
-        .collect();
+    let years: BTreeSet<u16> = snapshot.facts.iter().map(|f| f.period.year).collect();
     let picked: Vec<&Fact> = years
         .iter()
-        .filter_map(|&y| {
-            choose(&rows(
-                snapshot,
-                Period {
-                    year: y,
-                    kind: query.period,
-                },
-                metric,
-                &query.dims,
-            ))
-            .map(|c| c.0)
+        .filter_map(|&year| {
+            let period = Period {
+                year,
+                kind: query.period,
+            };
+            pick(snapshot, query, period, metric)
         })
         .collect();
     if picked.is_empty() {
@@ -477,7 +639,10 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
 }
 
 /// A year's summary: headline figures, main dimensions, change against the
-/// previous year in the table, sources.
+/// previous year in the table, sources. Only headline rows (nationwide,
+/// final or else preliminary, no qualifier) and breakdowns of the same
+/// metrics by one dimension: a figure counting something else (goods
+/// handled without penalty) has a qualifier and stays out.
 pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answer {
     let v = &snapshot.vocabulary;
     let query = Query {
@@ -488,12 +653,13 @@ pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answe
         period: PeriodKind::Year,
         metric: None,
         dims: vec![],
+        scope: Scope::Nationwide,
+        qualifiers: vec![],
         intent: Intent::Summary,
         wants_change: false,
         wants_share: false,
         subject: vec![],
     };
-    let period = Period::year(year);
     let headline: Vec<&Fact> = v
         .metrics
         .iter()
@@ -515,7 +681,7 @@ pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answe
             format!(
                 "{} {}",
                 replies::metric_label(v, &f.metric, language),
-                replies::figure(&snapshot.vocabulary, f, language)
+                replies::figure(v, f, language)
             )
         })
         .collect();
@@ -524,82 +690,8 @@ pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answe
         replies::summary_head(year, language),
         head_items.join(sep)
     )];
-    for d in &v.dimensions {
-        let mut items = Vec::new();
-        for value in d.values.iter().filter(|x| !x.id.is_empty()) {
-            let dims = vec![(d.kind.clone(), value.id.clone())];
-            let figures: Vec<&Fact> = v
-                .metrics
-                .iter()
-                .filter(|m| m.headline)
-                .filter_map(|m| choose(&rows(snapshot, period, &m.id, &dims)).map(|c| c.0))
-                .collect();
-            if figures.is_empty() {
-                continue;
-            }
-            let name = if language == Language::English {
-                value.en.clone()
-            } else {
-                value.zh.clone()
-            };
-            let shown: Vec<String> = figures
-                .iter()
-                .map(|f| {
-                    let mut s = replies::figure(&snapshot.vocabulary, f, language);
-                    if let Some(share) = f.share {
-                        s.push_str(&format!(" ({}%)", share.normalize()));
-                    }
-                    s
-                })
-                .collect();
-            items.push(format!(
-                "{name} {}",
-                shown.join(if language == Language::English {
-                    ", "
-                } else {
-                    "、"
-                })
-            ));
-            used.extend(figures);
-        }
-        if !items.is_empty() {
-            lines.push(format!(
-                "{}{}",
-                replies::summary_dimension_head(d, language),
-                items.join(sep)
-            ));
-        }
-    }
-    // Change against the previous year the table has.
-    for f in &headline {
-        let previous = snapshot
-            .facts
-            .iter()
-            .filter(|p| {
-                p.metric == f.metric
-                    && p.period.kind == PeriodKind::Year
-                    && p.period.year < year
-                    && p.scope == Scope::Nationwide
-                    && p.dims.is_empty()
-            })
-            .map(|p| p.period.year)
-            .max();
-        if let Some(py) = previous {
-            if let Some((p, _, _)) = choose(&rows(snapshot, Period::year(py), &f.metric, &[])) {
-                let change = replies::change_phrase(p.value, f.value, language);
-                lines.push(format!(
-                    "{} {}: {} → {} {}",
-                    replies::metric_label(v, &f.metric, language),
-                    replies::versus(py, language),
-                    replies::figure(&snapshot.vocabulary, p, language),
-                    replies::figure(&snapshot.vocabulary, f, language),
-                    change
-                ));
-                lines.push(replies::arithmetic_line(p.value, f.value, language));
-                used.push(p);
-            }
-        }
-    }
+    lines.extend(summary_dimensions(snapshot, year, language, &mut used));
+    lines.extend(summary_changes(snapshot, &headline, language, &mut used));
     let mut seen = BTreeSet::new();
     for f in used.iter().filter(|f| seen.insert(f.doc)) {
         lines.push(replies::source_line(
@@ -618,13 +710,115 @@ pub fn summary(snapshot: &Knowledge<'_>, year: u16, language: Language) -> Answe
     )
 }
 
+/// One line per dimension: each value's headline-metric figures (with
+/// their shares).
+fn summary_dimensions<'a>(
+    snapshot: &'a Corpus,
+    year: u16,
+    language: Language,
+    used: &mut Vec<&'a Fact>,
+) -> Vec<String> {
+    let v = &snapshot.vocabulary;
+    let english = language == Language::English;
+    let frame = Frame::nationwide();
+    let mut lines = Vec::new();
+    for d in &v.dimensions {
+        let mut items = Vec::new();
+        for value in d.values.iter().filter(|x| !x.id.is_empty()) {
+            let dims = vec![(d.kind.clone(), value.id.clone())];
+            let figures: Vec<&Fact> = v
+                .metrics
+                .iter()
+                .filter(|m| m.headline)
+                .filter_map(|m| {
+                    let found = rows(snapshot, &frame, Period::year(year), &m.id, &dims);
+                    choose(snapshot, &found).map(|c| c.best)
+                })
+                .collect();
+            if figures.is_empty() {
+                continue;
+            }
+            let name = if english { &value.en } else { &value.zh };
+            let shown: Vec<String> = figures
+                .iter()
+                .map(|f| {
+                    let mut s = replies::figure(v, f, language);
+                    if let Some(share) = f.share {
+                        s.push_str(&format!(" ({}%)", share.normalize()));
+                    }
+                    s
+                })
+                .collect();
+            items.push(format!(
+                "{name} {}",
+                shown.join(if english { ", " } else { "、" })
+            ));
+            used.extend(figures);
+        }
+        if !items.is_empty() {
+            let sep = if english { "; " } else { "；" };
+            lines.push(format!(
+                "{}{}",
+                replies::summary_dimension_head(d, language),
+                items.join(sep)
+            ));
+        }
+    }
+    lines
+}
+
+/// Each headline figure against the previous year the table has, with the
+/// arithmetic.
+fn summary_changes<'a>(
+    snapshot: &'a Corpus,
+    headline: &[&'a Fact],
+    language: Language,
+    used: &mut Vec<&'a Fact>,
+) -> Vec<String> {
+    let v = &snapshot.vocabulary;
+    let mut lines = Vec::new();
+    for f in headline {
+        let previous = snapshot
+            .facts
+            .iter()
+            .filter(|p| {
+                p.metric == f.metric
+                    && p.period.kind == PeriodKind::Year
+                    && p.period.year < f.period.year
+                    && p.scope == Scope::Nationwide
+                    && p.dims.is_empty()
+            })
+            .map(|p| p.period.year)
+            .max();
+        let Some(p) = previous.and_then(|py| headline_figure(snapshot, py, &f.metric)) else {
+            continue;
+        };
+        let change = replies::change_phrase(p.value, f.value, language);
+        lines.push(format!(
+            "{} {}: {} → {} {}",
+            replies::metric_label(v, &f.metric, language),
+            replies::versus(p.period.year, language),
+            replies::figure(v, p, language),
+            replies::figure(v, f, language),
+            change
+        ));
+        lines.push(replies::arithmetic_line(p.value, f.value, language));
+        used.push(p);
+    }
+    lines
+}
+
 /// The best passage for an open question, if one holds enough of it.
 fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     let filler = &snapshot.vocabulary.question.filler;
+    let generic = &snapshot.vocabulary.question.generic;
+    // Filler and generic words (办理, apply) name no topic; nor does a
+    // lone Latin letter.
     let words: Vec<&str> = snapshot
         .segment(&query.normalized)
         .into_iter()
-        .filter(|w| !filler.iter().any(|f| f == w))
+        .filter(|w| !filler.iter().chain(generic).any(|f| f == w))
+        .filter(|w| !(w.is_ascii() && w.len() < 2))
         .collect();
     let mut terms: Vec<(&str, f32)> = Vec::new();
     for w in words {
@@ -671,8 +865,12 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
         }
+        let title = crate::domain::normalize::normalize(&snapshot.documents[p.doc].meta.title);
         for si in p.first_sentence..p.first_sentence + p.sentence_count {
             let sentence = &snapshot.sentences[si].normalized;
+            if sentence.trim() == title.trim() {
+                continue; // a title line names the document; it answers nothing
+            }
             let sc = coverage(sentence);
             let s = 0.45 * sc + 0.25 * pc + 0.3 * pair_coverage(sentence) + score.min(50.0) / 500.0;
             if best.is_none_or(|b| s > b.0) {
@@ -685,17 +883,24 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     let doc = &snapshot.documents[p.doc].meta;
     let lang = query.language;
     let plain = replies::quote_text(&snapshot.sentences[si].original, doc.language, lang);
-    let first = replies::verbatim(&first_line_window(
-        &plain,
-        &snapshot.sentences[si].normalized,
-        &keys,
-    ));
-    let sentence = replies::verbatim(&plain);
+    // A sentence short enough leads whole; a longer one by its window.
+    let first = if plain.chars().count() <= PASSAGE_FIRST_LINE_CHARS {
+        replies::verbatim(&plain)
+    } else {
+        replies::verbatim(&first_line_window(
+            &plain,
+            &snapshot.sentences[si].normalized,
+            &keys,
+        ))
+    };
+    let whole = first.trim() == replies::verbatim(&plain).trim();
     let mut lines = vec![first];
-    // The sentence's neighbours give it context.
+    // The sentence's neighbours give it context, each sentence once: the
+    // answering sentence again only when its first line was cut.
     let lo = si.saturating_sub(1).max(p.first_sentence);
     let hi = (si + 2).min(p.first_sentence + p.sentence_count);
     let context: Vec<String> = (lo..hi)
+        .filter(|&i| i != si || !whole)
         .map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang))
         .collect();
     let joiner = if doc.language == Language::English {
@@ -704,7 +909,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         ""
     };
     let context = context.join(joiner);
-    if context.trim() != sentence.trim() {
+    if !context.trim().is_empty() {
         lines.push(context);
     }
     lines.push(replies::source_line(doc, lang));
@@ -753,32 +958,56 @@ fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
     pairs
 }
 
-/// A sentence cut to fit a first line, keeping the part with the most
-/// query words.
+/// A sentence cut to fit a first line, at clause ends only, keeping the
+/// run of clauses with the most query words.
 fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String {
     let chars: Vec<char> = sentence.chars().collect();
     if chars.len() <= FIRST_LINE_CHARS {
         return sentence.to_string();
     }
     let norm: Vec<char> = normalized.chars().collect();
-    let same_length = norm.len() == chars.len();
-    let mut best_start = 0;
-    let mut best_hits = 0;
-    if same_length {
-        let mut start = 0;
-        while start + FIRST_LINE_CHARS <= norm.len() {
-            let window: String = norm[start..start + FIRST_LINE_CHARS].iter().collect();
-            let hits = keys.iter().filter(|k| window.contains(*k)).count();
-            if hits > best_hits {
-                best_hits = hits;
-                best_start = start;
-            }
-            start += 20;
+    let matchable: &[char] = if norm.len() == chars.len() {
+        &norm
+    } else {
+        &chars
+    };
+    // Clause bounds: after each clause mark.
+    let mut bounds = vec![0];
+    for (i, c) in chars.iter().enumerate() {
+        if "，,；;：:".contains(*c) && i + 1 < chars.len() {
+            bounds.push(i + 1);
         }
     }
-    let end = (best_start + FIRST_LINE_CHARS).min(chars.len());
-    let mut out: String = chars[best_start..end].iter().collect();
-    if best_start > 0 {
+    bounds.push(chars.len());
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (a, &start) in bounds.iter().enumerate() {
+        let mut end_best = None;
+        for &end in bounds[a + 1..].iter() {
+            if end - start > FIRST_LINE_CHARS {
+                break;
+            }
+            end_best = Some(end);
+        }
+        let Some(end) = end_best else { continue };
+        let window: String = matchable[start..end]
+            .iter()
+            .collect::<String>()
+            .to_lowercase();
+        let hits = keys.iter().filter(|k| window.contains(*k)).count();
+        if best.is_none_or(|b| hits > b.0) {
+            best = Some((hits, start, end));
+        }
+    }
+    // No clause short enough: the sentence whole, rather than a cut word.
+    let Some((_, start, end)) = best else {
+        return sentence.to_string();
+    };
+    let mut out: String = chars[start..end].iter().collect();
+    let out_trimmed = out
+        .trim_end_matches(|c: char| "，,；;：:".contains(c))
+        .to_string();
+    out = out_trimmed.trim().to_string();
+    if start > 0 {
         out.insert(0, '…');
     }
     if end < chars.len() {

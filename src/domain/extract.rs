@@ -4,16 +4,34 @@
 //! the sentence gives them, and the source sentence. Lists written with
 //! 分别 (or English "respectively") are aligned item by item.
 //!
+//! Each figure is read within its clause as a frame: who (the document's
+//! scope, or the scope words before it), which procedure and goods (the
+//! metric's cues, the dimensions), which period, which release
+//! (preliminary or final), and any modifier the vocabulary does not know,
+//! kept as a literal qualifier so that the row is never taken for the
+//! total. A sentence is read once into a [`Reading`]; the passes
+//! (periods, scope, dimensions, qualifiers, percentages, excerpt) each
+//! read it for one group of figures, and [`Extractor::emit_rows`] writes
+//! the rows.
+//!
 //! Invariant: pure; reads only its arguments. Which words mean what comes
 //! from the vocabulary, never from code.
 
-use crate::domain::model::{Fact, Language, Period, PeriodKind, Scope};
+use crate::domain::model::{Fact, Language, Period, PeriodKind, Scope, QUALIFIER_DIM, RELEASE_DIM};
 use crate::domain::numbers::{chinese_year, parse_plain, scaled};
-use crate::domain::vocabulary::{find_words, Metric, Vocabulary};
+use crate::domain::vocabulary::{find_words, DimensionHit, Metric, Vocabulary};
 use regex::Regex;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+
+/// The version of what extraction gives for a text: part of the knowledge
+/// version, so that tables stored by an older extractor are rebuilt. Bump
+/// it whenever the rows extracted from some text change.
+pub const EXTRACTION_VERSION: &str = "19";
+
+/// The value of the release dimension for a preliminary count.
+pub const PRELIMINARY: &str = "preliminary";
 
 /// A sentence handed to extraction.
 #[derive(Debug, Clone, Copy)]
@@ -34,8 +52,6 @@ pub struct Extractor<'v> {
     year_zh: Regex,
     year_en: Regex,
     percent: Regex,
-    customs_zh: Regex,
-    customs_en: Regex,
 }
 
 #[derive(Debug, Clone)]
@@ -55,49 +71,78 @@ enum PercentKind {
     Fall,
 }
 
-const UP_WORDS: &[&str] = &[
-    "增长",
-    "上升",
-    "增加",
-    "提高",
-    "提升",
-    "increase",
-    "increased",
-    "rose",
-    "up",
-    "growth",
-    "grew",
-    "年增",
-    "增幅",
-    "成长",
-];
-const DOWN_WORDS: &[&str] = &[
-    "下降",
-    "减少",
-    "降低",
-    "下滑",
-    "回落",
-    "decrease",
-    "decreased",
-    "fell",
-    "down",
-    "drop",
-    "dropped",
-    "decline",
-    "年减",
-    "减幅",
-    "衰退",
-];
-const SHARE_WORDS: &[&str] = &[
-    "占",
-    "accounting for",
-    "accounted for",
-    "account for",
-    "share of",
-];
-/// Words right after a percentage that make it a share.
-const SHARE_AFTER: &[&str] = &["of the total", "of total", "of all"];
-const LIST_SEPARATORS: &[char] = &['、', '和', '及', '与', ',', '，', ' ', '以'];
+/// A year the sentence speaks of: where, which, whether it means the
+/// year's end, and whether it only sets the year of the period in force
+/// (去年同期).
+#[derive(Debug, Clone, Copy)]
+struct YearMention {
+    pos: usize,
+    year: u16,
+    kind: Option<PeriodKind>,
+    same_period: bool,
+}
+
+/// A period word (前三季度) or a month (None: a month's figure).
+type PeriodMark = (usize, usize, Option<PeriodKind>);
+/// A percentage: start, end, value.
+type Percent = (usize, usize, Decimal);
+/// The year and period in force.
+type Carried = (Option<u16>, Option<PeriodKind>);
+
+/// Figures separated only by list separators, with the text around them.
+#[derive(Debug, Clone)]
+struct Group {
+    members: Vec<usize>,
+    start: usize,
+    end: usize,
+    /// Where the next group starts (the sentence's end for the last).
+    next_start: usize,
+    /// Where the previous group ends (0 for the first).
+    previous_end: usize,
+}
+
+/// One sentence, read once: everything the passes share.
+struct Reading<'a> {
+    s: &'a str,
+    original: &'a str,
+    index: usize,
+    english: bool,
+    years: Vec<YearMention>,
+    marks: Vec<PeriodMark>,
+    figures: Vec<Figure>,
+    percents: Vec<Percent>,
+    dim_hits: Vec<DimensionHit>,
+    scope_hits: Vec<(usize, Scope)>,
+    groups: Vec<Group>,
+    preliminary: bool,
+}
+
+/// The dimensions before a group: those in force, and the lists of items
+/// (runs) that may pair with its figures.
+#[derive(Debug, Default)]
+struct GroupDims {
+    dims: BTreeMap<String, String>,
+    runs: BTreeMap<String, Vec<String>>,
+}
+
+/// What holds for the whole document.
+struct DocumentFrame {
+    doc: usize,
+    /// The scope its title (or lead) gives: a local customs house's news is
+    /// local throughout.
+    scope: Scope,
+    /// Its title or lead says the figures are a preliminary count.
+    preliminary: bool,
+}
+
+/// "4.16万批", "6.09 万批", "近3940.13万余件": qualifier, number, magnitude,
+/// qualifier, unit, with spaces allowed between them.
+fn figure_pattern_zh(before: &str, after: &str, units: &str) -> String {
+    format!(
+        r"(?P<pre>{before})?\s*(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<mag>万|亿|千)?\s*(?P<post>{after})?\s*(?P<unit>{units})"
+    )
+}
+
 /// A month written right after a year (2025年3月底, 2025年3月31日).
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
@@ -107,15 +152,6 @@ static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
         .expect("fixed pattern")
 });
-const RELATIVE_YEARS: &[(&str, i32)] = &[
-    ("前年", -2),
-    ("去年", -1),
-    ("上年", -1),
-    ("今年", 0),
-    ("本年", 0),
-    ("last year", -1),
-    ("this year", 0),
-];
 
 impl<'v> Extractor<'v> {
     pub fn new(vocabulary: &'v Vocabulary) -> Self {
@@ -140,11 +176,10 @@ impl<'v> Extractor<'v> {
         let before = alternation(vocabulary.qualifiers.before.iter().collect());
         let after = alternation(vocabulary.qualifiers.after.iter().collect());
         let or_never = |s: String| if s.is_empty() { "(?!)".to_string() } else { s };
-        let figure_zh = format!(
-            r"(?P<pre>{})?(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)(?P<mag>万|亿|千)?(?P<post>{})?(?P<unit>{})",
-            or_never(before.clone()),
-            or_never(after),
-            or_never(units_zh)
+        let figure_zh = figure_pattern_zh(
+            &or_never(before.clone()),
+            &or_never(after),
+            &or_never(units_zh),
         );
         let figure_en = format!(
             r"(?P<pre>(?:{})\s+)?(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)\s*(?P<mag>million|billion|thousand)?\s+(?P<mid>(?:[a-z][a-z'-]*\s+){{0,6}}?)(?P<unit>{})\b",
@@ -158,11 +193,10 @@ impl<'v> Extractor<'v> {
             year_zh: Regex::new(
                 r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?:度)?(底|末)?",
             )
-            .unwrap(),
-            year_en: Regex::new(r"\b((?:19|20)\d{2})\b").unwrap(),
-            percent: Regex::new(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)").unwrap(),
-            customs_zh: Regex::new(r"(\p{Han}{1,4})海关").unwrap(),
-            customs_en: Regex::new(r"\b([a-z]+) customs\b").unwrap(),
+            .expect("fixed pattern"),
+            year_en: Regex::new(r"\b((?:19|20)\d{2})\b").expect("fixed pattern"),
+            percent: Regex::new(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)")
+                .expect("fixed pattern"),
         }
     }
 
@@ -175,75 +209,118 @@ impl<'v> Extractor<'v> {
         published_year: Option<u16>,
     ) -> Vec<Fact> {
         let mut facts = Vec::new();
-        // The document's own year: the first year it names. Each passage
-        // starts from it, so that a year mentioned in passing does not
-        // carry into the next paragraph.
         let english = language == Language::English;
-        // Years written out win over relative ones ("this year" in a lead
-        // anecdote does not make a yearly report about the next year).
-        let first_year = |published: Option<u16>| {
-            sentences.iter().find_map(|s| {
-                self.year_mentions(s.normalized, english, published)
-                    .iter()
-                    .find(|m| m.2.is_some())
-                    .map(|m| m.1)
-            })
-        };
-        let document_year = first_year(None).or_else(|| first_year(published_year));
-        // A title naming a period ("上半年全国海关扣留…") makes it the
-        // document's: paragraphs that name no period of their own speak of
-        // it. (Sentences naming a year set their own period.)
-        let title_period = sentences
-            .first()
-            .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
-            .filter(|k| *k != PeriodKind::YearEnd);
-        let document_period = (
-            document_year,
-            Some(title_period.unwrap_or(PeriodKind::Year)),
-        );
+        let frame = self.document_frame(doc, sentences, english);
+        let document_period = self.document_period(sentences, english, published_year);
         let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
+            // Each passage starts from the document's period, so that a
+            // year mentioned in passing does not carry into the next one.
             if passage != Some(sentence.passage) {
                 passage = Some(sentence.passage);
                 period = document_period;
             }
-            self.extract_sentence(
-                doc,
-                sentence,
-                language,
-                published_year,
-                &mut period,
-                &mut facts,
-            );
+            let reading = self.read(sentence, english, published_year);
+            self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
         facts
     }
 
-    fn extract_sentence(
+    /// The document's own year (the first year it names; years written out
+    /// win over relative ones, so "this year" in a lead anecdote does not
+    /// make a yearly report about the next year) and period (a title naming
+    /// one, "上半年全国海关扣留…", makes it the document's).
+    fn document_period(
+        &self,
+        sentences: &[SentenceInput<'_>],
+        english: bool,
+        published_year: Option<u16>,
+    ) -> Carried {
+        let first_year = |published: Option<u16>| {
+            sentences.iter().find_map(|s| {
+                self.year_mentions(s.normalized, english, published)
+                    .iter()
+                    .find(|m| m.kind.is_some())
+                    .map(|m| m.year)
+            })
+        };
+        let document_year = first_year(None).or_else(|| first_year(published_year));
+        let title_period = sentences
+            .first()
+            .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
+            .filter(|k| *k != PeriodKind::YearEnd);
+        (
+            document_year,
+            Some(title_period.unwrap_or(PeriodKind::Year)),
+        )
+    }
+
+    /// Scope and release that hold for the whole document: a title naming a
+    /// customs house and no nationwide word (or, in Chinese, a lead whose
+    /// first words are a customs house) makes every figure that house's
+    /// unless its sentence names another scope; a title or lead saying
+    /// 初步统计 makes them preliminary.
+    fn document_frame(
         &self,
         doc: usize,
-        sentence: &SentenceInput<'_>,
-        language: Language,
+        sentences: &[SentenceInput<'_>],
+        english: bool,
+    ) -> DocumentFrame {
+        let local = |s: &str| -> Option<Scope> {
+            let hits = self.scope_hits(s, english);
+            if hits.iter().any(|h| h.1 == Scope::Nationwide) {
+                return None;
+            }
+            hits.into_iter().find_map(|h| match h.1 {
+                Scope::Customs(name) if !self.vocabulary.scope.customs.contains(&name) => {
+                    Some(Scope::Customs(name))
+                }
+                _ => None,
+            })
+        };
+        let title = sentences.first().map_or("", |s| s.normalized);
+        let lead = sentences
+            .iter()
+            .skip(1)
+            .find(|s| {
+                s.normalized
+                    .chars()
+                    .filter(|c| crate::domain::normalize::is_han(*c))
+                    .count()
+                    >= 10
+            })
+            .map_or("", |s| s.normalized);
+        let lead_start: String = lead.chars().take(16).collect();
+        let scope = local(title)
+            .or_else(|| (!english).then(|| local(&lead_start)).flatten())
+            .unwrap_or(Scope::Nationwide);
+        let release = &self.vocabulary.release.preliminary;
+        let preliminary = crate::domain::vocabulary::contains_any(title, release)
+            || crate::domain::vocabulary::contains_any(lead, release);
+        DocumentFrame {
+            doc,
+            scope,
+            preliminary,
+        }
+    }
+
+    /// Reads a sentence once: years, period words, figures, percentages,
+    /// dimension and scope words, and the groups its figures form.
+    fn read<'a>(
+        &self,
+        sentence: &SentenceInput<'a>,
+        english: bool,
         published_year: Option<u16>,
-        carried: &mut (Option<u16>, Option<PeriodKind>),
-        facts: &mut Vec<Fact>,
-    ) {
+    ) -> Reading<'a> {
         let s = sentence.normalized;
-        let english = language == Language::English;
-        let years = self.year_mentions(s, english, published_year);
         let figures = if english {
             self.figures_en(s)
         } else {
             self.figures_zh(s)
         };
-        let period_hits = self.period_hits(s);
-        // The year and period in force at `pos`: the latest year mention
-        // before it (and a period word that goes with it), else what the
-        // sentences before set ("2023年前三季度，…。扣留…批" keeps the
-        // three quarters).
-        // Month mentions: a figure of one month is no period we answer for.
-        let mut hits: Vec<(usize, usize, Option<PeriodKind>)> = period_hits
+        let mut marks: Vec<PeriodMark> = self
+            .period_hits(s)
             .iter()
             .map(|&(a, b, k)| (a, b, Some(k)))
             .chain(
@@ -254,61 +331,8 @@ impl<'v> Extractor<'v> {
                     .map(|m| (m.start, m.end, None)),
             )
             .collect();
-        hits.sort_by_key(|h| h.0);
-        // 去年同期, 2024年同期: the period in force, a year earlier; the
-        // mention sets the year only.
-        let same_period: Vec<bool> = years
-            .iter()
-            .map(|&(yp, _, _)| s[yp..].chars().take(8).collect::<String>().contains("同期"))
-            .collect();
-        // Only mentions that set a period bound a period word.
-        let period_years: Vec<usize> = years
-            .iter()
-            .zip(&same_period)
-            .filter(|(_, same)| !**same)
-            .map(|(m, _)| m.0)
-            .collect();
-        let period_at = |pos: usize| -> (Option<u16>, Option<PeriodKind>) {
-            let (mut fig_year, mut kind) = *carried;
-            // None set by a month (not a month-end stock): a period word
-            // after it may set a period again.
-            let mut by_month = false;
-            for (&(yp, y, k), same) in years.iter().zip(&same_period) {
-                if yp < pos {
-                    fig_year = Some(y);
-                    if !same {
-                        kind = k;
-                    }
-                }
-            }
-            for &(hp, end, k) in &hits {
-                if hp >= pos {
-                    continue;
-                }
-                // 2023年前三季度: the period follows its year; "the first
-                // three quarters of 2023": it names the year right after it.
-                let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
-                let names_next_year = period_years.iter().any(|&yp| {
-                    yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
-                });
-                if !(follows_its_year || names_next_year) {
-                    continue;
-                }
-                match k {
-                    Some(k) if kind.is_some() || by_month => {
-                        kind = Some(k);
-                        by_month = false;
-                    }
-                    Some(_) => {}
-                    None => {
-                        kind = None;
-                        by_month = true;
-                    }
-                }
-            }
-            (fig_year, kind)
-        };
-        let percents: Vec<(usize, usize, Decimal)> = self
+        marks.sort_by_key(|h| h.0);
+        let percents = self
             .percent
             .captures_iter(s)
             .filter_map(|c| {
@@ -316,291 +340,659 @@ impl<'v> Extractor<'v> {
                 Some((m.start(), m.end(), parse_plain(&c[1])?))
             })
             .collect();
-
-        // Shares and changes among the percentages in `from..to`, read
-        // after the figures that end at `from`; and where the last one ends.
-        let percents_after = |from: usize, to: usize| {
-            let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
-            let mut cursor = from;
-            let mut last_used_percent = None;
-            for &(ps, pe, value) in percents.iter().filter(|p| p.0 >= from && p.0 < to) {
-                let between = &s[cursor..ps];
-                let between_from_group = &s[from..ps];
-                let after = s[pe..].trim_start();
-                let kind = if SHARE_WORDS.iter().any(|w| between.contains(w))
-                    || SHARE_AFTER.iter().any(|w| after.starts_with(w))
-                {
-                    Some(PercentKind::Share)
-                } else if DOWN_WORDS.iter().any(|w| between.contains(w)) {
-                    Some(PercentKind::Fall)
-                } else if UP_WORDS.iter().any(|w| between.contains(w)) {
-                    Some(PercentKind::Rise)
-                } else if is_list_gap(between) {
-                    kinds.last().map(|k| k.0)
-                } else if SHARE_WORDS.iter().any(|w| between_from_group.contains(w))
-                    && !between.contains(['，', ','])
-                {
-                    Some(PercentKind::Share)
-                } else {
-                    None
-                };
-                if let Some(k) = kind {
-                    kinds.push((k, value));
-                    last_used_percent = Some(pe);
-                }
-                cursor = pe;
-            }
-            (kinds, last_used_percent)
-        };
-        let at_end = period_at(s.len());
-        if figures.is_empty() {
-            *carried = at_end;
-            self.attach_percentages(sentence, english, &percents, &percents_after, facts);
-            return;
+        let groups = self.groups_of(s, &figures);
+        Reading {
+            s,
+            original: sentence.original,
+            index: sentence.index,
+            english,
+            years: self.year_mentions(s, english, published_year),
+            marks,
+            figures,
+            percents,
+            dim_hits: self.vocabulary.dimension_hits(s),
+            scope_hits: self.scope_hits(s, english),
+            groups,
+            preliminary: crate::domain::vocabulary::contains_any(
+                s,
+                &self.vocabulary.release.preliminary,
+            ),
         }
+    }
+
+    /// Figures separated only by list separators form a group.
+    fn groups_of(&self, s: &str, figures: &[Figure]) -> Vec<Group> {
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        for (i, f) in figures.iter().enumerate() {
+            let joined = i > 0 && self.is_separators(&s[figures[i - 1].end..f.start]);
+            match members.last_mut() {
+                Some(g) if joined => g.push(i),
+                _ => members.push(vec![i]),
+            }
+        }
+        let bounds: Vec<(usize, usize)> = members
+            .iter()
+            .map(|g| (figures[g[0]].start, figures[g[g.len() - 1]].end))
+            .collect();
+        members
+            .into_iter()
+            .enumerate()
+            .map(|(gi, members)| Group {
+                members,
+                start: bounds[gi].0,
+                end: bounds[gi].1,
+                next_start: bounds.get(gi + 1).map_or(s.len(), |b| b.0),
+                previous_end: gi.checked_sub(1).map_or(0, |p| bounds[p].1),
+            })
+            .collect()
+    }
+
+    fn is_separators(&self, between: &str) -> bool {
+        let seps = &self.vocabulary.lists.separators;
+        between
+            .chars()
+            .all(|c| seps.iter().any(|w| w.chars().eq(std::iter::once(c))))
+    }
+
+    fn is_list_gap(&self, between: &str) -> bool {
+        self.is_separators(between) || matches!(between.trim(), "and" | "," | ", and")
+    }
+
+    fn extract_sentence(
+        &self,
+        frame: &DocumentFrame,
+        r: &Reading<'_>,
+        carried: &mut Carried,
+        facts: &mut Vec<Fact>,
+    ) {
+        let at_end = self.period_at(r, *carried, r.s.len());
         // Percentages before the sentence's first figure ("其中，商标权货物
         // 批次占扣留总批次的97.1%，商标权货物数量为9230万件") belong to
         // figures of the sentences before.
-        let first_figure = figures[0].start;
-        let leading: Vec<(usize, usize, Decimal)> = percents
+        let first_figure = r.figures.first().map_or(r.s.len(), |f| f.start);
+        let leading: Vec<Percent> = r
+            .percents
             .iter()
             .copied()
             .filter(|p| p.1 <= first_figure)
             .collect();
-        self.attach_percentages(sentence, english, &leading, &percents_after, facts);
-        let v = self.vocabulary;
-        let dim_hits = v.dimension_hits(s);
-        let scope_hits = self.scope_hits(s, english);
-        // Figures separated only by list separators form a group.
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for (i, f) in figures.iter().enumerate() {
-            let joined = i > 0
-                && s[figures[i - 1].end..f.start]
-                    .chars()
-                    .all(|c| LIST_SEPARATORS.contains(&c));
-            match groups.last_mut() {
-                Some(g) if joined => g.push(i),
-                _ => groups.push(vec![i]),
-            }
-        }
-
-        // "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
-        // one list after the last group for every figure of the sentence.
-        let sentence_wide: Option<Vec<(PercentKind, Decimal)>> = (groups.len() > 1)
-            .then(|| {
-                let last = groups.last().and_then(|g| g.last()).copied().unwrap_or(0);
-                percents_after(figures[last].end, s.len()).0
-            })
-            .filter(|k| k.len() == figures.len() && s.contains("分别"));
-
+        self.attach_percentages(r, &leading, facts);
         let mut subset: Option<String> = None;
-        for (gi, group) in groups.iter().enumerate() {
-            let group_start = figures[group[0]].start;
-            let group_end = figures[*group.last().expect("groups are not empty")].end;
-            let next_group_start = groups.get(gi + 1).map_or(s.len(), |g| figures[g[0]].start);
-            // Period and year: the latest mention before the group.
-            let (fig_year, kind) = period_at(group_start);
-            // A stock at a month's end inside the year is no period we
-            // answer for: better no row than a wrong one.
-            let Some(kind) = kind else { continue };
-            let Some(fig_year) = fig_year else { continue };
-            // Scope: campaign words stick; otherwise the latest word wins.
-            let mut scope = Scope::Nationwide;
-            for (pos, sc) in &scope_hits {
-                if *pos < group_start && !matches!(scope, Scope::Campaign(_)) {
-                    scope = sc.clone();
-                }
-            }
-            if let Some(sub) = &subset {
-                scope = Scope::Subset(sub.clone());
-            }
-            // Dimensions: before the group (Chinese); up to the end of the
-            // figure's clause (English, where they follow the figure).
-            let dims_limit = if english {
-                clause_end(s, group_end).min(next_group_start)
-            } else {
-                group_start
-            };
-            let mut dims: BTreeMap<String, String> = BTreeMap::new();
-            let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let mut last_end: BTreeMap<String, usize> = BTreeMap::new();
-            for hit in dim_hits.iter().filter(|h| h.start < dims_limit) {
-                // English names the category once, often after the figure:
-                // the first word of a kind counts.
-                if english && dims.contains_key(&hit.kind) {
-                    continue;
-                }
-                let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
-                let continues = gap.is_some_and(is_list_gap);
-                // "海运、空运、陆路和邮递": an item the vocabulary lacks,
-                // between list separators, holds its place in the list.
-                let skips_one = !continues && gap.is_some_and(is_unknown_list_item);
-                let run = runs.entry(hit.kind.clone()).or_default();
-                // "邮递快件", "邮递和快件": two words of one item.
-                if continues && run.last() == Some(&hit.value) {
-                    last_end.insert(hit.kind.clone(), hit.end);
-                    continue;
-                }
-                if skips_one {
-                    run.push(UNKNOWN_ITEM.to_string());
-                } else if !continues {
-                    run.clear();
-                }
-                run.push(hit.value.clone());
-                last_end.insert(hit.kind.clone(), hit.end);
-                dims.insert(hit.kind.clone(), hit.value.clone());
-            }
-            // "商标权、专利权、著作权和奥林匹克标志专有权的货物分别为…": an
-            // unknown last item of the list holds the last place.
-            for (kind, run) in runs.iter_mut() {
-                let after = last_end
-                    .get(kind)
-                    .and_then(|&e| s.get(e..group_start))
-                    .unwrap_or("");
-                if !english
-                    && run.len() >= 2
-                    && run.len() + 1 == group.len()
-                    && after.starts_with(['、', '和', '及', '与'])
-                {
-                    run.push(UNKNOWN_ITEM.to_string());
-                }
-            }
-            // Shares and changes that follow the group, before the next one.
-            let (kinds, last_used_percent) = percents_after(group_end, next_group_start);
-            // "6.87万批、9024.15万件，查扣批次较前一年增长6.5%": one
-            // percentage for a group, naming the figure it is about.
-            let named: Option<(&str, PercentKind, Decimal)> = (group.len() > 1 && kinds.len() == 1)
-                .then(|| {
-                    let first = percents.iter().find(|p| p.0 >= group_end)?;
-                    let metric = self.metric_named(&s[group_end..first.0])?;
-                    Some((metric, kinds[0].0, kinds[0].1))
-                })
-                .flatten();
-            let mut excerpt_end = clause_end(s, group_end);
-            if let Some(pe) = last_used_percent {
-                excerpt_end = excerpt_end.max(clause_end(s, pe));
-            }
-            let excerpt_start = group_start - clause_before(s, group_start).len();
-            // The clauses before the sentence's first figure set the scene
-            // (year, subject); they lead the excerpt when short.
-            let first_start = figures[groups[0][0]].start;
-            let lead_end = first_start - clause_before(s, first_start).len();
-            let lead = (gi > 0 && lead_end > 0 && s[..lead_end].chars().count() <= 60)
-                .then(|| excerpt_of(sentence.original, s, 0, lead_end))
-                .map(|l| l.trim_end_matches('…').to_string());
-            let mut excerpt = excerpt_of(
-                sentence.original,
-                s,
-                if gi == 0 { 0 } else { excerpt_start },
-                excerpt_end,
-            );
-            // (When the excerpt could not be cut, it is the whole sentence
-            // and already holds its lead.)
-            if let Some(lead) = lead.filter(|l| !l.is_empty() && excerpt.starts_with('…')) {
-                excerpt = format!("{lead}{excerpt}");
-            }
-            let shares: Vec<Decimal> = kinds
-                .iter()
-                .filter(|k| k.0 == PercentKind::Share)
-                .map(|k| k.1)
-                .collect();
-            let changes: Vec<Decimal> = kinds
-                .iter()
-                .filter(|k| k.0 != PercentKind::Share)
-                .map(|k| if k.0 == PercentKind::Fall { -k.1 } else { k.1 })
-                .collect();
-            let aligned = |list: &[Decimal], i: usize| -> Option<Decimal> {
-                if list.len() == group.len() {
-                    list.get(i).copied()
-                } else if group.len() == 1 && list.len() == 1 {
-                    Some(list[0])
-                } else {
-                    None
-                }
-            };
-            // The sentence-wide list, for figure `fi`: a share, or a change.
-            let wide = |fi: usize, want: PercentKind| -> Option<Decimal> {
-                let (k, v) = *sentence_wide.as_ref()?.get(fi)?;
-                match (want, k) {
-                    (PercentKind::Share, PercentKind::Share) => Some(v),
-                    (PercentKind::Share, _) | (_, PercentKind::Share) => None,
-                    (_, PercentKind::Fall) => Some(-v),
-                    _ => Some(v),
-                }
-            };
-            // A list of values that does not pair with the figures (an item
-            // the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批
-            // 和3.67万批") cannot say which figure is whose: no rows.
-            let previous_end = gi.checked_sub(1).map_or(0, |p| {
-                figures[*groups[p].last().expect("groups are not empty")].end
-            });
-            let misaligned = runs.iter().any(|(kind, run)| {
-                let named = dim_hits
-                    .iter()
-                    .filter(|h| {
-                        &h.kind == kind
-                            && !h.value.is_empty()
-                            && h.start >= previous_end
-                            && h.start < group_start
-                    })
-                    .count();
-                run.len() != group.len() && (run.len() > 1 || named > 1)
-            });
-            if group.len() > 1 && misaligned {
-                continue;
-            }
-            let only_named = |metric: &str, share: bool| -> Option<Decimal> {
-                let (m, k, v) = named?;
-                (m == metric && (k == PercentKind::Share) == share)
-                    .then_some(if k == PercentKind::Fall { -v } else { v })
-            };
-            for (i, &fi) in group.iter().enumerate() {
-                let f = &figures[fi];
-                let mut row_dims = dims.clone();
-                for (kind, run) in &runs {
-                    if run.len() == group.len() && group.len() > 1 {
-                        row_dims.insert(kind.clone(), run[i].clone());
-                    }
-                }
-                // The figure of an item the vocabulary lacks: no row.
-                if row_dims.values().any(|v| v == UNKNOWN_ITEM) {
-                    continue;
-                }
-                let metric = v.metric(&f.metric);
-                facts.push(Fact {
-                    period: Period {
-                        year: fig_year,
-                        kind,
-                    },
-                    scope: scope.clone(),
-                    metric: f.metric.clone(),
-                    dims: row_dims
-                        .into_iter()
-                        .filter(|(_, val)| !val.is_empty())
-                        .collect(),
-                    value: f.value,
-                    text: f.text.clone(),
-                    qualifier: f.qualifier.clone(),
-                    share: aligned(&shares, i)
-                        .or_else(|| wide(fi, PercentKind::Share))
-                        .or_else(|| only_named(&f.metric, true)),
-                    yoy: aligned(&changes, i)
-                        .or_else(|| wide(fi, PercentKind::Rise))
-                        .or_else(|| only_named(&f.metric, false)),
-                    doc,
-                    sentence: Some(sentence.index),
-                    quote: sentence.original.to_string(),
-                    excerpt: excerpt.clone(),
-                    curated: false,
-                });
-                if metric.is_some_and(|m| m.sets_scope) {
-                    subset = Some(f.text.clone());
-                }
-            }
+        for gi in 0..r.groups.len() {
+            self.emit_rows(frame, r, *carried, gi, &mut subset, facts);
         }
         *carried = at_end;
     }
 
+    /// The year and period in force at `pos`: the latest year mention
+    /// before it (and a period word that goes with it), else what the
+    /// sentences before set ("2023年前三季度，…。扣留…批" keeps the three
+    /// quarters). English names the period after its figure too ("detained
+    /// 22,000 batches in the first three quarters of 2024"): with no year
+    /// before the figure, the first one after it counts.
+    fn period_at(&self, r: &Reading<'_>, carried: Carried, pos: usize) -> Carried {
+        let clause = clause_end(r.s, pos);
+        let after = r.years.iter().find(|y| y.pos >= pos);
+        let pos = match after {
+            // "… 56.18 million pieces in 2020": the year of its own clause;
+            // with no year before the figure, the first one after it.
+            Some(y) if r.english && (y.pos < clause || !r.years.iter().any(|y| y.pos < pos)) => {
+                y.pos + 1
+            }
+            _ => pos,
+        };
+        let s = r.s;
+        let (mut fig_year, mut kind) = carried;
+        for y in r.years.iter().filter(|y| y.pos < pos) {
+            fig_year = Some(y.year);
+            if !y.same_period {
+                kind = y.kind;
+            }
+        }
+        // Only mentions that set a period bound a period word.
+        let period_years: Vec<usize> = r
+            .years
+            .iter()
+            .filter(|y| !y.same_period)
+            .map(|y| y.pos)
+            .collect();
+        // None set by a month (not a month-end stock): a period word after
+        // it may set a period again.
+        let mut by_month = false;
+        for &(hp, end, k) in r.marks.iter().filter(|m| m.0 < pos) {
+            // 2023年前三季度: the period follows its year; "the first three
+            // quarters of 2023": it names the year right after it.
+            let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
+            let names_next_year = period_years.iter().any(|&yp| {
+                yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+            });
+            if !(follows_its_year || names_next_year) {
+                continue;
+            }
+            match k {
+                Some(k) if kind.is_some() || by_month => {
+                    kind = Some(k);
+                    by_month = false;
+                }
+                Some(_) => {}
+                None => {
+                    kind = None;
+                    by_month = true;
+                }
+            }
+        }
+        // "detained 22,000 batches … by September", "… in Q1": English names
+        // the period after the figure, in its clause.
+        if r.english && kind.is_some() {
+            let after = r.marks.iter().find(|m| m.0 >= pos && m.0 < clause);
+            if let Some(&(_, _, Some(k))) = after {
+                kind = Some(k);
+            }
+        }
+        (fig_year, kind)
+    }
+
+    /// Shares and changes among the percentages in `from..to`, read after
+    /// the figures that end at `from`; and where the last one used ends.
+    fn percents_after(
+        &self,
+        r: &Reading<'_>,
+        from: usize,
+        to: usize,
+    ) -> (Vec<(PercentKind, Decimal)>, Option<usize>) {
+        let p = &self.vocabulary.percentages;
+        let has = |text: &str, words: &[String]| words.iter().any(|w| text.contains(w.as_str()));
+        let s = r.s;
+        let mut kinds: Vec<(PercentKind, Decimal)> = Vec::new();
+        let mut cursor = from;
+        let mut last_used = None;
+        for &(ps, pe, value) in r.percents.iter().filter(|p| p.0 >= from && p.0 < to) {
+            let between = &s[cursor.min(ps)..ps];
+            let from_group = &s[from..ps];
+            let after = s[pe..].trim_start();
+            let kind = if has(between, &p.share)
+                || p.share_after.iter().any(|w| after.starts_with(w.as_str()))
+            {
+                Some(PercentKind::Share)
+            } else if has(between, &p.down) {
+                Some(PercentKind::Fall)
+            } else if has(between, &p.up) {
+                Some(PercentKind::Rise)
+            } else if self.is_list_gap(between) {
+                kinds.last().map(|k| k.0)
+            } else if has(from_group, &p.share) && !between.contains(['，', ',']) {
+                Some(PercentKind::Share)
+            } else {
+                None
+            };
+            if let Some(k) = kind {
+                kinds.push((k, value));
+                last_used = Some(pe);
+            }
+            cursor = pe;
+        }
+        (kinds, last_used)
+    }
+
+    /// Scope of a group: campaign words stick; otherwise the latest scope
+    /// word before it, else the document's scope; a count of customs houses
+    /// before it (其中15个直属海关) makes it a subset.
+    fn scope_of(
+        &self,
+        frame: &DocumentFrame,
+        r: &Reading<'_>,
+        g: &Group,
+        subset: &Option<String>,
+    ) -> Scope {
+        if let Some(sub) = subset {
+            return Scope::Subset(sub.clone());
+        }
+        let mut scope: Option<Scope> = None;
+        for (pos, sc) in &r.scope_hits {
+            if *pos < g.start && !matches!(scope, Some(Scope::Campaign(_))) {
+                scope = Some(sc.clone());
+            }
+        }
+        match scope {
+            // 该关: the customs house the document is about, when it is one.
+            Some(Scope::Customs(word)) if self.vocabulary.scope.customs.contains(&word) => {
+                match &frame.scope {
+                    Scope::Customs(name) => Scope::Customs(name.clone()),
+                    _ => Scope::Customs(word),
+                }
+            }
+            Some(scope) => scope,
+            None => frame.scope.clone(),
+        }
+    }
+
+    /// Dimensions: before the group (Chinese); up to the end of the
+    /// figure's clause (English, where they follow the figure). Lists of
+    /// items keep the place of an item the vocabulary lacks.
+    fn dimensions_of(&self, r: &Reading<'_>, g: &Group) -> GroupDims {
+        let s = r.s;
+        let limit = if r.english {
+            clause_end(s, g.end)
+        } else {
+            g.start
+        };
+        let mut out = GroupDims::default();
+        let mut last_end: BTreeMap<String, usize> = BTreeMap::new();
+        for hit in r.dim_hits.iter().filter(|h| h.start < limit) {
+            // English names the category once, often after the figure:
+            // the first word of a kind counts.
+            if r.english && out.dims.contains_key(&hit.kind) {
+                continue;
+            }
+            let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
+            let continues = gap.is_some_and(|g| self.is_list_gap(g));
+            // "海运、空运、陆路和邮递": an item the vocabulary lacks, between
+            // list separators, holds its place in the list.
+            let skips_one = !continues && gap.is_some_and(is_unknown_list_item);
+            let run = out.runs.entry(hit.kind.clone()).or_default();
+            // "邮递快件", "邮递和快件": two words of one item.
+            if continues && run.last() == Some(&hit.value) {
+                last_end.insert(hit.kind.clone(), hit.end);
+                continue;
+            }
+            if skips_one {
+                run.push(UNKNOWN_ITEM.to_string());
+            } else if !continues {
+                run.clear();
+            }
+            run.push(hit.value.clone());
+            last_end.insert(hit.kind.clone(), hit.end);
+            out.dims.insert(hit.kind.clone(), hit.value.clone());
+        }
+        // "商标权、专利权、著作权和奥林匹克标志专有权的货物分别为…": an
+        // unknown last item of the list holds the last place.
+        for (kind, run) in out.runs.iter_mut() {
+            let after = last_end
+                .get(kind)
+                .and_then(|&e| s.get(e..g.start))
+                .unwrap_or("");
+            if !r.english
+                && run.len() >= 2
+                && run.len() + 1 == g.members.len()
+                && after.starts_with(['、', '和', '及', '与'])
+            {
+                run.push(UNKNOWN_ITEM.to_string());
+            }
+        }
+        out
+    }
+
+    /// A list of items that does not pair with the group's figures (an item
+    /// the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批和
+    /// 3.67万批") cannot say which figure is whose.
+    fn misaligned(&self, r: &Reading<'_>, g: &Group, dims: &GroupDims) -> bool {
+        g.members.len() > 1
+            && dims.runs.iter().any(|(kind, run)| {
+                let mut named: Vec<&str> = r
+                    .dim_hits
+                    .iter()
+                    .filter(|h| {
+                        &h.kind == kind
+                            && !h.value.is_empty()
+                            && h.start >= g.previous_end
+                            && h.start < g.start
+                    })
+                    .map(|h| h.value.as_str())
+                    .collect();
+                named.sort_unstable();
+                named.dedup();
+                let named = named.len();
+                run.len() != g.members.len() && (run.len() > 1 || named > 1)
+            })
+    }
+
+    /// Modifiers before the group that the vocabulary does not know ("在行邮
+    /// 渠道", "东部沿海地区", "以轻微违法不予行政处罚方式，"): in the group's own
+    /// clause, or in an earlier clause of the sentence when a preposition
+    /// opens them. Like a dimension, the latest modifier ending in a suffix
+    /// word holds until another (known or not) replaces it.
+    fn literal_qualifiers(&self, r: &Reading<'_>, g: &Group) -> Vec<String> {
+        if r.english {
+            return self.literal_qualifiers_en(r, g);
+        }
+        let s = r.s;
+        let f = &self.vocabulary.frame;
+        let clause_start = g.start - clause_before(s, g.start).len();
+        let mut latest: BTreeMap<usize, Option<String>> = BTreeMap::new();
+        let suffixes = find_words(
+            &s[..g.start],
+            f.qualifier_suffixes.iter().map(String::as_str),
+        );
+        for (a, b, which) in suffixes {
+            if r.figures.iter().any(|x| a >= x.start && a < x.end) {
+                continue;
+            }
+            let floor = r
+                .figures
+                .iter()
+                .filter(|x| x.end <= a)
+                .map(|x| x.end)
+                .max()
+                .unwrap_or(0);
+            let (start, opened) = self.modifier_start(s, floor, a);
+            let x = &s[start..a];
+            // "处理货运渠道": a dimension word right before the suffix (or
+            // the whole, 货运渠道) is what the suffix names.
+            let named_by_dimension = r
+                .dim_hits
+                .iter()
+                .any(|h| h.end == a || (h.start <= a && h.end >= b));
+            let known = start == a
+                || named_by_dimension
+                || f.not_qualifiers.iter().any(|w| w == x)
+                || self.is_known_words(r, start, a);
+            let counts = opened || a >= clause_start;
+            latest.insert(which, (!known && counts).then(|| s[start..b].to_string()));
+        }
+        // "平均每天扣留…170余批": a rate, not a count.
+        let clause = &s[clause_start..g.start];
+        let mut out: Vec<String> = find_words(clause, f.rates.iter().map(String::as_str))
+            .into_iter()
+            .map(|(a, b, _)| clause[a..b].to_string())
+            .collect();
+        for literal in latest.into_values().flatten() {
+            if !out.contains(&literal) {
+                out.push(literal);
+            }
+        }
+        out
+    }
+
+    /// English modifiers the vocabulary lacks ("in the eastern coastal
+    /// region", "per day"): the words before a suffix word (region, ports)
+    /// back to a stop word, anywhere from the previous group to the end of
+    /// the figure's clause.
+    fn literal_qualifiers_en(&self, r: &Reading<'_>, g: &Group) -> Vec<String> {
+        let s = r.s;
+        let f = &self.vocabulary.frame;
+        let span = &s[g.previous_end..clause_end(s, g.end)];
+        let mut out: Vec<String> = find_words(span, f.rates.iter().map(String::as_str))
+            .into_iter()
+            .map(|(a, b, _)| span[a..b].to_string())
+            .collect();
+        let words: Vec<&str> = span
+            .split(|c: char| c.is_whitespace() || ",;".contains(c))
+            .collect();
+        for (i, w) in words.iter().enumerate() {
+            if !f.suffixes_en.iter().any(|x| x == w) {
+                continue;
+            }
+            let mut start = i;
+            while start > 0 && !f.stops_en.iter().any(|x| x == words[start - 1]) && i - start < 4 {
+                start -= 1;
+            }
+            let modifier = words[start..i].join(" ");
+            let known = modifier.is_empty()
+                || !self.vocabulary.dimension_hits(&modifier).is_empty()
+                || f.not_qualifiers.contains(&modifier);
+            if !known {
+                out.push(words[start..=i].join(" "));
+            }
+        }
+        out
+    }
+
+    /// Whether the text before `pos` ends with a year that is a point of
+    /// comparison ("较2022年的", "than in 2022,").
+    fn follows_reference_year(&self, s: &str, pos: usize) -> bool {
+        let head = s[..pos].trim_end();
+        let head = head.strip_suffix("的").unwrap_or(head).trim_end();
+        let head = head.strip_suffix("同期").unwrap_or(head).trim_end();
+        let Some(year_start) = REFERENCE_TAIL.find(head).map(|m| m.start()) else {
+            return false;
+        };
+        self.is_reference(&head[..year_start])
+    }
+
+    /// Going back from `end` over Han characters to a break word (or
+    /// `floor`): where the modifier's words start, and whether a
+    /// preposition opens them.
+    fn modifier_start(&self, s: &str, floor: usize, end: usize) -> (usize, bool) {
+        let f = &self.vocabulary.frame;
+        let mut pos = end;
+        let mut taken = 0;
+        while pos > floor && taken < 14 {
+            let head = &s[floor..pos];
+            if let Some(w) = f.breaks.iter().find(|w| head.ends_with(w.as_str())) {
+                return (pos, f.prepositions.contains(w));
+            }
+            let Some(c) = head.chars().next_back() else {
+                break;
+            };
+            if !crate::domain::normalize::is_han(c) || c == '年' || c == '月' {
+                break;
+            }
+            pos -= c.len_utf8();
+            taken += 1;
+        }
+        (pos, false)
+    }
+
+    /// Whether the bytes `a..b` are all covered by words the vocabulary
+    /// knows (dimension words, scope words, metric cues).
+    fn is_known_words(&self, r: &Reading<'_>, a: usize, b: usize) -> bool {
+        let s = r.s;
+        let mut covered = vec![false; b - a];
+        let mut cover = |x: usize, y: usize| {
+            for i in x.max(a)..y.min(b) {
+                covered[i - a] = true;
+            }
+        };
+        for h in &r.dim_hits {
+            cover(h.start, h.end);
+        }
+        let cues = self.vocabulary.metrics.iter().flat_map(|m| m.cues.iter());
+        for (x, y, _) in find_words(&s[a..b], cues.map(String::as_str)) {
+            cover(a + x, a + y);
+        }
+        covered.iter().all(|c| *c)
+    }
+
+    /// The excerpt quoting a group: its clause (with the percentages used),
+    /// led by the sentence's opening clauses when short.
+    fn excerpt_for(&self, r: &Reading<'_>, gi: usize, last_used_percent: Option<usize>) -> String {
+        let s = r.s;
+        let g = &r.groups[gi];
+        let mut end = clause_end(s, g.end);
+        if let Some(pe) = last_used_percent {
+            end = end.max(clause_end(s, pe));
+        }
+        let start = g.start - clause_before(s, g.start).len();
+        // The clauses before the sentence's first figure set the scene
+        // (year, subject); they lead the excerpt when short.
+        let first_start = r.groups[0].start;
+        let lead_end = first_start - clause_before(s, first_start).len();
+        let lead = (gi > 0 && lead_end > 0 && s[..lead_end].chars().count() <= 60)
+            .then(|| excerpt_of(r.original, s, 0, lead_end))
+            .map(|l| l.trim_end_matches('…').to_string());
+        let excerpt = excerpt_of(r.original, s, if gi == 0 { 0 } else { start }, end);
+        // (When the excerpt could not be cut, it is the whole sentence and
+        // already holds its lead.)
+        match lead.filter(|l| !l.is_empty() && excerpt.starts_with('…')) {
+            Some(lead) => format!("{lead}{excerpt}"),
+            None => excerpt,
+        }
+    }
+
+    /// "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
+    /// one list after the last group for every figure of the sentence.
+    fn sentence_wide(&self, r: &Reading<'_>) -> Option<Vec<(PercentKind, Decimal)>> {
+        let last = r.groups.last()?;
+        (r.groups.len() > 1)
+            .then(|| self.percents_after(r, last.end, r.s.len()).0)
+            .filter(|k| k.len() == r.figures.len() && r.s.contains("分别"))
+    }
+
+    /// The rows of one group of figures.
+    fn emit_rows(
+        &self,
+        frame: &DocumentFrame,
+        r: &Reading<'_>,
+        carried: Carried,
+        gi: usize,
+        subset: &mut Option<String>,
+        facts: &mut Vec<Fact>,
+    ) {
+        let g = &r.groups[gi];
+        // "较2022年的6.09万批": the figure of a year compared with, restated.
+        if self.follows_reference_year(r.s, g.start) {
+            return;
+        }
+        // A stock at a month's end inside the year is no period we answer
+        // for: better no row than a wrong one.
+        let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
+            return;
+        };
+        let scope = self.scope_of(frame, r, g, subset);
+        let dims = self.dimensions_of(r, g);
+        if self.misaligned(r, g, &dims) {
+            return;
+        }
+        let qualifiers = self.literal_qualifiers(r, g);
+        let (kinds, last_used_percent) = self.percents_after(r, g.end, g.next_start);
+        let percentages = GroupPercentages::new(self, r, g, kinds);
+        let excerpt = self.excerpt_for(r, gi, last_used_percent);
+        let preliminary = frame.preliminary || r.preliminary;
+        for (i, &fi) in g.members.iter().enumerate() {
+            let f = &r.figures[fi];
+            let mut row_dims = dims.dims.clone();
+            for (kind, run) in &dims.runs {
+                if run.len() == g.members.len() && g.members.len() > 1 {
+                    row_dims.insert(kind.clone(), run[i].clone());
+                }
+            }
+            // The figure of an item the vocabulary lacks: no row.
+            if row_dims.values().any(|v| v == UNKNOWN_ITEM) {
+                continue;
+            }
+            if !qualifiers.is_empty() {
+                row_dims.insert(QUALIFIER_DIM.to_string(), qualifiers.join("、"));
+            }
+            if preliminary {
+                row_dims.insert(RELEASE_DIM.to_string(), PRELIMINARY.to_string());
+            }
+            let (share, yoy) = percentages.of(i, fi, &f.metric);
+            facts.push(Fact {
+                period: Period { year, kind },
+                scope: scope.clone(),
+                metric: f.metric.clone(),
+                dims: row_dims
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect(),
+                value: f.value,
+                text: f.text.clone(),
+                qualifier: f.qualifier.clone(),
+                share,
+                yoy,
+                doc: frame.doc,
+                sentence: Some(r.index),
+                quote: r.original.to_string(),
+                excerpt: excerpt.clone(),
+                curated: false,
+            });
+            if self
+                .vocabulary
+                .metric(&f.metric)
+                .is_some_and(|m| m.sets_scope)
+            {
+                *subset = Some(f.text.clone());
+            }
+        }
+    }
+}
+
+/// The shares and changes of one group, aligned with its figures.
+struct GroupPercentages {
+    size: usize,
+    shares: Vec<Decimal>,
+    changes: Vec<Decimal>,
+    wide: Option<Vec<(PercentKind, Decimal)>>,
+    /// The percentages after the group are a 分别 list.
+    respectively: bool,
+    /// "6.87万批、9024.15万件，查扣批次较前一年增长6.5%": one percentage for
+    /// a group, naming the figure it is about.
+    named: Option<(String, PercentKind, Decimal)>,
+}
+
+impl GroupPercentages {
+    fn new(
+        x: &Extractor<'_>,
+        r: &Reading<'_>,
+        g: &Group,
+        kinds: Vec<(PercentKind, Decimal)>,
+    ) -> Self {
+        let named = (g.members.len() > 1 && kinds.len() == 1)
+            .then(|| {
+                let first = r.percents.iter().find(|p| p.0 >= g.end)?;
+                let metric = x.metric_named(&r.s[g.end..first.0])?;
+                Some((metric.to_string(), kinds[0].0, kinds[0].1))
+            })
+            .flatten();
+        let signed = |k: &(PercentKind, Decimal)| if k.0 == PercentKind::Fall { -k.1 } else { k.1 };
+        GroupPercentages {
+            size: g.members.len(),
+            shares: kinds
+                .iter()
+                .filter(|k| k.0 == PercentKind::Share)
+                .map(|k| k.1)
+                .collect(),
+            changes: kinds
+                .iter()
+                .filter(|k| k.0 != PercentKind::Share)
+                .map(signed)
+                .collect(),
+            wide: x.sentence_wide(r),
+            respectively: r.s[g.end..g.next_start].contains("分别"),
+            named,
+        }
+    }
+
+    /// Share and change of the group's `i`-th figure (figure `fi` of the
+    /// sentence, of `metric`).
+    fn of(&self, i: usize, fi: usize, metric: &str) -> (Option<Decimal>, Option<Decimal>) {
+        let aligned = |list: &[Decimal]| -> Option<Decimal> {
+            // A 分别 list cut short ("…分别占全年扣留总数的99.12%") still
+            // pairs in order as far as it goes.
+            if list.len() == self.size || (self.respectively && list.len() < self.size) {
+                list.get(i).copied()
+            } else if self.size == 1 && list.len() == 1 {
+                Some(list[0])
+            } else {
+                None
+            }
+        };
+        let wide = |want_share: bool| -> Option<Decimal> {
+            let (k, v) = *self.wide.as_ref()?.get(fi)?;
+            match (want_share, k) {
+                (true, PercentKind::Share) => Some(v),
+                (true, _) | (false, PercentKind::Share) => None,
+                (false, PercentKind::Fall) => Some(-v),
+                (false, _) => Some(v),
+            }
+        };
+        let named = |share: bool| -> Option<Decimal> {
+            let (m, k, v) = self.named.as_ref()?;
+            (m == metric && (*k == PercentKind::Share) == share)
+                .then_some(if *k == PercentKind::Fall { -*v } else { *v })
+        };
+        (
+            aligned(&self.shares)
+                .or_else(|| wide(true))
+                .or_else(|| named(true)),
+            aligned(&self.changes)
+                .or_else(|| wide(false))
+                .or_else(|| named(false)),
+        )
+    }
+}
+
+impl<'v> Extractor<'v> {
     /// The one metric that `text` names by its question words (批次,
     /// batches, 件数…); None when none or several.
     fn metric_named(&self, text: &str) -> Option<&'v str> {
@@ -619,17 +1011,8 @@ impl<'v> Extractor<'v> {
     /// year") gives a share or a change to the latest figure of the metric
     /// (and the dimensions) it names, in the two sentences before, when
     /// that figure has none; the figure's excerpt then quotes it too.
-    fn attach_percentages<F>(
-        &self,
-        sentence: &SentenceInput<'_>,
-        english: bool,
-        percents: &[(usize, usize, Decimal)],
-        percents_after: &F,
-        facts: &mut [Fact],
-    ) where
-        F: Fn(usize, usize) -> (Vec<(PercentKind, Decimal)>, Option<usize>),
-    {
-        let s = sentence.normalized;
+    fn attach_percentages(&self, r: &Reading<'_>, percents: &[Percent], facts: &mut [Fact]) {
+        let s = r.s;
         let Some(&(first, _, _)) = percents.first() else {
             return;
         };
@@ -652,15 +1035,14 @@ impl<'v> Extractor<'v> {
         let mut quoted = false;
         for &(ps, pe, _) in percents {
             let clause = &s[from..ps];
-            let (kinds, _) = percents_after(from, pe);
+            let (kinds, _) = self.percents_after(r, from, pe);
             from = pe;
             let (Some(metric), [(kind, value)]) = (self.metric_named(clause), &kinds[..]) else {
                 continue;
             };
             let Some(fact) = facts.iter_mut().rev().find(|f| {
                 f.metric == metric
-                    && f.sentence
-                        .is_some_and(|i| i < sentence.index && i + 2 >= sentence.index)
+                    && f.sentence.is_some_and(|i| i < r.index && i + 2 >= r.index)
                     && dims.iter().all(|(k, val)| f.dim(k) == Some(val.as_str()))
                     && (!dims.is_empty() || f.dims.is_empty())
             }) else {
@@ -679,9 +1061,9 @@ impl<'v> Extractor<'v> {
             } else {
                 *value
             });
-            if !quoted || !fact.excerpt.contains(sentence.original.trim()) {
-                let joiner = if english { " " } else { "" };
-                fact.excerpt = format!("{}{joiner}{}", fact.excerpt, sentence.original.trim());
+            if !quoted || !fact.excerpt.contains(r.original.trim()) {
+                let joiner = if r.english { " " } else { "" };
+                fact.excerpt = format!("{}{joiner}{}", fact.excerpt, r.original.trim());
             }
             quoted = true;
         }
@@ -694,8 +1076,8 @@ impl<'v> Extractor<'v> {
         s: &str,
         english: bool,
         published_year: Option<u16>,
-    ) -> Vec<(usize, u16, Option<PeriodKind>)> {
-        let mut out = Vec::new();
+    ) -> Vec<YearMention> {
+        let mut out: Vec<(usize, u16, Option<PeriodKind>)> = Vec::new();
         let re = if english {
             &self.year_en
         } else {
@@ -762,20 +1144,31 @@ impl<'v> Extractor<'v> {
             out.push((m.start(), year, kind));
         }
         if let Some(published) = published_year {
-            for (word, delta) in RELATIVE_YEARS {
-                for (pos, _) in s.match_indices(word) {
-                    if !self.is_reference(&s[..pos]) {
-                        out.push((
-                            pos,
-                            (published as i32 + delta) as u16,
-                            Some(PeriodKind::Year),
-                        ));
+            for relative in &self.vocabulary.relative_years {
+                for word in &relative.words {
+                    for (pos, _) in s.match_indices(word.as_str()) {
+                        if !self.is_reference(&s[..pos]) {
+                            let year = (published as i32 + relative.delta) as u16;
+                            out.push((pos, year, Some(PeriodKind::Year)));
+                        }
                     }
                 }
             }
         }
         out.sort_by_key(|m| m.0);
-        out
+        // 去年同期, 2024年同期: the period in force, a year earlier.
+        out.into_iter()
+            .map(|(pos, year, kind)| YearMention {
+                pos,
+                year,
+                kind,
+                same_period: s[pos..]
+                    .chars()
+                    .take(8)
+                    .collect::<String>()
+                    .contains("同期"),
+            })
+            .collect()
     }
 
     fn is_reference(&self, before: &str) -> bool {
@@ -830,73 +1223,16 @@ impl<'v> Extractor<'v> {
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
         if english {
-            const NOT_NAMES: &[&str] = &[
-                "national",
-                "the",
-                "of",
-                "all",
-                "local",
-                "various",
-                "inter",
-                "and",
-                "china",
-                "chinese",
-                "which",
-                "that",
-                "relevant",
-                "other",
-                "by",
-                "to",
-                "for",
-                "with",
-                "from",
-                "at",
-                "in",
-                "on",
-                "its",
-                "their",
-                "our",
-                "under",
-                "via",
-                "through",
-                "between",
-                "among",
-                "before",
-                "after",
-                "across",
-                "country's",
-                "nation's",
-                "these",
-                "those",
-                "many",
-                "several",
-            ];
-            for c in self.customs_en.captures_iter(s) {
-                let m = c.get(1).expect("group 1");
-                let possessive = s[..m.start()].ends_with(['\'', '’']);
-                if m.as_str().len() > 2
-                    && !possessive
-                    && !NOT_NAMES.contains(&m.as_str())
-                    && !covered(m.start())
-                {
-                    out.push((m.start(), Scope::Customs(format!("{} customs", m.as_str()))));
+            for (start, name) in customs_house_names_en(s, self.vocabulary) {
+                if !covered(start) {
+                    out.push((start, Scope::Customs(name)));
                 }
             }
         } else {
-            for c in self.customs_zh.captures_iter(s) {
-                let m = c.get(0).expect("group 0");
-                if covered(m.start())
-                    || covered(m.end() - "海关".len())
-                    || s[m.end()..].starts_with("总署")
-                {
-                    continue;
+            for (start, end, name) in customs_house_names(s, self.vocabulary) {
+                if !covered(start) && !covered(end - "海关".len()) {
+                    out.push((start, Scope::Customs(name)));
                 }
-                let prefix: Vec<char> = c[1].chars().collect();
-                let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
-                if prefix.len() < 2 || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str())) {
-                    continue;
-                }
-                out.push((m.start(), Scope::Customs(format!("{tail}海关"))));
             }
         }
         out.sort_by_key(|h| h.0);
@@ -904,9 +1240,10 @@ impl<'v> Extractor<'v> {
     }
 
     fn figures_zh(&self, s: &str) -> Vec<Figure> {
-        let mut out = Vec::new();
+        let mut out: Vec<Figure> = Vec::new();
         for c in self.figure_zh.captures_iter(s) {
             let m = c.get(0).expect("group 0");
+            let previous_end = out.last().map_or(0, |f: &Figure| f.end);
             // A digit run glued to a preceding digit, letter or dot is part
             // of something else (a code, a decimal).
             if s[..m.start()]
@@ -927,7 +1264,8 @@ impl<'v> Extractor<'v> {
                 let colon = s[..label_end].chars().next_back().map_or(0, char::len_utf8);
                 clause = clause_before(s, label_end - colon);
             }
-            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], false) else {
+            let since = &s[previous_end.min(m.start())..m.start()];
+            let Some(metric) = self.pick_metric(unit, clause, &s[..m.start()], since, false) else {
                 continue;
             };
             let pre = c
@@ -985,15 +1323,9 @@ impl<'v> Extractor<'v> {
             let unit = &c["unit"];
             let after = s[m.end()..].trim_start();
             if let Some(rest) = after.strip_prefix("of ") {
-                const GOODS: &[&str] = &[
-                    "goods",
-                    "infringing",
-                    "suspected",
-                    "counterfeit",
-                    "fake",
-                    "pirated",
-                ];
-                if ["pieces", "items"].contains(&unit) && !GOODS.iter().any(|g| rest.starts_with(g))
+                let goods = &self.vocabulary.english.goods_after_of;
+                if ["pieces", "items"].contains(&unit)
+                    && !goods.iter().any(|g| rest.starts_with(g.as_str()))
                 {
                     continue;
                 }
@@ -1008,7 +1340,7 @@ impl<'v> Extractor<'v> {
             // "…, with 15,900 batches detained": the verb may follow.
             clause.push(' ');
             clause.push_str(&s[m.end()..clause_end(s, m.end())]);
-            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], true) else {
+            let Some(metric) = self.pick_metric(unit, &clause, &s[..m.start()], "", true) else {
                 continue;
             };
             let pre = c.name("pre").map(|g| g.as_str().trim().to_string());
@@ -1044,6 +1376,7 @@ impl<'v> Extractor<'v> {
         unit: &str,
         clause: &str,
         sentence_before: &str,
+        since_previous: &str,
         english: bool,
     ) -> Option<String> {
         let mut best: Option<(usize, &str)> = None;
@@ -1071,8 +1404,80 @@ impl<'v> Extractor<'v> {
                 return Some(only.id.clone());
             }
         }
+        if let (None, None) = (best, fallback) {
+            // "涉嫌侵犯商标权的货物最多，共3950.2万件": a cue in the clauses
+            // since the figure before.
+            return self.cue_since(&candidates, since_previous);
+        }
         best.map(|b| b.1).or(fallback).map(str::to_string)
     }
+
+    /// Among `candidates`, the one whose cue stands last in `text`.
+    fn cue_since(&self, candidates: &[&Metric], text: &str) -> Option<String> {
+        candidates
+            .iter()
+            .filter_map(|m| {
+                let hit = find_words(text, m.cues.iter().map(String::as_str))
+                    .last()?
+                    .1;
+                Some((hit, m.id.clone()))
+            })
+            .max_by_key(|h| h.0)
+            .map(|h| h.1)
+    }
+}
+
+/// A year at the end of a text: "2022年", "2022".
+static REFERENCE_TAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:19|20)\d{2}\s*年?$").expect("fixed pattern"));
+
+static CUSTOMS_ZH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\p{Han}{1,4})海关").expect("fixed pattern"));
+
+/// Customs houses named "X海关" (福州海关), other than the words naming all
+/// customs (海关总署, 全国海关): byte start, end and the name, the same for a
+/// sentence and a question.
+pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usize, String)> {
+    let sc = &vocabulary.scope;
+    let mut out = Vec::new();
+    for c in CUSTOMS_ZH.captures_iter(s) {
+        let m = c.get(0).expect("group 0");
+        if s[m.end()..].starts_with("总署") {
+            continue;
+        }
+        let prefix: Vec<char> = c[1].chars().collect();
+        let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
+        if prefix.len() < 2
+            || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str()))
+            || sc
+                .nationwide
+                .iter()
+                .any(|w| s[..m.end()].ends_with(w.as_str()))
+        {
+            continue;
+        }
+        let start = m.end() - tail.len() - "海关".len();
+        out.push((start, m.end(), format!("{tail}海关")));
+    }
+    out
+}
+
+static CUSTOMS_EN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"));
+
+/// Customs houses named "X Customs" (Shenzhen Customs) in normalized
+/// English: start of the name and "x customs".
+pub fn customs_house_names_en(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, String)> {
+    let not_names = &vocabulary.english.not_customs_names;
+    CUSTOMS_EN
+        .captures_iter(s)
+        .filter_map(|c| {
+            let m = c.get(1)?;
+            let possessive = s[..m.start()].ends_with(['\'', '’']);
+            (m.as_str().len() > 2 && !possessive && !not_names.iter().any(|w| w == m.as_str()))
+                .then(|| (m.start(), format!("{} customs", m.as_str())))
+        })
+        .collect()
 }
 
 fn is_qualifier(word: &str) -> bool {
@@ -1095,11 +1500,6 @@ fn is_unknown_list_item(between: &str) -> bool {
     (1..=8).contains(&n)
         && inner.chars().all(crate::domain::normalize::is_han)
         && !inner.contains(separators)
-}
-
-fn is_list_gap(between: &str) -> bool {
-    between.chars().all(|c| LIST_SEPARATORS.contains(&c))
-        || matches!(between.trim(), "and" | "," | ", and")
 }
 
 /// The original text of the normalized byte range, marked with … where
@@ -1692,6 +2092,120 @@ mod tests {
             "{}",
             pieces.excerpt
         );
+    }
+
+    /// One case of `tests/data/extraction/*.toml`.
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        #[serde(default)]
+        title: Option<String>,
+        text: String,
+        #[serde(default)]
+        language: Option<Language>,
+        #[serde(default)]
+        published: Option<u16>,
+        #[serde(default)]
+        exact: bool,
+        rows: Vec<ExpectedRow>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    struct ExpectedRow {
+        metric: String,
+        value: String,
+        period: String,
+        #[serde(default)]
+        scope: Option<String>,
+        #[serde(default)]
+        dims: Vec<String>,
+        #[serde(default)]
+        share: Option<String>,
+    }
+
+    /// The facts of a case's document: title first, paragraphs at blank
+    /// lines, sentences at 。 (and ". " in English).
+    fn extract_case(case: &Case) -> Vec<Fact> {
+        let v = vocabulary();
+        let language = case.language.unwrap_or_default();
+        let mut originals: Vec<(usize, String)> = Vec::new();
+        if let Some(t) = &case.title {
+            originals.push((0, t.clone()));
+        }
+        for (p, para) in case.text.split("\n\n").enumerate() {
+            let cut = if language == Language::English {
+                ". "
+            } else {
+                "。"
+            };
+            for sentence in para.split_inclusive(cut) {
+                originals.push((p + 1, sentence.trim().to_string()));
+            }
+        }
+        let normalized: Vec<String> = originals.iter().map(|o| normalize(&o.1)).collect();
+        let input: Vec<SentenceInput<'_>> = originals
+            .iter()
+            .zip(&normalized)
+            .enumerate()
+            .map(|(index, ((passage, original), normalized))| SentenceInput {
+                index,
+                passage: *passage,
+                normalized,
+                original,
+            })
+            .collect();
+        Extractor::new(&v).extract(0, &input, language, case.published.or(Some(2025)))
+    }
+
+    fn scope_key(scope: &Scope) -> String {
+        match scope {
+            Scope::Nationwide => "nationwide".into(),
+            Scope::Customs(n) => format!("customs:{n}"),
+            Scope::Campaign(n) => format!("campaign:{n}"),
+            Scope::Subset(n) => format!("subset:{n}"),
+        }
+    }
+
+    fn matches(f: &Fact, want: &ExpectedRow) -> bool {
+        let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let mut want_dims = want.dims.clone();
+        want_dims.sort();
+        f.metric == want.metric
+            && f.value == dec(&want.value)
+            && f.period.key() == want.period
+            && scope_key(&f.scope) == want.scope.as_deref().unwrap_or("nationwide")
+            && dims == want_dims
+            && want
+                .share
+                .as_deref()
+                .is_none_or(|s| f.share == Some(dec(s)))
+    }
+
+    #[test]
+    fn frames_of_the_fixture_sentences_give_their_rows() {
+        let file = include_str!("../../tests/data/extraction/frames.toml");
+        #[derive(serde::Deserialize)]
+        struct File {
+            case: Vec<Case>,
+        }
+        let cases: File = toml::from_str(file).expect("the extraction fixture parses");
+        let mut failures = Vec::new();
+        for case in &cases.case {
+            let facts = extract_case(case);
+            for want in &case.rows {
+                if !facts.iter().any(|f| matches(f, want)) {
+                    failures.push(format!("{}: no row {want:?}", case.name));
+                }
+            }
+            if case.exact && facts.len() != case.rows.len() {
+                let got: Vec<String> = facts
+                    .iter()
+                    .map(|f| format!("{} {} {} {:?}", f.period, f.metric, f.value, f.dims))
+                    .collect();
+                failures.push(format!("{}: {} rows: {got:?}", case.name, facts.len()));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
     #[test]

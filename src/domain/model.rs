@@ -148,6 +148,14 @@ pub enum Scope {
     Subset(String),
 }
 
+/// The dimension kind of the modifiers of a figure that the vocabulary does
+/// not know, as written (行邮渠道, 东部沿海地区): a row with it answers only
+/// questions naming those words, and is never a total.
+pub const QUALIFIER_DIM: &str = "qualifier";
+/// The dimension kind saying which release a figure comes from; its only
+/// value is `preliminary` (a final figure has none).
+pub const RELEASE_DIM: &str = "release";
+
 /// One figure, as a row of the fact table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
@@ -185,6 +193,16 @@ impl Fact {
             .iter()
             .find(|(k, _)| k == kind)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// From a preliminary count (初步统计), not a final report.
+    pub fn is_preliminary(&self) -> bool {
+        self.dim(RELEASE_DIM).is_some()
+    }
+
+    /// The dimensions that say what is counted: all but the release.
+    pub fn counted_dims(&self) -> impl Iterator<Item = &(String, String)> {
+        self.dims.iter().filter(|(k, _)| k != RELEASE_DIM)
     }
 }
 

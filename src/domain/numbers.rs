@@ -128,6 +128,40 @@ pub fn format_english(value: Decimal) -> String {
 /// Whether `rounded` is `precise` rounded to the precision `rounded` is
 /// written with (56.18 million agrees with 5618.19万). Figures that agree
 /// this way are one figure, not a conflict.
+/// What a qualifier written with a figure says of the true value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// No qualifier (or 共, 达): the figure as written, maybe rounded.
+    Exact,
+    /// 逾, 超过, 余, more than: at least the figure.
+    AtLeast,
+    /// 近, nearly: at most the figure, and close to it.
+    AtMost,
+    /// 约, about: close to the figure either way.
+    About,
+}
+
+/// Whether two figures stated for one frame are consistent: equal, one a
+/// rounding of the other (7.9万 and 79,200), or within the bound one's
+/// qualifier states (逾7100万 and 7180万).
+pub fn figures_agree(a: Decimal, a_bound: Bound, b: Decimal, b_bound: Bound) -> bool {
+    if agrees_within_precision(a, b) || agrees_within_precision(b, a) {
+        return true;
+    }
+    // `precise` against `written` and its bound: within a quarter of it
+    // above (at least), a tenth below (nearly), a twentieth (about).
+    let within = |precise: Decimal, written: Decimal, bound: Bound| {
+        let part = |d: i64| written.abs() / Decimal::from(d);
+        match bound {
+            Bound::Exact => false,
+            Bound::AtLeast => precise >= written && precise - written <= part(4),
+            Bound::AtMost => precise <= written && written - precise <= part(10),
+            Bound::About => (precise - written).abs() <= part(20),
+        }
+    };
+    within(a, b, b_bound) || within(b, a, a_bound)
+}
+
 pub fn agrees_within_precision(precise: Decimal, rounded: Decimal) -> bool {
     if precise == rounded {
         return true;
@@ -251,6 +285,32 @@ mod tests {
         assert!(agrees_within_precision(dec("56181900"), dec("56180000")));
         assert!(!agrees_within_precision(dec("56181900"), dec("1600000")));
         assert!(!agrees_within_precision(dec("41600"), dec("41300")));
+    }
+
+    #[test]
+    fn restatements_agree_within_their_rounding_or_bound() {
+        use Bound::*;
+        assert!(figures_agree(dec("79000"), Exact, dec("79200"), Exact));
+        assert!(figures_agree(
+            dec("71000000"),
+            AtLeast,
+            dec("71800000"),
+            Exact
+        ));
+        assert!(figures_agree(
+            dec("71800000"),
+            Exact,
+            dec("71000000"),
+            AtLeast
+        ));
+        assert!(!figures_agree(
+            dec("71000000"),
+            AtMost,
+            dec("71800000"),
+            Exact
+        ));
+        assert!(figures_agree(dec("44500"), About, dec("44800"), Exact));
+        assert!(!figures_agree(dec("44500"), Exact, dec("47200"), Exact));
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub fn dims_label(
     let names: Vec<String> = dims
         .iter()
         .map(|(k, v)| match vocabulary.dimension_value(k, v) {
+            None if k == crate::domain::model::RELEASE_DIM && zh(language) => {
+                "初步统计".to_string()
+            }
+            None if k == crate::domain::model::RELEASE_DIM => "preliminary count".to_string(),
             Some(d) if zh(language) => d.zh.clone(),
             Some(d) => d.en.clone(),
             None => v.clone(),
@@ -167,10 +171,11 @@ pub fn evidence_line(quote: &str, language: Language) -> String {
 }
 
 pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
+    let title = cited_title(&meta.title);
     let mut parts = vec![if zh(language) || meta.language != Language::English {
-        format!("《{}》", verbatim(&meta.title))
+        format!("《{}》", verbatim(&title))
     } else {
-        verbatim(&meta.title)
+        verbatim(&title)
     }];
     parts.extend(meta.publisher.as_deref().map(verbatim));
     parts.extend(meta.published.clone());
@@ -181,18 +186,74 @@ pub fn source_line(meta: &DocumentMeta, language: Language) -> String {
     }
 }
 
+/// A title as a source line cites it: a figure the title states (a
+/// headline such as "…全年扣留侵权嫌疑货物4.72万批") is left out, so that
+/// every figure in a reply is one the reply states and cites. The title is
+/// cut before its first clause with a figure, or, when that would leave too
+/// little, each figure is replaced by "…".
+pub fn cited_title(title: &str) -> String {
+    let figures = figures_in(title);
+    let Some(&(first, _)) = figures.first() else {
+        return title.to_string();
+    };
+    let is_break = |c: char| c.is_whitespace() || "：:，,|｜—".contains(c);
+    let clause_start = title[..first].rfind(is_break).unwrap_or(0);
+    let kept = title[..clause_start].trim_end_matches(is_break);
+    let english =
+        title.chars().filter(char::is_ascii_alphabetic).count() * 2 > title.chars().count();
+    if !english && kept.chars().count() >= 6 {
+        return format!("{kept}…");
+    }
+    let mut out = String::new();
+    let mut pos = 0;
+    for (start, end) in figures {
+        out.push_str(&title[pos..start]);
+        out.push('…');
+        pos = end;
+    }
+    out.push_str(&title[pos..]);
+    out
+}
+
+/// Byte ranges of the figures a text states: a number with 万, 亿, a
+/// percent sign or an English scale word, a number with thousands
+/// separators, or a bare number of three digits or more that is not a year.
+fn figures_in(text: &str) -> Vec<(usize, usize)> {
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\d(?:[\d.]|,\d{3})*").expect("valid number pattern")
+    });
+    static SCALE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\s*(?:万|亿|%|％|(?i:percent|million|billion)\b)")
+            .expect("valid scale pattern")
+    });
+    NUMBER
+        .find_iter(text)
+        .filter_map(|m| {
+            let after = &text[m.end()..];
+            let digits = m.as_str().chars().filter(char::is_ascii_digit).count();
+            let year = m.as_str().len() == 4
+                && (m.as_str().starts_with("19") || m.as_str().starts_with("20"));
+            let scaled = SCALE.find(after);
+            let figure = scaled.is_some()
+                || m.as_str().contains(',')
+                || (digits >= 3 && !year && !after.starts_with('年'));
+            figure.then(|| (m.start(), m.end() + scaled.map_or(0, |s| s.end())))
+        })
+        .collect()
+}
+
 pub fn also_line(titles: &[String], language: Language) -> String {
     if zh(language) {
         format!(
             "另见：{}",
             titles
                 .iter()
-                .map(|t| format!("《{}》", verbatim(t)))
+                .map(|t| format!("《{}》", verbatim(&cited_title(t))))
                 .collect::<Vec<_>>()
                 .join("、")
         )
     } else {
-        let titles: Vec<String> = titles.iter().map(|t| verbatim(t)).collect();
+        let titles: Vec<String> = titles.iter().map(|t| verbatim(&cited_title(t))).collect();
         format!("Also stated in: {}", titles.join("; "))
     }
 }
@@ -395,6 +456,79 @@ pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> Stri
 }
 
 /// The reply when no figure or passage answers: what the bot does have.
+/// A preliminary count of the same figure, shown below the final one.
+pub fn preliminary_line(
+    vocabulary: &Vocabulary,
+    other: &Fact,
+    title: &str,
+    language: Language,
+) -> String {
+    let title = verbatim(title);
+    if zh(language) {
+        format!(
+            "《{title}》的初步统计为{}；以上为最终数字。",
+            figure(vocabulary, other, language)
+        )
+    } else {
+        format!(
+            "\"{title}\" gave a preliminary count of {}; the figure above is the final one.",
+            figure(vocabulary, other, language)
+        )
+    }
+}
+
+/// What a reply offers instead of the figure asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nearest {
+    /// The nationwide total, for a question naming a part of it.
+    NationwideTotal,
+}
+
+/// "No figure for X", then the nearest figure the corpus has, labelled as
+/// what it is.
+pub fn no_figure_for(
+    what: &str,
+    period: &Period,
+    metric: &str,
+    nearest: Option<(Nearest, String)>,
+    language: Language,
+) -> String {
+    let when = period_label(period, language);
+    let what = verbatim(what);
+    let mut text = if zh(language) {
+        format!("没有{when}{what}的{metric}数据。")
+    } else {
+        format!("No figure for {what} ({metric}, {when}).")
+    };
+    if let Some((kind, line)) = nearest {
+        text.push('\n');
+        text.push_str(&match (kind, zh(language)) {
+            (Nearest::NationwideTotal, true) => {
+                format!("文件中有{line}全国海关的总数，但那不是{what}的数字。")
+            }
+            (Nearest::NationwideTotal, false) => format!(
+                "The documents give the nationwide total for {line}, which is not {what}'s figure."
+            ),
+        });
+    }
+    text
+}
+
+/// "No full-year figure" for a year the corpus has only in parts.
+pub fn no_full_year(year: u16, metric: &str, lines: &[String], language: Language) -> String {
+    let head = if zh(language) {
+        format!("没有{year}年全年的{metric}数据；现有年内部分时期的数字：")
+    } else {
+        format!(
+            "No full-year {year} figure for {metric}; the parts of the year the documents give:"
+        )
+    };
+    std::iter::once(head)
+        .chain(lines.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn no_data(
     asked: &[Period],
     metric: Option<&str>,
@@ -737,6 +871,33 @@ pub fn admins_only(language: Language) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cited_title_states_no_figure_of_its_own() {
+        let cases = [
+            (
+                "《2018年中国海关知识产权保护状况》发布 全年扣留侵权嫌疑货物4.72万批",
+                "《2018年中国海关知识产权保护状况》发布…",
+            ),
+            (
+                "海关总署：扣留侵权嫌疑货物4.72万批",
+                "海关总署：扣留侵权嫌疑货物…批",
+            ),
+            (
+                "2024年中国海关知识产权保护状况",
+                "2024年中国海关知识产权保护状况",
+            ),
+            (
+                "China Customs detained 41,600 batches in 2024",
+                "China Customs detained … batches in 2024",
+            ),
+            ("Customs seized 3506 batches", "Customs seized … batches"),
+            ("打击侵权“龙腾行动2023”", "打击侵权“龙腾行动2023”"),
+        ];
+        for (title, cited) in cases {
+            assert_eq!(cited_title(title), cited, "{title}");
+        }
+    }
 
     #[test]
     fn traditional_replies_rephrase_the_bots_words_but_only_convert_the_sources() {

@@ -5,7 +5,7 @@
 //! Invariant: pure; "not understood" is a value (no metric, no years), not
 //! an error.
 
-use crate::domain::model::{Language, PeriodKind};
+use crate::domain::model::{Language, PeriodKind, Scope};
 use crate::domain::normalize::{detect_language, normalize};
 use crate::domain::numbers::chinese_year;
 use crate::domain::vocabulary::{contains_any, find_words, Vocabulary};
@@ -36,6 +36,13 @@ pub struct Query {
     pub period: PeriodKind,
     pub metric: Option<String>,
     pub dims: Vec<(String, String)>,
+    /// Whose figure: a customs house the question names (福州海关), else
+    /// the nation's.
+    pub scope: Scope,
+    /// Subject words naming a part the vocabulary does not know, with the
+    /// word after them that says so (行邮渠道, 东部沿海地区): only a row with
+    /// that qualifier answers.
+    pub qualifiers: Vec<String>,
     pub intent: Intent,
     pub wants_change: bool,
     pub wants_share: bool,
@@ -56,7 +63,57 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let language = detect_language(question);
     let normalized = normalize(question);
     let q = normalized.as_str();
+    let (years, han_year_spans) = read_years(q);
+    let period_words = vocabulary.period_words();
+    let period_hits = find_words(q, period_words.iter().map(|w| w.0));
+    let period = read_period(q, &period_hits, &period_words);
+    let (metric, metric_hits) = read_metric(q, vocabulary);
+    let dim_hits = vocabulary.dimension_hits(q);
+    let dims = read_dims(&dim_hits);
+    let mut customs = crate::domain::extract::customs_house_names(q, vocabulary);
+    if language == Language::English {
+        customs.extend(
+            crate::domain::extract::customs_house_names_en(q, vocabulary)
+                .into_iter()
+                .map(|(start, name)| (start, start + name.len(), name)),
+        );
+    }
+    let scope = customs
+        .first()
+        .map_or(Scope::Nationwide, |c| Scope::Customs(c.2.clone()));
+    let i = &vocabulary.intents;
+    let mut known: Vec<(usize, usize)> = Vec::new();
+    for hits in [&metric_hits, &period_hits, &han_year_spans] {
+        known.extend(hits.iter().map(|h| (h.0, h.1)));
+    }
+    known.extend(dim_hits.iter().map(|h| (h.start, h.end)));
+    known.extend(customs.iter().map(|c| (c.0, c.1)));
+    let subject = subject_words(q, vocabulary, &known);
+    let qualifiers = qualifier_words(q, vocabulary, &subject);
+    let intent = intent_of(q, vocabulary, metric.is_some(), years.len(), &subject);
+    let wants_change = contains_any(q, &i.yoy);
+    let wants_share = contains_any(q, &i.share);
+    Query {
+        question: question.to_string(),
+        normalized,
+        language,
+        years,
+        period,
+        metric,
+        dims,
+        scope,
+        qualifiers,
+        intent,
+        wants_change,
+        wants_share,
+        subject,
+    }
+}
 
+/// The years asked about, in order of mention, once each; and the spans of
+/// years written in Chinese numerals (letters, not digits, so that they
+/// are not taken for the subject).
+fn read_years(q: &str) -> (Vec<u16>, Vec<(usize, usize, usize)>) {
     let mut years: Vec<(usize, u16)> = Vec::new();
     for c in YEAR_DIGITS.captures_iter(q) {
         let m = c.get(1).expect("group 1");
@@ -70,8 +127,6 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
             years.push((m.start(), 2000 + y));
         }
     }
-    // Years written in Chinese numerals are letters, not digits: their
-    // span is covered so that they are not taken for the subject.
     let mut han_year_spans: Vec<(usize, usize, usize)> = Vec::new();
     for c in YEAR_HAN.captures_iter(q) {
         let m = c.get(1).expect("group 1");
@@ -88,22 +143,28 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
             year_list.push(*y);
         }
     }
+    (year_list, han_year_spans)
+}
 
-    let mut period = PeriodKind::Year;
-    let period_words = vocabulary.period_words();
-    let period_hits = find_words(q, period_words.iter().map(|w| w.0));
+/// The period asked for: the longest period word; a named month (2025年6
+/// 月) is a period no row holds; else the year.
+fn read_period(
+    q: &str,
+    period_hits: &[(usize, usize, usize)],
+    period_words: &[(&str, PeriodKind)],
+) -> PeriodKind {
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
-        period = period_words[i].1;
-    } else if let Some(m) = crate::domain::numbers::month_mentions(q)
+        return period_words[i].1;
+    }
+    crate::domain::numbers::month_mentions(q)
         .into_iter()
         .find(|m| !m.month_end)
-    {
-        // "2025年6月": a month's figure, which the table never holds.
-        period = PeriodKind::Month(m.month);
-    }
+        .map_or(PeriodKind::Year, |m| PeriodKind::Month(m.month))
+}
 
-    // The metric: the longest ask word.
-    // Words naming a metric beat words that only name its unit.
+/// The metric: the longest ask word; words naming a metric beat words that
+/// only name its unit. Also the hits, to cover them in the subject.
+fn read_metric(q: &str, vocabulary: &Vocabulary) -> (Option<String>, Vec<(usize, usize, usize)>) {
     let mut ask: Vec<(&str, &str, bool)> = Vec::new();
     for m in &vocabulary.metrics {
         ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
@@ -118,13 +179,14 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
         .iter()
         .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))
         .map(|&(_, _, i)| ask[i].1.to_string());
+    (metric, metric_hits)
+}
 
+/// One value per dimension kind, the last named; words naming the whole
+/// (进出口) name none.
+fn read_dims(dim_hits: &[crate::domain::vocabulary::DimensionHit]) -> Vec<(String, String)> {
     let mut dims: Vec<(String, String)> = Vec::new();
-    let dim_hits = vocabulary.dimension_hits(q);
-    for hit in &dim_hits {
-        if hit.value.is_empty() {
-            continue;
-        }
+    for hit in dim_hits.iter().filter(|h| !h.value.is_empty()) {
         if let Some(existing) = dims.iter_mut().find(|(k, _)| *k == hit.kind) {
             existing.1 = hit.value.clone();
         } else {
@@ -132,27 +194,18 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
         }
     }
     dims.sort();
+    dims
+}
 
+/// What is left of the question once the `known` spans, intent words and
+/// filler are taken out: the question's own subject (电动平衡车, 行邮).
+fn subject_words(q: &str, vocabulary: &Vocabulary, known: &[(usize, usize)]) -> Vec<String> {
     let i = &vocabulary.intents;
-    let wants_change = contains_any(q, &i.yoy);
-    let wants_share = contains_any(q, &i.share);
-
-    // What is left: the question's own subject.
     let mut covered = vec![false; q.len()];
-    let mut cover = |hits: &[(usize, usize, usize)]| {
-        for &(s, e, _) in hits {
-            covered[s..e].iter_mut().for_each(|c| *c = true);
-        }
-    };
-    cover(&metric_hits);
-    cover(&period_hits);
-    cover(&han_year_spans);
-    cover(
-        &dim_hits
-            .iter()
-            .map(|h| (h.start, h.end, 0))
-            .collect::<Vec<_>>(),
-    );
+    let mut cover = |s: usize, e: usize| covered[s..e].iter_mut().for_each(|c| *c = true);
+    for &(s, e) in known {
+        cover(s, e);
+    }
     let mut intent_words: Vec<&str> = Vec::new();
     for list in [
         &i.comparison,
@@ -164,12 +217,13 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     ] {
         intent_words.extend(list.iter().map(String::as_str));
     }
-    cover(&find_words(q, intent_words));
+    for (s, e, _) in find_words(q, intent_words) {
+        cover(s, e);
+    }
     let mut subject = Vec::new();
     let mut current = String::new();
     for (pos, ch) in q.char_indices() {
-        let free = !covered[pos] && (ch.is_alphabetic()) && !ch.is_ascii_digit();
-        if free {
+        if !covered[pos] && ch.is_alphabetic() {
             current.push(ch);
         } else if !current.is_empty() {
             subject.push(std::mem::take(&mut current));
@@ -178,39 +232,50 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     if !current.is_empty() {
         subject.push(current);
     }
-    subject.retain(|w| {
-        w.chars().count() >= 2
-            || (w.chars().all(crate::domain::normalize::is_han) && w.chars().count() >= 2)
-    });
+    subject.retain(|w| w.chars().count() >= 2);
+    subject
+}
 
-    let intent = if contains_any(q, &i.summary) && metric.is_none() {
+/// Subject words followed by a qualifier suffix (行邮 + 渠道).
+fn qualifier_words(q: &str, vocabulary: &Vocabulary, subject: &[String]) -> Vec<String> {
+    let suffixes = &vocabulary.frame.qualifier_suffixes;
+    let mut out = Vec::new();
+    for word in subject {
+        for (pos, _) in q.match_indices(word.as_str()) {
+            let after = &q[pos + word.len()..];
+            if let Some(suffix) = suffixes.iter().find(|w| after.starts_with(w.as_str())) {
+                let literal = format!("{word}{suffix}");
+                if !out.contains(&literal) {
+                    out.push(literal);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn intent_of(
+    q: &str,
+    vocabulary: &Vocabulary,
+    has_metric: bool,
+    years: usize,
+    subject: &[String],
+) -> Intent {
+    let i = &vocabulary.intents;
+    if contains_any(q, &i.summary) && !has_metric {
         Intent::Summary
-    } else if contains_any(q, &i.trend) && metric.is_some() {
+    } else if contains_any(q, &i.trend) && has_metric {
         Intent::Trend
-    } else if year_list.len() >= 2 {
+    } else if years >= 2 {
         Intent::Comparison
-    } else if metric.is_some() && year_list.is_empty() && subject.is_empty() {
+    } else if has_metric && years == 0 && subject.is_empty() {
         Intent::Trend
-    } else if metric.is_some() && !year_list.is_empty() {
+    } else if has_metric && years > 0 {
         Intent::Fact
-    } else if contains_any(q, &i.summary) && !year_list.is_empty() {
+    } else if contains_any(q, &i.summary) && years > 0 {
         Intent::Summary
     } else {
         Intent::Open
-    };
-
-    Query {
-        question: question.to_string(),
-        normalized,
-        language,
-        years: year_list,
-        period,
-        metric,
-        dims,
-        intent,
-        wants_change,
-        wants_share,
-        subject,
     }
 }
 
@@ -419,6 +484,26 @@ mod tests {
             "{:?}",
             q.subject
         );
+    }
+
+    #[test]
+    fn a_named_customs_house_is_the_scope_not_a_subject() {
+        let q = understand("2021年福州海关扣留多少批?", &vocabulary());
+        assert_eq!(q.scope, Scope::Customs("福州海关".into()));
+        assert!(q.subject.is_empty(), "{:?}", q.subject);
+        let q = understand("2021年全国海关扣留多少批?", &vocabulary());
+        assert_eq!(q.scope, Scope::Nationwide);
+    }
+
+    #[test]
+    fn an_unknown_channel_is_a_subject_word() {
+        let q = understand("2018年行邮渠道查扣多少批次", &vocabulary());
+        assert!(
+            q.subject.iter().any(|w| w.contains("行邮")),
+            "{:?}",
+            q.subject
+        );
+        assert_eq!(q.qualifiers, ["行邮渠道"]);
     }
 
     #[test]

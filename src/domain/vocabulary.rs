@@ -67,6 +67,10 @@ pub struct ScopeWords {
 pub struct QuestionWords {
     #[serde(default)]
     pub filler: Vec<String>,
+    /// Words that ask how to do something without naming a topic (办理,
+    /// apply): a passage sharing only these does not answer.
+    #[serde(default)]
+    pub generic: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +101,15 @@ pub struct QualifierWords {
     pub after: Vec<String>,
     #[serde(default)]
     pub reference_year: Vec<String>,
+    /// Qualifiers saying the true value is at least the figure (逾, 余).
+    #[serde(default)]
+    pub at_least: Vec<String>,
+    /// … at most the figure, and close to it (近, nearly).
+    #[serde(default)]
+    pub at_most: Vec<String>,
+    /// … close to it either way (约, about).
+    #[serde(default)]
+    pub about: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -111,6 +124,81 @@ pub struct IntentWords {
     pub yoy: Vec<String>,
     #[serde(default)]
     pub share: Vec<String>,
+}
+
+/// How the percentages after a figure are read.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PercentageWords {
+    #[serde(default)]
+    pub up: Vec<String>,
+    #[serde(default)]
+    pub down: Vec<String>,
+    #[serde(default)]
+    pub share: Vec<String>,
+    /// Words right after a percentage that make it a share.
+    #[serde(default)]
+    pub share_after: Vec<String>,
+}
+
+/// What may stand between two items of a list.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ListWords {
+    #[serde(default)]
+    pub separators: Vec<String>,
+}
+
+/// Years named relative to the publication date (去年 = -1).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelativeYear {
+    pub words: Vec<String>,
+    pub delta: i32,
+}
+
+/// Which release a figure comes from.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ReleaseWords {
+    #[serde(default)]
+    pub preliminary: Vec<String>,
+    /// Question words asking for the preliminary count itself.
+    #[serde(default)]
+    pub ask: Vec<String>,
+}
+
+/// Modifiers of a figure that the other lists do not know.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct FrameWords {
+    /// "X渠道", "X地区": an unknown X is a literal qualifier.
+    #[serde(default)]
+    pub qualifier_suffixes: Vec<String>,
+    /// Words that open a modifier standing in a clause of its own.
+    #[serde(default)]
+    pub prepositions: Vec<String>,
+    /// Words that end the modifier's words, going back from its suffix.
+    #[serde(default)]
+    pub breaks: Vec<String>,
+    /// X that names nothing of its own (各渠道).
+    #[serde(default)]
+    pub not_qualifiers: Vec<String>,
+    /// Words making a figure a rate (每天, per day): always a qualifier.
+    #[serde(default)]
+    pub rates: Vec<String>,
+    /// English suffix words (region, ports) and the words that end the
+    /// modifier before them going back (in, the, of).
+    #[serde(default)]
+    pub suffixes_en: Vec<String>,
+    #[serde(default)]
+    pub stops_en: Vec<String>,
+}
+
+/// English-only word lists.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct EnglishWords {
+    /// Words before "customs" that name no customs house.
+    #[serde(default)]
+    pub not_customs_names: Vec<String>,
+    /// What "pieces of …" must be followed by to count as goods.
+    #[serde(default)]
+    pub goods_after_of: Vec<String>,
 }
 
 /// The whole vocabulary.
@@ -129,6 +217,18 @@ pub struct Vocabulary {
     pub qualifiers: QualifierWords,
     #[serde(default)]
     pub intents: IntentWords,
+    #[serde(default)]
+    pub percentages: PercentageWords,
+    #[serde(default)]
+    pub lists: ListWords,
+    #[serde(default)]
+    pub relative_years: Vec<RelativeYear>,
+    #[serde(default)]
+    pub release: ReleaseWords,
+    #[serde(default)]
+    pub frame: FrameWords,
+    #[serde(default)]
+    pub english: EnglishWords,
 }
 
 /// A word found in a text: where, and what it names.
@@ -170,6 +270,7 @@ impl Vocabulary {
         all(&mut self.scope.campaign);
         all(&mut self.scope.customs);
         all(&mut self.question.filler);
+        all(&mut self.question.generic);
         all(&mut self.periods.year);
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
@@ -184,14 +285,35 @@ impl Vocabulary {
         all(&mut self.qualifiers.before);
         all(&mut self.qualifiers.after);
         all(&mut self.qualifiers.reference_year);
+        all(&mut self.qualifiers.at_least);
+        all(&mut self.qualifiers.at_most);
+        all(&mut self.qualifiers.about);
         for list in [
             &mut self.intents.comparison,
             &mut self.intents.trend,
             &mut self.intents.summary,
             &mut self.intents.yoy,
             &mut self.intents.share,
+            &mut self.percentages.up,
+            &mut self.percentages.down,
+            &mut self.percentages.share,
+            &mut self.percentages.share_after,
+            &mut self.release.preliminary,
+            &mut self.release.ask,
+            &mut self.frame.qualifier_suffixes,
+            &mut self.frame.prepositions,
+            &mut self.frame.breaks,
+            &mut self.frame.not_qualifiers,
+            &mut self.frame.rates,
+            &mut self.frame.suffixes_en,
+            &mut self.frame.stops_en,
+            &mut self.english.not_customs_names,
+            &mut self.english.goods_after_of,
         ] {
             all(list);
+        }
+        for r in &mut self.relative_years {
+            all(&mut r.words);
         }
     }
 
@@ -221,6 +343,24 @@ impl Vocabulary {
             );
         }
         words
+    }
+
+    /// What a figure's qualifier (as kept on its row: 逾, 近…余) says of
+    /// its true value; two words that disagree make it "about".
+    pub fn bound_of(&self, qualifier: Option<&str>) -> crate::domain::numbers::Bound {
+        use crate::domain::numbers::Bound;
+        let Some(q) = qualifier else {
+            return Bound::Exact;
+        };
+        let q = q.trim();
+        let q_ = &self.qualifiers;
+        let has = |list: &[String]| list.iter().any(|w| q.contains(w.as_str()));
+        match (has(&q_.at_least), has(&q_.at_most), has(&q_.about)) {
+            (true, false, false) => Bound::AtLeast,
+            (false, true, false) => Bound::AtMost,
+            (false, false, false) => Bound::Exact,
+            _ => Bound::About,
+        }
     }
 
     pub fn metric(&self, id: &str) -> Option<&Metric> {

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Bumped when extraction changes, so that a data folder built by an older
-/// binary is rebuilt.
-pub const EXTRACTION_VERSION: &str = "18";
+/// Kept beside the extractor; part of the content hash, so that a data
+/// folder built by an older binary is rebuilt.
+pub use crate::domain::extract::EXTRACTION_VERSION;
 
 /// Why the knowledge folder could not be loaded at all.
 #[derive(Debug, thiserror::Error)]

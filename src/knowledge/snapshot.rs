@@ -12,7 +12,7 @@ use crate::domain::model::{
     Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence,
 };
 use crate::domain::normalize::normalize;
-use crate::domain::numbers::{agrees_within_precision, parse_plain};
+use crate::domain::numbers::{figures_agree, parse_plain};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
 use crate::knowledge::files::{self, CuratedFact, KnowledgeError, KnowledgeFiles};
@@ -585,7 +585,7 @@ fn assemble(files: &KnowledgeFiles, rows: Vec<DocumentRows>) -> SnapshotTables {
             )),
         }
     }
-    let conflicts = find_conflicts(&facts);
+    let conflicts = find_conflicts(&facts, &files.vocabulary);
     SnapshotTables {
         version: files.version.clone(),
         documents,
@@ -657,26 +657,33 @@ pub fn fact_key(f: &Fact) -> String {
     )
 }
 
-/// Keys (nationwide) for which sources give values that do not agree,
-/// even allowing for rounding.
-pub fn find_conflicts(facts: &[Fact]) -> Vec<Conflict> {
+/// Keys (nationwide) for which two final figures do not agree, even
+/// allowing for rounding and for the bound a qualifier states (逾7100万
+/// and 7180万 agree). A preliminary count (its key differs by its release)
+/// and the quarters, first quarters and full year (their keys differ by
+/// period) never conflict with a final full-year figure.
+pub fn find_conflicts(facts: &[Fact], vocabulary: &Vocabulary) -> Vec<Conflict> {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, f) in facts
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.scope == Scope::Nationwide)
+        .filter(|(_, f)| f.scope == Scope::Nationwide && !f.is_preliminary())
     {
         groups.entry(fact_key(f)).or_default().push(i);
     }
+    let agree = |a: &Fact, b: &Fact| {
+        figures_agree(
+            a.value,
+            vocabulary.bound_of(a.qualifier.as_deref()),
+            b.value,
+            vocabulary.bound_of(b.qualifier.as_deref()),
+        )
+    };
     groups
         .into_iter()
         .filter(|(_, ids)| {
-            ids.iter().any(|&a| {
-                ids.iter().any(|&b| {
-                    let (x, y) = (facts[a].value, facts[b].value);
-                    !agrees_within_precision(x, y) && !agrees_within_precision(y, x)
-                })
-            })
+            ids.iter()
+                .any(|&a| ids.iter().any(|&b| !agree(&facts[a], &facts[b])))
         })
         .map(|(key, facts)| Conflict { key, facts })
         .collect()

@@ -121,6 +121,30 @@ pub fn split_front_matter(text: &str) -> (Option<DocumentMeta>, &str) {
     (Some(meta), body)
 }
 
+/// Front matter opened by `---` and never closed: the text after the
+/// opening line (to be read as body) and the text after its leading
+/// `key: value` lines (where metadata may be inferred without taking a key
+/// for the title).
+pub fn unclosed_front_matter(text: &str) -> Option<(&str, &str)> {
+    let rest = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))?;
+    if rest.contains("\n---") || rest.starts_with("---") {
+        return None;
+    }
+    let mut after_header = rest;
+    while let Some((line, next)) = after_header.split_once('\n') {
+        let key = line.split_once(':').map(|(k, _)| k.trim());
+        if !key.is_some_and(|k| {
+            !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }) {
+            break;
+        }
+        after_header = next;
+    }
+    Some((rest, after_header))
+}
+
 static EN_DATE: LazyLock<Regex> = LazyLock::new(|| {
     let month = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?";
     Regex::new(&format!(

@@ -455,7 +455,6 @@ pub fn summary_dimension_head(dimension: &Dimension, language: Language) -> Stri
     }
 }
 
-/// The reply when no figure or passage answers: what the bot does have.
 /// A preliminary count of the same figure, shown below the final one.
 pub fn preliminary_line(
     vocabulary: &Vocabulary,
@@ -529,6 +528,7 @@ pub fn no_full_year(year: u16, metric: &str, lines: &[String], language: Languag
         .join("\n")
 }
 
+/// The reply when no figure or passage answers: what the bot does have.
 pub fn no_data(
     asked: &[Period],
     metric: Option<&str>,

@@ -7,6 +7,52 @@
 use crate::domain::normalize::normalize;
 use serde::Deserialize;
 
+/// Why a vocabulary text is not a vocabulary.
+#[derive(Debug, thiserror::Error)]
+pub enum VocabularyError {
+    /// Not TOML, or not the vocabulary's shape.
+    #[error(transparent)]
+    Toml(#[from] toml::de::Error),
+    /// Two `[[metrics]]` entries with one id: which figure a word names
+    /// would depend on their order.
+    #[error(
+        "metric id \"{id}\" is defined twice: at line {first_line} and again at line {second_line}"
+    )]
+    DuplicateMetric {
+        id: String,
+        first_line: usize,
+        second_line: usize,
+    },
+}
+
+/// Every metric id once, or the first one given twice with both lines.
+fn check_metric_ids(text: &str) -> Result<(), VocabularyError> {
+    #[derive(Deserialize)]
+    struct Ids {
+        #[serde(default)]
+        metrics: Vec<Id>,
+    }
+    #[derive(Deserialize)]
+    struct Id {
+        id: toml::Spanned<String>,
+    }
+    let ids: Ids = toml::from_str(text)?;
+    let line = |at: usize| text[..at.min(text.len())].matches('\n').count() + 1;
+    for (i, later) in ids.metrics.iter().enumerate() {
+        if let Some(first) = ids.metrics[..i]
+            .iter()
+            .find(|m| m.id.get_ref() == later.id.get_ref())
+        {
+            return Err(VocabularyError::DuplicateMetric {
+                id: later.id.get_ref().clone(),
+                first_line: line(first.id.span().start),
+                second_line: line(later.id.span().start),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Metric {
     pub id: String,
@@ -243,8 +289,9 @@ pub struct DimensionHit {
 
 impl Vocabulary {
     /// Parses the TOML text and normalizes every word in it.
-    pub fn parse(text: &str) -> Result<Vocabulary, toml::de::Error> {
+    pub fn parse(text: &str) -> Result<Vocabulary, VocabularyError> {
         let mut vocabulary: Vocabulary = toml::from_str(text)?;
+        check_metric_ids(text)?;
         vocabulary.normalize_words();
         Ok(vocabulary)
     }
@@ -523,6 +570,16 @@ mod tests {
         let v = shipped();
         assert!(v.dimension_hits("imported").is_empty());
         assert_eq!(v.dimension_hits("mail channels")[0].value, "mail_express");
+    }
+
+    #[test]
+    fn a_metric_id_given_twice_is_an_error_naming_both_lines() {
+        let text = "[[metrics]]\nid = 'batches'\nzh = '批'\nen = 'b'\n\n[[metrics]]\nid = 'pieces'\nzh = '件'\nen = 'p'\n\n[[metrics]]\nid = 'batches'\nzh = '批次'\nen = 'b2'\n";
+        let err = Vocabulary::parse(text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "metric id \"batches\" is defined twice: at line 2 and again at line 12"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! cannot be read or parsed is reported with its path and reason and the
 //! rest still loads; only a missing or broken vocabulary stops the load.
 
-use crate::domain::ingest::{infer_meta, split_front_matter};
+use super::formats;
+use crate::domain::ingest::{infer_meta, split_front_matter, unclosed_front_matter};
 use crate::domain::model::{DocumentMeta, Language};
 use crate::domain::vocabulary::Vocabulary;
 use serde::Deserialize;
@@ -171,9 +172,47 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
         }
     };
 
-    let documents_dir = dir.join("documents");
-    let entries = std::fs::read_dir(&documents_dir).map_err(|source| KnowledgeError::Folder {
-        path: documents_dir.clone(),
+    let documents = documents_in(
+        &dir.join("documents"),
+        &sources.documents,
+        &mut problems,
+        &mut hasher,
+    )?;
+    for entry in &sources.documents {
+        if !documents.iter().any(|d| d.file == entry.file) {
+            problems.push(format!(
+                "{}: names {}, which is not in documents/",
+                sources_path.display(),
+                entry.file
+            ));
+        }
+    }
+    let version = hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(KnowledgeFiles {
+        vocabulary,
+        vocabulary_text,
+        documents,
+        curated,
+        problems,
+        version,
+    })
+}
+
+/// Every document of `documents/` that can be read, in name order, each
+/// hashed into the knowledge version.
+fn documents_in(
+    documents_dir: &Path,
+    sources: &[SourceEntry],
+    problems: &mut Vec<String>,
+    hasher: &mut Sha256,
+) -> Result<Vec<DocumentFile>, KnowledgeError> {
+    let entries = std::fs::read_dir(documents_dir).map_err(|source| KnowledgeError::Folder {
+        path: documents_dir.to_path_buf(),
         source,
     })?;
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -201,69 +240,72 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
                 continue;
             }
         };
-        if bytes.contains(&0) {
+        if let Some(document) = document_file(&path, file, &bytes, sources, problems) {
+            hasher.update(document.file.as_bytes());
+            hasher.update([0]);
+            hasher.update(&bytes);
+            documents.push(document);
+        }
+    }
+    Ok(documents)
+}
+
+/// One document file: its text decoded from its format, its metadata from
+/// its front matter, its format and its text, with `sources.toml` over
+/// all; None (and the reason in `problems`) when it cannot be read.
+fn document_file(
+    path: &Path,
+    file: String,
+    bytes: &[u8],
+    sources: &[SourceEntry],
+    problems: &mut Vec<String>,
+) -> Option<DocumentFile> {
+    let decoded = match formats::read_document(path, bytes) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            problems.push(format!("{}: {e}, skipped", path.display()));
+            return None;
+        }
+    };
+    for note in &decoded.notes {
+        problems.push(format!("{}: {note}", path.display()));
+    }
+    let text = decoded.text.trim_start_matches('\u{feff}');
+    let (front, body, meta_text) = match unclosed_front_matter(text) {
+        Some((body, after_header)) if decoded.format.has_front_matter() => {
             problems.push(format!(
-                "{}: binary content (NUL bytes), skipped",
+                "{}: front matter opened by --- is never closed; read as body text",
                 path.display()
             ));
-            continue;
+            (None, body, after_header)
         }
-        let text = String::from_utf8_lossy(&bytes);
-        if text.trim().is_empty() {
-            problems.push(format!("{}: empty, skipped", path.display()));
-            continue;
+        _ if decoded.format.has_front_matter() => {
+            let (front, body) = split_front_matter(text);
+            (front, body, body)
         }
-        if matches!(text, std::borrow::Cow::Owned(_)) {
-            problems.push(format!("{}: invalid UTF-8 bytes replaced", path.display()));
-        }
-        hasher.update(file.as_bytes());
-        hasher.update([0]);
-        hasher.update(&bytes);
-        let text = text.trim_start_matches('\u{feff}');
-        let (front, body) = split_front_matter(text);
-        let inferred = infer_meta(body);
-        let mut meta = front.unwrap_or_else(|| inferred.clone());
-        if meta.title.is_empty() {
-            meta.title = inferred.title.clone();
-        }
-        if let Some(entry) = sources.documents.iter().find(|s| s.file == file) {
-            meta.title = entry.title.clone().unwrap_or(meta.title);
-            meta.publisher = entry.publisher.clone().or(meta.publisher);
-            meta.published = entry.published.clone().or(meta.published);
-            meta.language = entry.language.unwrap_or(meta.language);
-            meta.url = entry.url.clone().or(meta.url);
-        }
-        if meta.title.is_empty() {
-            meta.title = file.clone();
-        }
-        documents.push(DocumentFile {
-            file,
-            meta,
-            body: body.to_string(),
-        });
+        _ => (None, text, text),
+    };
+    let inferred = infer_meta(meta_text);
+    let from_front_matter = front.is_some();
+    let mut meta = front.unwrap_or_else(|| inferred.clone());
+    if meta.title.is_empty() {
+        meta.title = inferred.title.clone();
     }
-    for entry in &sources.documents {
-        if !documents.iter().any(|d| d.file == entry.file) {
-            problems.push(format!(
-                "{}: names {}, which is not in documents/",
-                sources_path.display(),
-                entry.file
-            ));
-        }
+    decoded.apply_hints(&mut meta, from_front_matter);
+    if let Some(entry) = sources.iter().find(|s| s.file == file) {
+        meta.title = entry.title.clone().unwrap_or(meta.title);
+        meta.publisher = entry.publisher.clone().or(meta.publisher);
+        meta.published = entry.published.clone().or(meta.published);
+        meta.language = entry.language.unwrap_or(meta.language);
+        meta.url = entry.url.clone().or(meta.url);
     }
-    let version = hasher
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(KnowledgeFiles {
-        vocabulary,
-        vocabulary_text,
-        documents,
-        curated,
-        problems,
-        version,
+    if meta.title.is_empty() {
+        meta.title = file.clone();
+    }
+    Some(DocumentFile {
+        file,
+        meta,
+        body: body.to_string(),
     })
 }
 

@@ -162,11 +162,6 @@ pub struct GateReport {
     pub changed: Vec<Change>,
 }
 
-/// Answers every gating item from a snapshot.
-pub fn run(snapshot: &Snapshot) -> Gating {
-    run_items(&items(QUESTIONS), snapshot)
-}
-
 /// Answers these items from a snapshot.
 pub fn run_items(items: &[Item], snapshot: &Snapshot) -> Gating {
     let verdicts = items

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod files;
+pub mod formats;
 pub mod gating;
 pub mod generations;
 pub mod index;

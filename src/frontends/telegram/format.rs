@@ -63,7 +63,43 @@ pub fn answer_messages(answer: &Answer) -> Vec<String> {
         }
         styled.push((line.to_string(), style));
     }
-    pack(&styled)
+    let mut messages = pack(&styled);
+    let links: Vec<(&str, &str)> = answer
+        .sources
+        .iter()
+        .filter_map(|s| Some((s.title.as_str(), s.url.as_deref()?)))
+        .collect();
+    link_titles(&mut messages, &links);
+    messages
+}
+
+/// Plain text as HTML messages with each `(title, url)`'s title a link.
+pub fn linked_messages(text: &str, links: &[(&str, &str)]) -> Vec<String> {
+    let mut messages = plain_messages(text);
+    link_titles(&mut messages, links);
+    messages
+}
+
+/// Turns the last place each title stands (a source line) into a link to
+/// its http(s) address, where the message stays within the limit.
+fn link_titles(messages: &mut [String], links: &[(&str, &str)]) {
+    for (title, url) in links {
+        let title = escape(title);
+        if title.is_empty() || !(url.starts_with("https://") || url.starts_with("http://")) {
+            continue;
+        }
+        let Some(message) = messages.iter_mut().rev().find(|m| m.contains(&title)) else {
+            continue;
+        };
+        let Some(at) = message.rfind(&title) else {
+            continue;
+        };
+        let link = format!("<a href=\"{}\">{title}</a>", escape(url));
+        let linked = format!("{}{link}{}", &message[..at], &message[at + title.len()..]);
+        if utf16_len(&linked) <= MESSAGE_LIMIT {
+            *message = linked;
+        }
+    }
 }
 
 /// Plain text (a notice) as one or more HTML messages.
@@ -166,7 +202,7 @@ fn pack_with_limit(lines: &[(String, Style)], limit: usize) -> Vec<String> {
 }
 
 /// Whether `html` is safe for Telegram's HTML parse mode as this module
-/// writes it: only `<b>` and `<i>`, each closed in the same message, no raw
+/// writes it: only `<b>`, `<i>` and `<a href="…">`, each closed in the same message, no raw
 /// `<` or `>` outside tags, every `&` starting an entity.
 pub fn is_safe_html(html: &str) -> bool {
     let mut rest = html;
@@ -196,6 +232,11 @@ pub fn is_safe_html(html: &str) -> bool {
             }
         } else if ["b", "i"].contains(&tag) {
             open.push(tag);
+        } else if tag.starts_with("a href=\"")
+            && tag.ends_with('"')
+            && !tag[8..tag.len() - 1].contains('"')
+        {
+            open.push("a");
         } else {
             return false;
         }
@@ -231,6 +272,25 @@ mod tests {
             "2024年扣留：4.16万批。\n原文：“…4.16万批…”\n来源：《报告》，法治日报，2025-04-25",
             &["<b>2024年扣留：4.16万批。</b>\n原文：“…4.16万批…”\n\n<i>来源：《报告》，法治日报，2025-04-25</i>"],
         );
+    }
+
+    #[test]
+    fn a_source_with_an_address_links_its_title_in_the_footer_only() {
+        let mut a = answer("《报告》说：扣留4.16万批。\n来源：《报告》，法治日报，2025-04-25");
+        a.sources = vec![crate::domain::model::SourceRef {
+            title: "报告".into(),
+            publisher: None,
+            published: None,
+            url: Some("https://example.org/a?x=1&y=\"2\"".into()),
+        }];
+        let messages = answer_messages(&a);
+        assert_eq!(
+            messages,
+            ["<b>《报告》说：扣留4.16万批。</b>\n\n<i>来源：《<a href=\"https://example.org/a?x=1&amp;y=&quot;2&quot;\">报告</a>》，法治日报，2025-04-25</i>"]
+        );
+        assert!(is_safe_html(&messages[0]), "{}", messages[0]);
+        a.sources[0].url = Some("javascript:alert(1)".into());
+        assert!(!answer_messages(&a)[0].contains("<a "));
     }
 
     #[test]

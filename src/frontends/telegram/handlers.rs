@@ -11,7 +11,7 @@
 
 use super::broadcast::{self as tg_broadcast, Broadcasts, ButtonPress};
 use super::flood::{FloodDecision, FloodLimit};
-use super::format::{answer_messages, plain_messages};
+use super::format::{answer_messages, linked_messages, plain_messages};
 use super::send::{send_html, RetryPolicy};
 use super::wording::{self, StatsView};
 use crate::domain::model::{Answer, AnswerKind, Language};
@@ -286,10 +286,15 @@ async fn respond(
                 .collect();
             plain_messages(&wording::years(language, &labels))
         }
-        Request::Command(Command::Sources) => plain_messages(&wording::sources(
-            language,
-            &ctx.engine.snapshot().documents,
-        )),
+        Request::Command(Command::Sources) => {
+            let snapshot = ctx.engine.snapshot();
+            let documents = &snapshot.documents;
+            let links: Vec<(&str, &str)> = documents
+                .iter()
+                .filter_map(|d| Some((d.meta.title.as_str(), d.meta.url.as_deref()?)))
+                .collect();
+            linked_messages(&wording::sources(language, documents), &links)
+        }
         Request::Command(Command::Reload(arg)) => {
             let audit = admin_audit(msg, user, "reload");
             if !is_admin {
@@ -422,9 +427,7 @@ async fn broadcast_command(
         outcome: String::new(),
     };
     if !ctx.admins.contains(&user) {
-        audit.outcome = "refused: not an admin".into();
-        record_audit(ctx, &audit).await;
-        return Ok(Some(plain_messages(&wording::not_an_admin(language))));
+        return Ok(Some(refuse_admin_command(ctx, audit, language).await));
     }
     let store = &ctx.broadcasts.store;
     let arg = arg.trim();

@@ -8,7 +8,16 @@
 
 use std::time::Duration;
 use teloxide::prelude::*;
-use teloxide::types::{MessageId, ParseMode, ReplyParameters};
+use teloxide::types::{LinkPreviewOptions, MessageId, ParseMode, ReplyParameters};
+
+/// Sources are linked; their pages are not previewed under every answer.
+const NO_LINK_PREVIEW: LinkPreviewOptions = LinkPreviewOptions {
+    is_disabled: true,
+    url: None,
+    prefer_small_media: false,
+    prefer_large_media: false,
+    show_above_text: false,
+};
 use teloxide::{ApiError, RequestError};
 
 /// How hard to try.
@@ -87,7 +96,10 @@ pub async fn send_html(
     let mut failures = 0u32;
     let mut waits = 0u32;
     loop {
-        let mut request = bot.send_message(chat, html).parse_mode(ParseMode::Html);
+        let mut request = bot
+            .send_message(chat, html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(NO_LINK_PREVIEW);
         if let Some(id) = reply_to {
             request =
                 request.reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());

@@ -138,7 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "knowledge {}: {} documents, {} passages, {} facts, {} conflicts, {} problems",
                 snapshot.version,
                 snapshot.documents.len(),
-                snapshot.passages.len(),
+                snapshot.passage_count,
                 snapshot.facts.len(),
                 snapshot.conflicts.len(),
                 snapshot.problems.len()

@@ -1,20 +1,21 @@
 //! persist: "write this generation's knowledge tables into its own SQLite
 //! file, or read them back". SQLite through sqlx; the schema is
-//! `migrations/knowledge/schema.sql`, created once when the generation is
-//! built (no migrations: a generation is written once, then only read,
-//! opened read-only and immutable).
+//! `migrations/knowledge/schema.sql`, created when a generation is built
+//! from nothing (no migrations: a generation is written by its build, then
+//! only read, opened read-only and immutable). A build that changes a few
+//! documents copies the previous generation's file and replaces only their
+//! rows. Passages and sentences are not kept here (the index stores them).
 //!
-//! Invariant: stores and returns rows exactly; builds nothing.
+//! Invariant: stores and returns rows exactly; builds nothing; never
+//! writes a complete generation's file.
 
-use crate::domain::model::{Conflict, Document, DocumentMeta, Fact, Language, Passage, Sentence};
-use rust_decimal::Decimal;
+use crate::domain::model::{Conflict, Document, DocumentMeta, Fact, Language};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// The schema of a generation's knowledge.db; bumped with the schema file.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = include_str!("../../migrations/knowledge/schema.sql");
 
 /// Why the knowledge tables could not be read or written.
@@ -26,15 +27,21 @@ pub enum PersistError {
     /// A stored row does not decode (written by another version?).
     #[error("knowledge tables {path}: a stored row does not decode: {reason}")]
     Decode { path: PathBuf, reason: String },
+    /// The previous generation's file could not be copied.
+    #[error("knowledge tables {path}: copying {from}: {source}")]
+    Copy {
+        path: PathBuf,
+        from: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// One generation of the knowledge tables.
+/// One generation of the knowledge tables: what a snapshot holds in memory.
 #[derive(Debug, Clone)]
 pub struct SnapshotTables {
     pub version: String,
     pub documents: Vec<Document>,
-    pub passages: Vec<Passage>,
-    pub sentences: Vec<Sentence>,
+    /// Each document's extracted facts in document order, then the curated.
     pub facts: Vec<Fact>,
     pub conflicts: Vec<Conflict>,
     pub problems: Vec<String>,
@@ -69,11 +76,6 @@ impl TableStore {
 
     fn decode<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T, PersistError> {
         serde_json::from_str(text).map_err(|e| self.bad(e))
-    }
-
-    fn decimal(&self, text: Option<String>) -> Result<Option<Decimal>, PersistError> {
-        text.map(|t| Decimal::from_str(&t).map_err(|e| self.bad(e)))
-            .transpose()
     }
 
     fn bad(&self, e: impl std::fmt::Display) -> PersistError {
@@ -116,6 +118,22 @@ impl TableStore {
         TableStore::connect(path, options).await
     }
 
+    /// A copy of a complete generation's file at `path` (it must not
+    /// exist), opened to be changed as `create` opens a new one.
+    pub async fn copy_from(previous: &Path, path: &Path) -> Result<TableStore, PersistError> {
+        std::fs::copy(previous, path).map_err(|source| PersistError::Copy {
+            path: path.to_path_buf(),
+            from: previous.to_path_buf(),
+            source,
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Delete)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(false);
+        TableStore::connect(path, options).await
+    }
+
     async fn connect(
         path: &Path,
         options: SqliteConnectOptions,
@@ -149,24 +167,27 @@ impl TableStore {
         if schema != SCHEMA_VERSION {
             return Ok(None);
         }
-        let Some(row) = sqlx::query("SELECT version, vocabulary, problems FROM generation")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(self.sql())?
+        let Some(row) =
+            sqlx::query("SELECT version, vocabulary, problems, curated, conflicts FROM generation")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.sql())?
         else {
             return Ok(None);
         };
         let version: String = row.get(0);
         let vocabulary: String = row.get(1);
         let problems: Vec<String> = self.decode(&row.get::<String, _>(2))?;
+        let curated: Vec<Fact> = self.decode(&row.get::<String, _>(3))?;
+        let conflicts: Vec<Conflict> = self.decode(&row.get::<String, _>(4))?;
         let (documents, document_hashes) = self.documents().await?;
+        let mut facts = self.facts().await?;
+        facts.extend(curated);
         let tables = SnapshotTables {
             version,
             documents,
-            passages: self.passages().await?,
-            sentences: self.sentences().await?,
-            facts: self.facts().await?,
-            conflicts: self.conflicts().await?,
+            facts,
+            conflicts,
             problems,
         };
         let stored = Stored {
@@ -202,99 +223,61 @@ impl TableStore {
         Ok((documents, hashes))
     }
 
-    async fn passages(&self) -> Result<Vec<Passage>, PersistError> {
-        let rows = sqlx::query(
-            "SELECT doc, original, normalized, first_sentence, sentence_count FROM passages ORDER BY idx",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.sql())?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Passage {
-                doc: r.get::<i64, _>(0) as usize,
-                original: r.get(1),
-                normalized: r.get(2),
-                first_sentence: r.get::<i64, _>(3) as usize,
-                sentence_count: r.get::<i64, _>(4) as usize,
-            })
-            .collect())
-    }
-
-    async fn sentences(&self) -> Result<Vec<Sentence>, PersistError> {
-        let rows =
-            sqlx::query("SELECT doc, passage, original, normalized FROM sentences ORDER BY idx")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.sql())?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Sentence {
-                doc: r.get::<i64, _>(0) as usize,
-                passage: r.get::<i64, _>(1) as usize,
-                original: r.get(2),
-                normalized: r.get(3),
-            })
-            .collect())
-    }
-
+    /// Every document's extracted facts, numbered by document, in order.
     async fn facts(&self) -> Result<Vec<Fact>, PersistError> {
         let mut facts = Vec::new();
         for r in sqlx::query(
-            "SELECT period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt \
-             FROM facts ORDER BY idx",
+            "SELECT d.idx, f.facts FROM documents d JOIN document_facts f ON f.hash = d.hash ORDER BY d.idx",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(self.sql())?
         {
-            facts.push(Fact {
-                period: crate::domain::model::Period {
-                    year: r.get::<i64, _>(0) as u16,
-                    kind: self.decode(&r.get::<String, _>(1))?,
-                },
-                scope: self.decode(&r.get::<String, _>(2))?,
-                metric: r.get(3),
-                dims: self.decode(&r.get::<String, _>(4))?,
-                value: self.decimal(Some(r.get(5)))?.unwrap_or_default(),
-                text: r.get(6),
-                qualifier: r.get(7),
-                share: self.decimal(r.get(8))?,
-                yoy: self.decimal(r.get(9))?,
-                doc: r.get::<i64, _>(10) as usize,
-                sentence: r.get::<Option<i64>, _>(11).map(|s| s as usize),
-                quote: r.get(12),
-                curated: r.get::<i64, _>(13) != 0,
-                excerpt: r.get(14),
-            });
+            let doc = r.get::<i64, _>(0) as usize;
+            let of_doc: Vec<Fact> = self.decode(&r.get::<String, _>(1))?;
+            facts.extend(of_doc.into_iter().map(|f| Fact { doc, ..f }));
         }
         Ok(facts)
     }
 
-    async fn conflicts(&self) -> Result<Vec<Conflict>, PersistError> {
-        let mut conflicts = Vec::new();
-        for r in sqlx::query("SELECT key, facts FROM conflicts ORDER BY key")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.sql())?
-        {
-            conflicts.push(Conflict {
-                key: r.get(0),
-                facts: self.decode(&r.get::<String, _>(1))?,
-            });
-        }
-        Ok(conflicts)
-    }
-
-    /// Writes the generation's tables, in one transaction, into the file
-    /// `create` made.
-    pub async fn save(&self, t: &SnapshotTables, stored: &Stored) -> Result<(), PersistError> {
+    /// Writes the generation's tables in one transaction: the generation
+    /// row and the documents in full, the facts of the documents numbered
+    /// in `changed` (the others' rows stay as the copied file has them),
+    /// and drops the facts of documents no longer there.
+    pub async fn save(
+        &self,
+        t: &SnapshotTables,
+        stored: &Stored,
+        changed: &[usize],
+    ) -> Result<(), PersistError> {
         let mut tx = self.pool.begin().await.map_err(self.sql())?;
-        sqlx::query("INSERT INTO generation (version, vocabulary, problems) VALUES ($1, $2, $3)")
+        let curated: Vec<&Fact> = t.facts.iter().filter(|f| f.curated).collect();
+        sqlx::query("DELETE FROM generation")
+            .execute(&mut *tx)
+            .await
+            .map_err(self.sql())?;
+        sqlx::query("INSERT INTO generation (version, vocabulary, problems, curated, conflicts) VALUES ($1, $2, $3, $4, $5)")
             .bind(&t.version)
             .bind(&stored.vocabulary)
             .bind(encode(&t.problems))
+            .bind(encode(&curated))
+            .bind(encode(&t.conflicts))
             .execute(&mut *tx)
+            .await
+            .map_err(self.sql())?;
+        self.save_documents(&mut tx, t, stored).await?;
+        self.save_facts(&mut tx, t, stored, changed).await?;
+        tx.commit().await.map_err(self.sql())
+    }
+
+    async fn save_documents(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        t: &SnapshotTables,
+        stored: &Stored,
+    ) -> Result<(), PersistError> {
+        sqlx::query("DELETE FROM documents")
+            .execute(&mut **tx)
             .await
             .map_err(self.sql())?;
         for (i, d) in t.documents.iter().enumerate() {
@@ -307,75 +290,45 @@ impl TableStore {
                 .bind(encode(&d.meta.language))
                 .bind(&d.meta.url)
                 .bind(stored.document_hashes.get(i).map_or("", String::as_str))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(self.sql())?;
         }
-        for (i, p) in t.passages.iter().enumerate() {
-            sqlx::query("INSERT INTO passages (idx, doc, original, normalized, first_sentence, sentence_count) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(i as i64)
-                .bind(p.doc as i64)
-                .bind(&p.original)
-                .bind(&p.normalized)
-                .bind(p.first_sentence as i64)
-                .bind(p.sentence_count as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.sql())?;
-        }
-        for (i, s) in t.sentences.iter().enumerate() {
-            sqlx::query("INSERT INTO sentences (idx, doc, passage, original, normalized) VALUES ($1, $2, $3, $4, $5)")
-                .bind(i as i64)
-                .bind(s.doc as i64)
-                .bind(s.passage as i64)
-                .bind(&s.original)
-                .bind(&s.normalized)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.sql())?;
-        }
-        self.save_facts(&mut tx, t).await?;
-        tx.commit().await.map_err(self.sql())
+        Ok(())
     }
 
     async fn save_facts(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
         t: &SnapshotTables,
+        stored: &Stored,
+        changed: &[usize],
     ) -> Result<(), PersistError> {
-        for (i, f) in t.facts.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO facts (idx, period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            )
-            .bind(i as i64)
-            .bind(f.period.year as i64)
-            .bind(encode(&f.period.kind))
-            .bind(encode(&f.scope))
-            .bind(&f.metric)
-            .bind(encode(&f.dims))
-            .bind(f.value.normalize().to_string())
-            .bind(&f.text)
-            .bind(&f.qualifier)
-            .bind(f.share.map(|d| d.normalize().to_string()))
-            .bind(f.yoy.map(|d| d.normalize().to_string()))
-            .bind(f.doc as i64)
-            .bind(f.sentence.map(|s| s as i64))
-            .bind(&f.quote)
-            .bind(f.curated as i64)
-            .bind(&f.excerpt)
-            .execute(&mut **tx)
-            .await
-            .map_err(self.sql())?;
+        let mut by_doc: Vec<Vec<&Fact>> = vec![Vec::new(); t.documents.len()];
+        for f in t.facts.iter().filter(|f| !f.curated) {
+            if let Some(of_doc) = by_doc.get_mut(f.doc) {
+                of_doc.push(f);
+            }
         }
-        for c in &t.conflicts {
-            sqlx::query("INSERT INTO conflicts (key, facts) VALUES ($1, $2)")
-                .bind(&c.key)
-                .bind(encode(&c.facts))
+        for &doc in changed {
+            let local: Vec<Fact> = by_doc[doc]
+                .iter()
+                .map(|f| Fact {
+                    doc: 0,
+                    ..(*f).clone()
+                })
+                .collect();
+            sqlx::query("INSERT OR REPLACE INTO document_facts (hash, facts) VALUES ($1, $2)")
+                .bind(stored.document_hashes.get(doc).map_or("", String::as_str))
+                .bind(encode(&local))
                 .execute(&mut **tx)
                 .await
                 .map_err(self.sql())?;
         }
+        sqlx::query("DELETE FROM document_facts WHERE hash NOT IN (SELECT hash FROM documents)")
+            .execute(&mut **tx)
+            .await
+            .map_err(self.sql())?;
         Ok(())
     }
 }

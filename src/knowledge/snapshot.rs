@@ -1,25 +1,22 @@
 //! snapshot: "here is the knowledge folder, give me everything needed to
-//! answer": documents, passages, sentences, facts, conflicts and the search
-//! index, built once and then only read. Each build is a generation of the
-//! data folder (`generations`); an unchanged folder (same content hash) is
-//! opened from the current generation instead of rebuilt.
+//! answer": the documents' metadata, the facts, the conflicts, the
+//! vocabulary and the search index's reader (passages and sentences are
+//! read from the index when an answer needs them), built by `build` and
+//! then only read. Each build is a generation of the data folder
+//! (`generations`); an unchanged folder (same content hash) is opened from
+//! the current generation instead of rebuilt.
 
 use crate::domain::answer;
 use crate::domain::corpus::{Corpus, Knowledge};
-use crate::domain::extract::{Extractor, SentenceInput};
-use crate::domain::ingest::split_passages;
-use crate::domain::model::{
-    Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence,
-};
-use crate::domain::normalize::normalize;
-use crate::domain::numbers::{figures_agree, parse_plain};
+use crate::domain::model::{Answer, Language};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
-use crate::knowledge::files::{self, CuratedFact, KnowledgeError, KnowledgeFiles};
+use crate::knowledge::build::{self, segmenter_for, BuildError, Previous};
+pub use crate::knowledge::build::{document_hash, fact_key, find_conflicts, BuildStats};
+use crate::knowledge::files::{self, KnowledgeError, KnowledgeFiles};
 use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
-use crate::knowledge::index::{IndexError, SearchIndex, Segmenter};
-use crate::knowledge::persist::{PersistError, SnapshotTables, Stored, TableStore};
-use std::collections::BTreeMap;
+use crate::knowledge::index::{IndexError, SearchIndex};
+use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
 use std::path::Path;
 
 /// Why the knowledge could not be loaded at all.
@@ -48,6 +45,15 @@ pub enum SnapshotError {
 impl From<PersistError> for SnapshotError {
     fn from(e: PersistError) -> SnapshotError {
         SnapshotError::Persist(Box::new(e))
+    }
+}
+
+impl From<BuildError> for SnapshotError {
+    fn from(e: BuildError) -> SnapshotError {
+        match e {
+            BuildError::Index(e) => SnapshotError::Index(e),
+            BuildError::Persist(e) => SnapshotError::Persist(Box::new(e)),
+        }
     }
 }
 
@@ -195,40 +201,17 @@ impl Snapshot {
         let new = lock.new_generation(&files.version)?;
         let dir = new.dir.clone();
         let written = async {
-            let (tables, stats) = build_tables_reusing(
-                files,
-                previous.as_ref().map(|(tables, stored)| Previous {
-                    tables,
-                    hashes: &stored.document_hashes,
-                }),
-            );
-            drop(previous);
-            let index = SearchIndex::build(
-                Some(&new.index_dir()),
-                &tables.passages,
-                segmenter_for(&files.vocabulary),
-            )?;
-            let store = TableStore::create(&new.database()).await?;
-            let stored = Stored {
-                vocabulary: files.vocabulary_text.clone(),
-                document_hashes: files
-                    .documents
-                    .iter()
-                    .map(|d| document_hash(files, d))
-                    .collect(),
-            };
-            let saved = store.save(&tables, &stored).await;
-            store.close().await;
-            saved?;
+            let built = build::build(files, previous, &new).await?;
             let generation = lock.publish(new)?;
-            Ok::<_, SnapshotError>((tables, index, generation, stats))
+            Ok::<_, SnapshotError>((built, generation))
         }
         .await;
         match written {
-            Ok((tables, index, generation, stats)) => {
-                let mut snapshot = Snapshot::from_tables(files.vocabulary.clone(), tables, index);
+            Ok((built, generation)) => {
+                let mut snapshot =
+                    Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
                 snapshot.generation = Some(generation);
-                snapshot.built = Some(stats);
+                snapshot.built = Some(built.stats);
                 Ok(snapshot)
             }
             Err(e) => {
@@ -260,7 +243,8 @@ impl Snapshot {
                 }
             })?,
         };
-        let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary))?;
+        let keys: Vec<&str> = stored.document_hashes.iter().map(String::as_str).collect();
+        let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary), &keys)?;
         let mut snapshot = Snapshot::from_tables(vocabulary, tables, index);
         snapshot.generation = Some(generation);
         Ok(snapshot)
@@ -280,13 +264,17 @@ impl Snapshot {
     /// Builds a snapshot in memory, touching no data folder (benchmarks,
     /// tests of the pure path).
     pub fn build_in_memory(files: &KnowledgeFiles) -> Result<Snapshot, SnapshotError> {
-        let tables = build_tables(files);
-        let index = SearchIndex::build(None, &tables.passages, segmenter_for(&files.vocabulary))?;
-        Ok(Snapshot::from_tables(
-            files.vocabulary.clone(),
-            tables,
-            index,
-        ))
+        let built = build::build_in_memory(files)?;
+        let mut snapshot =
+            Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
+        snapshot.built = Some(built.stats);
+        Ok(snapshot)
+    }
+
+    /// The passages of document `doc`, as written, in order (read from
+    /// the index).
+    pub fn passages_of(&self, doc: usize) -> Vec<String> {
+        self.index.passages_of(doc)
     }
 
     fn from_tables(vocabulary: Vocabulary, t: SnapshotTables, index: SearchIndex) -> Snapshot {
@@ -294,8 +282,7 @@ impl Snapshot {
             version: t.version,
             vocabulary,
             documents: t.documents,
-            passages: t.passages,
-            sentences: t.sentences,
+            passage_count: index.passage_count(),
             facts: t.facts,
             conflicts: t.conflicts,
             problems: t.problems,
@@ -328,363 +315,19 @@ impl Snapshot {
     }
 }
 
-/// The current generation's tables, to reuse its unchanged documents; None
-/// when there is none or it does not read back.
-async fn previous_build(lock: &BuilderLock) -> Option<(SnapshotTables, Stored)> {
-    let current = lock.folder().current().ok().flatten()?;
-    let store = TableStore::open_read_only(&current.database()).await.ok()?;
+/// The current generation with its tables, to reuse its unchanged
+/// documents; None when there is none or it does not read back.
+async fn previous_build(lock: &BuilderLock) -> Option<Previous> {
+    let generation = lock.folder().current().ok().flatten()?;
+    let store = TableStore::open_read_only(&generation.database())
+        .await
+        .ok()?;
     let loaded = store.load().await;
     store.close().await;
-    loaded.ok().flatten()
-}
-
-fn segmenter_for(vocabulary: &Vocabulary) -> Segmenter {
-    let mut words: Vec<&str> = Vec::new();
-    for m in &vocabulary.metrics {
-        words.extend(m.ask.iter().chain(&m.cues).map(String::as_str));
-    }
-    for d in &vocabulary.dimensions {
-        for v in &d.values {
-            words.extend(v.words.iter().map(String::as_str));
-        }
-    }
-    Segmenter::new(words)
-}
-
-/// One document's rows, numbered within the document (document 0, its
-/// first passage 0, its first sentence 0).
-#[derive(Debug, Clone, Default)]
-struct DocumentRows {
-    passages: Vec<Passage>,
-    sentences: Vec<Sentence>,
-    facts: Vec<Fact>,
-}
-
-/// How a build came by its documents' rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BuildStats {
-    /// Documents read, split and extracted by this build.
-    pub extracted: usize,
-    /// Documents whose rows were taken unchanged from the previous build.
-    pub reused: usize,
-}
-
-/// A previous build: its tables and each document's content hash.
-pub struct Previous<'a> {
-    pub tables: &'a SnapshotTables,
-    pub hashes: &'a [String],
-}
-
-/// The content hash of one document as extraction sees it: its name,
-/// metadata and body, with the extraction version and the vocabulary (a
-/// change of either changes every document's hash).
-pub fn document_hash(files: &KnowledgeFiles, file: &files::DocumentFile) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [
-        files::EXTRACTION_VERSION,
-        &files.vocabulary_text,
-        &file.file,
-        &file.meta.title,
-        file.meta.publisher.as_deref().unwrap_or(""),
-        file.meta.published.as_deref().unwrap_or(""),
-        file.meta.url.as_deref().unwrap_or(""),
-        &format!("{:?}", file.meta.language),
-        &file.body,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Ingests every document: passages, sentences, facts, conflicts.
-pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
-    build_tables_reusing(files, None).0
-}
-
-/// Ingests the documents, taking the rows of those whose hash the
-/// previous build has from it, and extracting the others in parallel.
-pub fn build_tables_reusing(
-    files: &KnowledgeFiles,
-    previous: Option<Previous<'_>>,
-) -> (SnapshotTables, BuildStats) {
-    let hashes: Vec<String> = files
-        .documents
-        .iter()
-        .map(|d| document_hash(files, d))
-        .collect();
-    let old: BTreeMap<&str, usize> = previous
-        .as_ref()
-        .map(|p| {
-            p.hashes
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| !h.is_empty())
-                .map(|(i, h)| (h.as_str(), i))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut rows: Vec<Option<DocumentRows>> = vec![None; files.documents.len()];
-    let mut stats = BuildStats::default();
-    if let Some(p) = &previous {
-        for (i, h) in hashes.iter().enumerate() {
-            if let Some(&o) = old.get(h.as_str()) {
-                rows[i] = Some(rows_of(p.tables, o));
-                stats.reused += 1;
-            }
-        }
-    }
-    stats.extracted = files.documents.len() - stats.reused;
-    extract_missing(files, &mut rows);
-    let rows: Vec<DocumentRows> = rows.into_iter().map(Option::unwrap_or_default).collect();
-    (assemble(files, rows), stats)
-}
-
-/// Extracts every document without rows, on all cores.
-fn extract_missing(files: &KnowledgeFiles, rows: &mut [Option<DocumentRows>]) {
-    let extractor = Extractor::new(&files.vocabulary);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = rows.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for (c, part) in rows.chunks_mut(chunk).enumerate() {
-            let extractor = &extractor;
-            scope.spawn(move || {
-                for (i, slot) in part.iter_mut().enumerate() {
-                    if slot.is_none() {
-                        *slot = Some(extract_document(extractor, &files.documents[c * chunk + i]));
-                    }
-                }
-            });
-        }
-    });
-}
-
-/// One document split into passages and sentences, and its facts.
-fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> DocumentRows {
-    let language = file.meta.language;
-    let mut rows = DocumentRows::default();
-    for raw in split_passages(&file.body, language) {
-        let passage = rows.passages.len();
-        let first_sentence = rows.sentences.len();
-        for s in &raw.sentences {
-            rows.sentences.push(Sentence {
-                doc: 0,
-                passage,
-                original: s.clone(),
-                normalized: normalize(s),
-            });
-        }
-        let original = raw.text(language);
-        rows.passages.push(Passage {
-            doc: 0,
-            normalized: normalize(&original),
-            original,
-            first_sentence,
-            sentence_count: raw.sentences.len(),
-        });
-    }
-    let inputs: Vec<SentenceInput<'_>> = rows
-        .sentences
-        .iter()
-        .enumerate()
-        .map(|(index, s)| SentenceInput {
-            index,
-            passage: s.passage,
-            normalized: &s.normalized,
-            original: &s.original,
-        })
-        .collect();
-    let published_year = file
-        .meta
-        .published
-        .as_deref()
-        .and_then(|p| p.get(..4))
-        .and_then(|y| y.parse().ok());
-    rows.facts = extractor.extract(0, &inputs, language, published_year);
-    rows
-}
-
-/// Document `doc`'s rows of a previous build, numbered within it.
-fn rows_of(t: &SnapshotTables, doc: usize) -> DocumentRows {
-    let passages: Vec<&Passage> = t.passages.iter().filter(|p| p.doc == doc).collect();
-    let sentence_base = t.sentences.iter().position(|s| s.doc == doc).unwrap_or(0);
-    let passage_base = t.passages.iter().position(|p| p.doc == doc).unwrap_or(0);
-    DocumentRows {
-        passages: passages
-            .into_iter()
-            .map(|p| Passage {
-                doc: 0,
-                first_sentence: p.first_sentence - sentence_base,
-                ..p.clone()
-            })
-            .collect(),
-        sentences: t
-            .sentences
-            .iter()
-            .filter(|s| s.doc == doc)
-            .map(|s| Sentence {
-                doc: 0,
-                passage: s.passage - passage_base,
-                ..s.clone()
-            })
-            .collect(),
-        facts: t
-            .facts
-            .iter()
-            .filter(|f| f.doc == doc && !f.curated)
-            .map(|f| Fact {
-                doc: 0,
-                sentence: f.sentence.map(|s| s - sentence_base),
-                ..f.clone()
-            })
-            .collect(),
-    }
-}
-
-/// Numbers the documents' rows into one corpus; adds curated facts and
-/// conflicts.
-fn assemble(files: &KnowledgeFiles, rows: Vec<DocumentRows>) -> SnapshotTables {
-    let mut documents = Vec::new();
-    let mut passages: Vec<Passage> = Vec::new();
-    let mut sentences: Vec<Sentence> = Vec::new();
-    let mut facts = Vec::new();
-    let mut problems = files.problems.clone();
-    for (doc, (file, r)) in files.documents.iter().zip(rows).enumerate() {
-        let (p0, s0) = (passages.len(), sentences.len());
-        passages.extend(r.passages.into_iter().map(|p| Passage {
-            doc,
-            first_sentence: p.first_sentence + s0,
-            ..p
-        }));
-        sentences.extend(r.sentences.into_iter().map(|s| Sentence {
-            doc,
-            passage: s.passage + p0,
-            ..s
-        }));
-        facts.extend(r.facts.into_iter().map(|f| Fact {
-            doc,
-            sentence: f.sentence.map(|s| s + s0),
-            ..f
-        }));
-        documents.push(Document {
-            file: file.file.clone(),
-            meta: file.meta.clone(),
-        });
-    }
-    for c in &files.curated {
-        match curated_fact(c, &documents, files) {
-            Ok(f) => facts.push(f),
-            Err(reason) => problems.push(format!(
-                "facts.toml: {} ({}): {reason}",
-                c.document, c.metric
-            )),
-        }
-    }
-    let conflicts = find_conflicts(&facts, &files.vocabulary);
-    SnapshotTables {
-        version: files.version.clone(),
-        documents,
-        passages,
-        sentences,
-        facts,
-        conflicts,
-        problems,
-    }
-}
-
-fn curated_fact(
-    c: &CuratedFact,
-    documents: &[Document],
-    files: &KnowledgeFiles,
-) -> Result<Fact, String> {
-    let doc = documents
-        .iter()
-        .position(|d| d.file == c.document)
-        .ok_or("no such document")?;
-    if files.vocabulary.metric(&c.metric).is_none() {
-        return Err(format!("unknown metric {}", c.metric));
-    }
-    let body = normalize(&files.documents[doc].body);
-    let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    if !compact(&body).contains(&compact(&normalize(&c.quote))) {
-        return Err("the quote does not occur in the document".into());
-    }
-    let value = parse_plain(&c.value).ok_or("value is not an exact decimal")?;
-    let kind = match (c.quarter, c.year_end) {
-        (Some(q @ 1..=4), _) => PeriodKind::Quarter(q),
-        (Some(q), _) => return Err(format!("quarter {q} is not 1 to 4")),
-        (None, true) => PeriodKind::YearEnd,
-        (None, false) => PeriodKind::Year,
-    };
-    Ok(Fact {
-        period: Period { year: c.year, kind },
-        scope: Scope::Nationwide,
-        metric: c.metric.clone(),
-        dims: c.dims.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        value,
-        text: c.text.clone(),
-        qualifier: None,
-        share: c.share.as_deref().and_then(parse_plain),
-        yoy: c.yoy.as_deref().and_then(parse_plain),
-        doc,
-        sentence: None,
-        quote: c.quote.clone(),
-        excerpt: c.quote.clone(),
-        curated: true,
+    let (tables, stored) = loaded.ok().flatten()?;
+    Some(Previous {
+        tables,
+        stored,
+        generation,
     })
-}
-
-/// The key two facts must share to be the same figure.
-pub fn fact_key(f: &Fact) -> String {
-    let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let scope = match &f.scope {
-        Scope::Nationwide => "nationwide".to_string(),
-        Scope::Customs(n) => format!("customs:{n}"),
-        Scope::Campaign(n) => format!("campaign:{n}"),
-        Scope::Subset(n) => format!("subset:{n}"),
-    };
-    format!(
-        "{} {} {} [{}]",
-        f.period.key(),
-        scope,
-        f.metric,
-        dims.join(",")
-    )
-}
-
-/// Keys (nationwide) for which two final figures do not agree, even
-/// allowing for rounding and for the bound a qualifier states (逾7100万
-/// and 7180万 agree). A preliminary count (its key differs by its release)
-/// and the quarters, first quarters and full year (their keys differ by
-/// period) never conflict with a final full-year figure.
-pub fn find_conflicts(facts: &[Fact], vocabulary: &Vocabulary) -> Vec<Conflict> {
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, f) in facts
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.scope == Scope::Nationwide && !f.is_preliminary())
-    {
-        groups.entry(fact_key(f)).or_default().push(i);
-    }
-    let agree = |a: &Fact, b: &Fact| {
-        figures_agree(
-            a.value,
-            vocabulary.bound_of(a.qualifier.as_deref()),
-            b.value,
-            vocabulary.bound_of(b.qualifier.as_deref()),
-        )
-    };
-    groups
-        .into_iter()
-        .filter(|(_, ids)| {
-            ids.iter()
-                .any(|&a| ids.iter().any(|&b| !agree(&facts[a], &facts[b])))
-        })
-        .map(|(key, facts)| Conflict { key, facts })
-        .collect()
 }

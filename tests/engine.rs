@@ -200,12 +200,19 @@ async fn an_unchanged_knowledge_folder_is_reopened_not_rebuilt() {
     let knowledge = copy_knowledge(dir.path());
     let data = dir.path().join("data");
     let first = Snapshot::open_or_build(&knowledge, &data).await.unwrap();
-    let index_dir = data.join("index").join(&first.version);
-    let stamp = std::fs::metadata(&index_dir).unwrap().modified().unwrap();
+    let generation = first.generation().unwrap().dir.clone();
+    let stamp = std::fs::metadata(generation.join("index"))
+        .unwrap()
+        .modified()
+        .unwrap();
     drop(first);
     let second = Snapshot::open_or_build(&knowledge, &data).await.unwrap();
+    assert_eq!(second.generation().unwrap().dir, generation, "rebuilt");
     assert_eq!(
-        std::fs::metadata(&index_dir).unwrap().modified().unwrap(),
+        std::fs::metadata(generation.join("index"))
+            .unwrap()
+            .modified()
+            .unwrap(),
         stamp,
         "the index was rebuilt"
     );

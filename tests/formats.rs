@@ -316,13 +316,7 @@ fn unreadable_files_are_reported_with_path_and_reason_and_the_rest_loads() {
 }
 
 fn passages_of(snapshot: &Snapshot, doc: usize) -> String {
-    snapshot
-        .passages
-        .iter()
-        .filter(|p| p.doc == doc)
-        .map(|p| p.original.as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
+    snapshot.passages_of(doc).join("\n")
 }
 
 /// Runs `ask --json` on a knowledge folder and returns the answers.

@@ -905,9 +905,9 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
             pairs.iter().filter(|p| text.contains(p.as_str())).count() as f32 / pairs.len() as f32
         }
     };
+    let found = snapshot.search(&keys, 24);
     let mut best: Option<(f32, usize, usize)> = None;
-    for (pid, score) in snapshot.search(&keys, 24) {
-        let p = &snapshot.passages[pid];
+    for (pi, p) in found.iter().enumerate() {
         let pc = coverage(&p.normalized);
         if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
@@ -915,30 +915,31 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         let title = snapshot
             .vocabulary
             .normalize(&snapshot.documents[p.doc].meta.title);
-        for si in p.first_sentence..p.first_sentence + p.sentence_count {
-            let sentence = &snapshot.sentences[si].normalized;
+        for (si, sentence) in p.sentences.iter().enumerate() {
+            let sentence = &sentence.normalized;
             if sentence.trim() == title.trim() {
                 continue; // a title line names the document; it answers nothing
             }
             let sc = coverage(sentence);
-            let s = 0.45 * sc + 0.25 * pc + 0.3 * pair_coverage(sentence) + score.min(50.0) / 500.0;
+            let s =
+                0.45 * sc + 0.25 * pc + 0.3 * pair_coverage(sentence) + p.score.min(50.0) / 500.0;
             if best.is_none_or(|b| s > b.0) {
-                best = Some((s, pid, si));
+                best = Some((s, pi, si));
             }
         }
     }
-    let (_, pid, si) = best?;
-    let p = &snapshot.passages[pid];
+    let (_, pi, si) = best?;
+    let p = &found[pi];
     let doc = &snapshot.documents[p.doc].meta;
     let lang = query.language;
-    let plain = replies::quote_text(&snapshot.sentences[si].original, doc.language, lang);
+    let plain = replies::quote_text(&p.sentences[si].original, doc.language, lang);
     // A sentence short enough leads whole; a longer one by its window.
     let first = if plain.chars().count() <= PASSAGE_FIRST_LINE_CHARS {
         replies::verbatim(&plain)
     } else {
         replies::verbatim(&first_line_window(
             &plain,
-            &snapshot.sentences[si].normalized,
+            &p.sentences[si].normalized,
             &keys,
         ))
     };
@@ -946,11 +947,11 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     let mut lines = vec![first];
     // The sentence's neighbours give it context, each sentence once: the
     // answering sentence again only when its first line was cut.
-    let lo = si.saturating_sub(1).max(p.first_sentence);
-    let hi = (si + 2).min(p.first_sentence + p.sentence_count);
+    let lo = si.saturating_sub(1);
+    let hi = (si + 2).min(p.sentences.len());
     let context: Vec<String> = (lo..hi)
         .filter(|&i| i != si || !whole)
-        .map(|i| replies::quote_for(&snapshot.sentences[i].original, doc.language, lang))
+        .map(|i| replies::quote_for(&p.sentences[i].original, doc.language, lang))
         .collect();
     let joiner = if doc.language == Language::English {
         " "
@@ -976,7 +977,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
 /// document titled) with that year: never from another year's text.
 fn speaks_of_years(
     snapshot: &Knowledge<'_>,
-    p: &crate::domain::model::Passage,
+    p: &crate::domain::corpus::FoundPassage,
     years: &[u16],
 ) -> bool {
     years.is_empty()

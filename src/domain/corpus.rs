@@ -1,12 +1,13 @@
 //! corpus: "what does one generation of the knowledge hold?" Its documents,
-//! passages, sentences, facts and conflicts as plain data, the questions
-//! answering asks of them (which years, which periods), and the passage
-//! search answering needs, as a trait the search index implements.
+//! facts and conflicts as plain data, the questions answering asks of them
+//! (which years, which periods), and the passage search answering needs,
+//! as a trait the search index implements: passages and their sentences
+//! are not held here but found, text included, when an answer needs them.
 //!
-//! Invariant: pure; the search is reached only through [`PassageSearch`],
-//! so answering never sees how (or where) passages are indexed.
+//! Invariant: pure; passages are reached only through [`PassageSearch`],
+//! so answering never sees how (or where) passages are kept.
 
-use crate::domain::model::{Conflict, Document, Fact, Passage, PeriodKind, Scope, Sentence};
+use crate::domain::model::{Conflict, Document, Fact, PeriodKind, Scope};
 use crate::domain::vocabulary::Vocabulary;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,20 +18,42 @@ pub struct Corpus {
     pub version: String,
     pub vocabulary: Vocabulary,
     pub documents: Vec<Document>,
-    pub passages: Vec<Passage>,
-    pub sentences: Vec<Sentence>,
+    /// How many passages the search holds.
+    pub passage_count: usize,
     pub facts: Vec<Fact>,
     pub conflicts: Vec<Conflict>,
     /// Knowledge files that could not be read, with path and reason.
     pub problems: Vec<String>,
 }
 
+/// One sentence of a found passage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSentence {
+    /// As written, for display.
+    pub original: String,
+    /// Normalized, for matching.
+    pub normalized: String,
+}
+
+/// A passage the search found for some words, with its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundPassage {
+    /// Index into the corpus's documents.
+    pub doc: usize,
+    /// The search's score (BM25).
+    pub score: f32,
+    /// The passage's normalized text.
+    pub normalized: String,
+    /// Its sentences in order.
+    pub sentences: Vec<FoundSentence>,
+}
+
 /// Finds passages for words, and cuts text into the words it finds by.
 pub trait PassageSearch: Send + Sync {
     /// A normalized text cut into words as the search cuts passages.
     fn segment<'t>(&self, text: &'t str) -> Vec<&'t str>;
-    /// Passage numbers for these (normalized) words, best first, with scores.
-    fn search(&self, words: &[&str], limit: usize) -> Vec<(usize, f32)>;
+    /// Passages for these (normalized) words, best first, with their text.
+    fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage>;
 }
 
 /// What answering reads: the corpus and a search over its passages.
@@ -53,8 +76,8 @@ impl Knowledge<'_> {
         self.passages_search.segment(text)
     }
 
-    /// Passages for these words, best first.
-    pub fn search(&self, words: &[&str], limit: usize) -> Vec<(usize, f32)> {
+    /// Passages for these words, best first, with their text.
+    pub fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {
         self.passages_search.search(words, limit)
     }
 }

@@ -156,6 +156,11 @@ static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl<'v> Extractor<'v> {
+    /// The vocabulary it reads with (and normalizes text by).
+    pub fn vocabulary(&self) -> &'v Vocabulary {
+        self.vocabulary
+    }
+
     pub fn new(vocabulary: &'v Vocabulary) -> Self {
         let alternation = |words: Vec<&String>| {
             let mut words: Vec<&String> = words.into_iter().filter(|w| !w.is_empty()).collect();

@@ -7,7 +7,8 @@ use crate::domain::model::{Answer, AnswerKind, Language};
 use crate::domain::replies;
 use crate::frontends::config::{self, GlobalFlags, ServeArgs};
 use crate::knowledge::engine::{Engine, EngineSettings};
-use crate::knowledge::snapshot::Snapshot;
+use crate::knowledge::generations::Wait;
+use crate::knowledge::snapshot::{Access, Snapshot};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, Write};
@@ -30,6 +31,11 @@ pub struct Cli {
     /// [default: data]
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_DATA")]
     pub data: Option<PathBuf>,
+    /// Only read the data folder: answer from its complete build, never
+    /// build or clean up (a replica on a read-only volume). Chosen by
+    /// itself when the data folder cannot be written.
+    #[arg(long, global = true, env = "CUSTOMS_IP_BOT_READ_ONLY")]
+    pub read_only: bool,
     /// A TOML config file (see deploy/config.example.toml).
     #[arg(long, global = true, env = "CUSTOMS_IP_BOT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -65,8 +71,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Rebuild the database tables and the search index from the knowledge folder.
-    Reindex,
+    /// Build a new generation of the data folder (knowledge tables and
+    /// search index) from the knowledge folder; waits for another build.
+    Reindex {
+        /// Fail at once instead of waiting when another process builds.
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// Run the Telegram bot (long polling; token from TELOXIDE_TOKEN or the config file).
     Serve(ServeArgs),
 }
@@ -86,14 +97,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(_) = cli.command {
         return crate::frontends::telegram::serve(settings).await;
     }
-    if let Command::Reindex = cli.command {
-        let _ = std::fs::remove_dir_all(settings.data_dir.join("index"));
-    }
+    let access = access(&cli);
     let knowledge_dir = settings.knowledge_dir.clone();
-    let engine = Engine::open(EngineSettings {
-        knowledge_dir: settings.knowledge_dir,
-        data_dir: settings.data_dir,
-    })
+    let engine = Engine::open_with(
+        EngineSettings {
+            knowledge_dir: settings.knowledge_dir,
+            data_dir: settings.data_dir,
+        },
+        access,
+    )
     .await
     .with_context(|| format!("loading the knowledge from {}", knowledge_dir.display()))?;
     let snapshot = engine.snapshot();
@@ -120,21 +132,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // Handled before the engine is opened.
         Command::Serve(_) => {}
-        Command::Reindex => {
+        Command::Reindex { .. } => {
             writeln!(
                 out,
                 "knowledge {}: {} documents, {} passages, {} facts, {} conflicts, {} problems",
                 snapshot.version,
                 snapshot.documents.len(),
-                snapshot.passages.len(),
+                snapshot.passage_count,
                 snapshot.facts.len(),
                 snapshot.conflicts.len(),
                 snapshot.problems.len()
             )?;
+            if let Some(b) = snapshot.built() {
+                writeln!(
+                    out,
+                    "{} documents extracted, {} unchanged reused",
+                    b.extracted, b.reused
+                )?;
+            }
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// How the command uses the data folder: `reindex` builds (waiting for
+/// another builder unless `--no-wait`), the others read.
+fn access(cli: &Cli) -> Access {
+    Access {
+        read_only: cli.read_only,
+        rebuild: matches!(cli.command, Command::Reindex { .. }),
+        wait: match cli.command {
+            Command::Reindex { no_wait: true } => Wait::No,
+            _ => Wait::Yes,
+        },
+        on_wait: |message| eprintln!("{message}"),
+    }
 }
 
 /// `ask`: the question given, or one answer per line of standard input.

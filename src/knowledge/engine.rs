@@ -7,7 +7,7 @@
 
 use crate::domain::model::{Answer, Language};
 use crate::knowledge::gating::{self, GateReport};
-use crate::knowledge::snapshot::{fact_key, Snapshot, SnapshotError};
+use crate::knowledge::snapshot::{fact_key, Access, Snapshot, SnapshotError};
 use arc_swap::ArcSwap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -61,6 +61,7 @@ pub enum ReloadError {
 
 pub struct Engine {
     settings: EngineSettings,
+    access: Access,
     current: ArcSwap<Snapshot>,
     reloading: tokio::sync::Mutex<()>,
 }
@@ -69,9 +70,23 @@ impl Engine {
     /// Opens the knowledge (reusing the data folder's build when the
     /// knowledge did not change).
     pub async fn open(settings: EngineSettings) -> Result<Engine, SnapshotError> {
-        let snapshot = Snapshot::open_or_build(&settings.knowledge_dir, &settings.data_dir).await?;
+        Engine::open_with(settings, Access::default()).await
+    }
+
+    /// Opens the data folder as `access` says (read-only, rebuild, wait);
+    /// reloads use the same access, without forcing a rebuild.
+    pub async fn open_with(
+        settings: EngineSettings,
+        access: Access,
+    ) -> Result<Engine, SnapshotError> {
+        let snapshot =
+            Snapshot::open_with(&settings.knowledge_dir, &settings.data_dir, access).await?;
         Ok(Engine {
             settings,
+            access: Access {
+                rebuild: false,
+                ..access
+            },
             current: ArcSwap::from_pointee(snapshot),
             reloading: tokio::sync::Mutex::new(()),
         })
@@ -104,8 +119,12 @@ impl Engine {
         let _guard = self.reloading.try_lock().map_err(|_| ReloadError::Busy)?;
         let started = std::time::Instant::now();
         let old = self.snapshot();
-        let new =
-            Snapshot::open_or_build(&self.settings.knowledge_dir, &self.settings.data_dir).await?;
+        let new = Snapshot::open_with(
+            &self.settings.knowledge_dir,
+            &self.settings.data_dir,
+            self.access,
+        )
+        .await?;
         let items = gating::items(gating::QUESTIONS);
         let (before, after) = (
             gating::run_items(&items, &old),

@@ -100,6 +100,8 @@ struct FactsFile {
 #[derive(Debug, Clone)]
 pub struct KnowledgeFiles {
     pub vocabulary: Vocabulary,
+    /// `vocabulary.toml` as read (kept in each generation of the data folder).
+    pub vocabulary_text: String,
     pub documents: Vec<DocumentFile>,
     pub curated: Vec<CuratedFact>,
     /// Files skipped or partly read: `path: reason`.
@@ -193,6 +195,7 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
         .collect();
     Ok(KnowledgeFiles {
         vocabulary,
+        vocabulary_text,
         documents,
         curated,
         problems,

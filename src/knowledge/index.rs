@@ -1,23 +1,31 @@
-//! index: "which passages are about these words?" A tantivy index over the
-//! passages' normalized text, segmented by jieba with the vocabulary's
-//! words added, one index directory per knowledge version.
+//! index: "which passages are about these words, and what do they say?"
+//! A tantivy index over the passages' normalized text, segmented by jieba
+//! with the vocabulary's words added, one index directory per generation of
+//! the data folder, written by its build (new, or a hard-linked copy of the
+//! previous generation's with the changed documents deleted and added) and
+//! then opened read-only. Each passage is stored with its sentences and its
+//! document's key, so answering reads passage text from here, on demand.
 //!
-//! Invariant: the index stores passage numbers only; the text lives in the
-//! snapshot. Queries are built in code from segmented terms, never parsed
-//! from user text.
+//! Invariant: queries are built in code from segmented terms, never parsed
+//! from user text; a complete generation's index is never written.
 
-use crate::domain::corpus::PassageSearch;
-use crate::domain::model::Passage;
+use crate::domain::corpus::{FoundPassage, FoundSentence, PassageSearch};
+use crate::domain::model::{Passage, Sentence};
 use jieba_rs::Jieba;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use tantivy::collector::TopDocs;
+use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 const TOKENIZER: &str = "jieba_words";
 
@@ -118,12 +126,15 @@ impl TokenStream for WordStream {
     }
 }
 
-/// The passage index of one knowledge version.
+/// The passage index of one generation.
 pub struct SearchIndex {
     reader: IndexReader,
-    text: Field,
-    passage: Field,
+    fields: Fields,
     segmenter: Segmenter,
+    /// Document key (content hash) to its number in the corpus.
+    documents: HashMap<String, usize>,
+    /// Each document's key, by number.
+    keys: Vec<String>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -132,7 +143,17 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-fn schema() -> (Schema, Field, Field) {
+/// The fields of a passage: its words (indexed, not stored), its
+/// document's key (indexed whole, stored: what a changed document is
+/// deleted by) and its text with its sentences (stored only).
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    text: Field,
+    doc: Field,
+    body: Field,
+}
+
+fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER)
@@ -141,18 +162,125 @@ fn schema() -> (Schema, Field, Field) {
         "text",
         TextOptions::default().set_indexing_options(indexing),
     );
-    let passage = builder.add_u64_field("passage", STORED | FAST);
-    (builder.build(), text, passage)
+    let doc = builder.add_text_field("doc", STRING | STORED);
+    let body = builder.add_bytes_field("body", STORED);
+    (builder.build(), Fields { text, doc, body })
+}
+
+/// What the index stores of a passage, read back when a search finds it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StoredPassage {
+    /// Its number within its document.
+    i: usize,
+    /// As written.
+    o: String,
+    /// Normalized.
+    n: String,
+    /// Its sentences, as written and normalized.
+    s: Vec<(String, String)>,
+}
+
+/// A document's passages, each with its sentences, to be indexed under the
+/// document's key.
+pub struct DocumentPassages<'a> {
+    pub key: &'a str,
+    pub passages: &'a [Passage],
+    pub sentences: &'a [Sentence],
+}
+
+/// Writes one generation's index: a new one, or a copy of the previous
+/// generation's with some documents deleted and others added.
+pub struct IndexBuilder {
+    index: Index,
+    writer: IndexWriter,
+    fields: Fields,
+    path: PathBuf,
+    segmenter: Segmenter,
+}
+
+impl IndexBuilder {
+    fn err(&self) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+        |source| IndexError::Tantivy {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Adds a document's passages (the writer's threads segment them).
+    pub fn add(&self, document: &DocumentPassages<'_>) -> Result<(), IndexError> {
+        for (i, p) in document.passages.iter().enumerate() {
+            let sentences =
+                &document.sentences[p.first_sentence..p.first_sentence + p.sentence_count];
+            let stored = StoredPassage {
+                i,
+                o: p.original.clone(),
+                n: p.normalized.clone(),
+                s: sentences
+                    .iter()
+                    .map(|s| (s.original.clone(), s.normalized.clone()))
+                    .collect(),
+            };
+            let body = serde_json::to_vec(&stored).expect("plain data serializes");
+            self.writer
+                .add_document(doc!(
+                    self.fields.text => p.normalized.as_str(),
+                    self.fields.doc => document.key,
+                    self.fields.body => body,
+                ))
+                .map_err(self.err())?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every passage of the document with this key.
+    pub fn delete(&self, key: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.doc, key));
+    }
+
+    /// Commits (all files synced) and opens the result for searching, with
+    /// the corpus's documents by key.
+    pub fn finish(mut self, documents: &[&str]) -> Result<SearchIndex, IndexError> {
+        self.writer.commit().map_err(self.err())?;
+        let IndexBuilder {
+            index,
+            writer,
+            path,
+            segmenter,
+            ..
+        } = self;
+        writer
+            .wait_merging_threads()
+            .map_err(|source| IndexError::Tantivy {
+                path: path.clone(),
+                source,
+            })?;
+        SearchIndex::from_index(index, &path, segmenter, documents)
+    }
+}
+
+/// Indexing memory for the writer's threads together.
+const WRITER_MEMORY: usize = 120_000_000;
+
+fn writer_for(index: &Index, path: &Path) -> Result<IndexWriter, IndexError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    index
+        .writer_with_num_threads(threads, WRITER_MEMORY.max(threads * 20_000_000))
+        .map_err(|source| IndexError::Tantivy {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Tantivy's lock files, never carried from one generation to the next.
+fn is_lock_file(name: &str) -> bool {
+    name.ends_with(".lock")
 }
 
 impl SearchIndex {
-    /// Builds the index in `dir` (created), or in memory when `dir` is None.
-    pub fn build(
-        dir: Option<&Path>,
-        passages: &[Passage],
-        segmenter: Segmenter,
-    ) -> Result<SearchIndex, IndexError> {
-        let (schema, text, passage) = schema();
+    /// A new index in `dir` (created), or in memory when `dir` is None.
+    pub fn create(dir: Option<&Path>, segmenter: Segmenter) -> Result<IndexBuilder, IndexError> {
+        let (schema, fields) = schema();
         let path = dir.map(Path::to_path_buf).unwrap_or_default();
         let err = |source| IndexError::Tantivy {
             path: path.clone(),
@@ -169,33 +297,85 @@ impl SearchIndex {
             None => Index::create_in_ram(schema),
         };
         index.tokenizers().register(TOKENIZER, segmenter.clone());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).map_err(err)?;
-        for (i, p) in passages.iter().enumerate() {
-            writer
-                .add_document(doc!(text => p.normalized.as_str(), passage => i as u64))
-                .map_err(err)?;
-        }
-        writer.commit().map_err(err)?;
-        drop(writer);
-        Self::from_index(index, &path, segmenter)
+        let writer = writer_for(&index, &path)?;
+        Ok(IndexBuilder {
+            index,
+            writer,
+            fields,
+            path,
+            segmenter,
+        })
     }
 
-    /// Opens an index that `build` wrote.
-    pub fn open(dir: &Path, segmenter: Segmenter) -> Result<SearchIndex, IndexError> {
-        let index = Index::open_in_dir(dir).map_err(|source| IndexError::Tantivy {
+    /// A copy of the complete index in `previous`, in `dir` (created), to
+    /// be changed: its files are hard links (tantivy never changes a file
+    /// once written: it writes new ones and renames its meta files into
+    /// place), copies where links cannot be made; `previous` is never
+    /// written.
+    pub fn update(
+        previous: &Path,
+        dir: &Path,
+        segmenter: Segmenter,
+    ) -> Result<IndexBuilder, IndexError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IndexError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        for entry in std::fs::read_dir(previous).map_err(io(previous))? {
+            let entry = entry.map_err(io(previous))?;
+            let name = entry.file_name();
+            if is_lock_file(&name.to_string_lossy()) {
+                continue;
+            }
+            let (from, to) = (entry.path(), dir.join(&name));
+            if std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to).map_err(io(&to))?;
+            }
+        }
+        let err = |source| IndexError::Tantivy {
             path: dir.to_path_buf(),
             source,
-        })?;
+        };
+        let index = Index::open_in_dir(dir).map_err(err)?;
         index.tokenizers().register(TOKENIZER, segmenter.clone());
-        Self::from_index(index, dir, segmenter)
+        let writer = writer_for(&index, dir)?;
+        let (_, fields) = schema();
+        Ok(IndexBuilder {
+            index,
+            writer,
+            fields,
+            path: dir.to_path_buf(),
+            segmenter,
+        })
+    }
+
+    /// Opens an index that a builder wrote, without writing anything into
+    /// its directory (no lock files: a complete generation never changes,
+    /// and may sit on a read-only volume); `documents` are the corpus's
+    /// document keys in order.
+    pub fn open(
+        dir: &Path,
+        segmenter: Segmenter,
+        documents: &[&str],
+    ) -> Result<SearchIndex, IndexError> {
+        let err = |source| IndexError::Tantivy {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mmap = MmapDirectory::open(dir).map_err(|e| err(e.into()))?;
+        let index = Index::open(ReadOnlyDirectory(mmap)).map_err(err)?;
+        index.tokenizers().register(TOKENIZER, segmenter.clone());
+        Self::from_index(index, dir, segmenter, documents)
     }
 
     fn from_index(
         index: Index,
         path: &Path,
         segmenter: Segmenter,
+        documents: &[&str],
     ) -> Result<SearchIndex, IndexError> {
-        let (_, text, passage) = schema();
+        let (_, fields) = schema();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -206,9 +386,14 @@ impl SearchIndex {
             })?;
         Ok(SearchIndex {
             reader,
-            text,
-            passage,
+            fields,
             segmenter,
+            documents: documents
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.to_string(), i))
+                .collect(),
+            keys: documents.iter().map(|k| k.to_string()).collect(),
         })
     }
 
@@ -216,14 +401,19 @@ impl SearchIndex {
         &self.segmenter
     }
 
+    /// How many passages the index holds.
+    pub fn passage_count(&self) -> usize {
+        self.reader.searcher().num_docs() as usize
+    }
+
     /// The best passages for these (normalized) words, best first, with
-    /// their BM25 scores. Unknown words simply match nothing.
-    pub fn search(&self, words: &[&str], limit: usize) -> Vec<(usize, f32)> {
+    /// their BM25 scores and their text. Unknown words simply match nothing.
+    pub fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {
         let clauses: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
             .map(|w| {
                 let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(self.text, w),
+                    Term::from_field_text(self.fields.text, w),
                     IndexRecordOption::WithFreqs,
                 ));
                 (Occur::Should, q)
@@ -239,11 +429,103 @@ impl SearchIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let doc: TantivyDocument = searcher.doc(address).ok()?;
-                let id = doc.get_first(self.passage)?.as_u64()?;
-                Some((id as usize, score))
+                let (doc, stored) = self.stored(&searcher.doc(address).ok()?)?;
+                Some(FoundPassage {
+                    doc,
+                    score,
+                    normalized: stored.n,
+                    sentences: stored
+                        .s
+                        .into_iter()
+                        .map(|(original, normalized)| FoundSentence {
+                            original,
+                            normalized,
+                        })
+                        .collect(),
+                })
             })
             .collect()
+    }
+
+    /// A stored passage with its document's number.
+    fn stored(&self, doc: &TantivyDocument) -> Option<(usize, StoredPassage)> {
+        let key = doc.get_first(self.fields.doc)?.as_str()?;
+        let number = *self.documents.get(key)?;
+        let body = doc.get_first(self.fields.body)?.as_bytes()?;
+        Some((number, serde_json::from_slice(body).ok()?))
+    }
+
+    /// The passages of document `doc`, as written, in order.
+    pub fn passages_of(&self, doc: usize) -> Vec<String> {
+        let Some(key) = self.keys.get(doc) else {
+            return Vec::new();
+        };
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.doc, key),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let Ok(found) = searcher.search(&query, &tantivy::collector::DocSetCollector) else {
+            return Vec::new();
+        };
+        let mut passages: Vec<StoredPassage> = found
+            .into_iter()
+            .filter_map(|address| self.stored(&searcher.doc(address).ok()?))
+            .map(|(_, p)| p)
+            .collect();
+        passages.sort_by_key(|p| p.i);
+        passages.into_iter().map(|p| p.o).collect()
+    }
+}
+
+/// A complete index opened for reading only: every write is refused and
+/// locks are not taken (nothing ever writes a complete generation).
+#[derive(Debug, Clone)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+fn read_only_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        "a complete generation is read-only",
+    )
+}
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        Err(DeleteError::IoError {
+            io_error: Arc::new(read_only_error()),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        Err(OpenWriteError::IoError {
+            io_error: Arc::new(read_only_error()),
+            filepath: path.to_path_buf(),
+        })
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+    fn atomic_write(&self, _path: &Path, _data: &[u8]) -> std::io::Result<()> {
+        Err(read_only_error())
+    }
+    fn sync_directory(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn acquire_lock(
+        &self,
+        _lock: &Lock,
+    ) -> Result<DirectoryLock, tantivy::directory::error::LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+    fn watch(&self, _callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        Ok(WatchHandle::empty())
     }
 }
 
@@ -252,7 +534,7 @@ impl PassageSearch for SearchIndex {
         self.segmenter.words(text)
     }
 
-    fn search(&self, words: &[&str], limit: usize) -> Vec<(usize, f32)> {
+    fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {
         SearchIndex::search(self, words, limit)
     }
 }

@@ -1,179 +1,287 @@
-//! persist: "keep this generation of the knowledge tables in SQL, or give
-//! me back the one built for this content hash". SQLite through sqlx, with
-//! the migrations in `migrations/sqlite`.
+//! persist: "write this generation's knowledge tables into its own SQLite
+//! file, or read them back". SQLite through sqlx; the schema is
+//! `migrations/knowledge/schema.sql`, created when a generation is built
+//! from nothing (no migrations: a generation is written by its build, then
+//! only read, opened read-only and immutable). A build that changes a few
+//! documents copies the previous generation's file and replaces only their
+//! rows. Passages and sentences are not kept here (the index stores them).
 //!
-//! Invariant: stores and returns rows exactly; builds nothing.
+//! Invariant: stores and returns rows exactly; builds nothing; never
+//! writes a complete generation's file.
 
-use crate::domain::model::{Conflict, Document, DocumentMeta, Fact, Language, Passage, Sentence};
-use rust_decimal::Decimal;
+use crate::domain::model::{Conflict, Document, DocumentMeta, Fact, Language};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+
+/// The schema of a generation's knowledge.db; bumped with the schema file.
+pub const SCHEMA_VERSION: i64 = 2;
+const SCHEMA: &str = include_str!("../../migrations/knowledge/schema.sql");
 
 /// Why the knowledge tables could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
-    /// The database could not be opened or a statement failed.
-    #[error("database: {0}")]
-    Sql(#[from] sqlx::Error),
-    /// The migrations could not be applied.
-    #[error("database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The file could not be opened or a statement failed.
+    #[error("knowledge tables {path}: {source}")]
+    Sql { path: PathBuf, source: sqlx::Error },
     /// A stored row does not decode (written by another version?).
-    #[error("stored knowledge row does not decode: {0}")]
-    Decode(String),
+    #[error("knowledge tables {path}: a stored row does not decode: {reason}")]
+    Decode { path: PathBuf, reason: String },
+    /// The previous generation's file could not be copied.
+    #[error("knowledge tables {path}: copying {from}: {source}")]
+    Copy {
+        path: PathBuf,
+        from: PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// One generation of the knowledge tables.
+/// One generation of the knowledge tables: what a snapshot holds in memory.
 #[derive(Debug, Clone)]
 pub struct SnapshotTables {
     pub version: String,
     pub documents: Vec<Document>,
-    pub passages: Vec<Passage>,
-    pub sentences: Vec<Sentence>,
+    /// Each document's extracted facts in document order, then the curated.
     pub facts: Vec<Fact>,
     pub conflicts: Vec<Conflict>,
     pub problems: Vec<String>,
 }
 
-pub struct TableStore {
-    pool: SqlitePool,
+/// What a generation stores besides its tables.
+#[derive(Debug, Clone, Default)]
+pub struct Stored {
+    /// `vocabulary.toml` as the generation was built with it.
+    pub vocabulary: String,
+    /// Content hash of each document file, by document number.
+    pub document_hashes: Vec<String>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, PersistError> {
-    serde_json::from_str(text).map_err(|e| PersistError::Decode(e.to_string()))
+/// The knowledge.db of one generation.
+pub struct TableStore {
+    pool: SqlitePool,
+    path: PathBuf,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
 
-fn decimal(text: Option<String>) -> Result<Option<Decimal>, PersistError> {
-    text.map(|t| Decimal::from_str(&t).map_err(|e| PersistError::Decode(e.to_string())))
-        .transpose()
-}
-
 impl TableStore {
-    /// Opens (creating) the SQLite file and applies the migrations.
-    pub async fn open(path: &Path) -> Result<TableStore, PersistError> {
+    fn sql(&self) -> impl Fn(sqlx::Error) -> PersistError + '_ {
+        |source| PersistError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, text: &str) -> Result<T, PersistError> {
+        serde_json::from_str(text).map_err(|e| self.bad(e))
+    }
+
+    fn bad(&self, e: impl std::fmt::Display) -> PersistError {
+        PersistError::Decode {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Creates the file (it must not exist) with the schema. Rollback
+    /// journal, synchronous FULL: once `save` returns, the file is
+    /// complete on disk, a single file with no journal beside it.
+    pub async fn create(path: &Path) -> Result<TableStore, PersistError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Delete)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(false);
+        let store = TableStore::connect(path, options).await?;
+        sqlx::raw_sql(SCHEMA)
+            .execute(&store.pool)
+            .await
+            .map_err(store.sql())?;
+        sqlx::raw_sql(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .execute(&store.pool)
+            .await
+            .map_err(store.sql())?;
+        Ok(store)
+    }
+
+    /// Opens a complete generation's file read-only and immutable: no
+    /// journal, no lock, nothing written (a read-only volume is fine).
+    pub async fn open_read_only(path: &Path) -> Result<TableStore, PersistError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .immutable(true)
+            .foreign_keys(false);
+        TableStore::connect(path, options).await
+    }
+
+    /// A copy of a complete generation's file at `path` (it must not
+    /// exist), opened to be changed as `create` opens a new one.
+    pub async fn copy_from(previous: &Path, path: &Path) -> Result<TableStore, PersistError> {
+        std::fs::copy(previous, path).map_err(|source| PersistError::Copy {
+            path: path.to_path_buf(),
+            from: previous.to_path_buf(),
+            source,
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Delete)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(false);
+        TableStore::connect(path, options).await
+    }
+
+    async fn connect(
+        path: &Path,
+        options: SqliteConnectOptions,
+    ) -> Result<TableStore, PersistError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|source| PersistError::Sql {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(TableStore {
-            pool: crate::state::db::open_sqlite_pool::<PersistError>(path).await?,
+            pool,
+            path: path.to_path_buf(),
         })
     }
 
-    /// The tables built for `version`, if they are stored.
-    pub async fn load(&self, version: &str) -> Result<Option<SnapshotTables>, PersistError> {
-        let Some(row) = sqlx::query("SELECT problems FROM knowledge_versions WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?
+    /// Closes the file.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    /// The stored tables; None when the file was written with another
+    /// schema (an older binary's generation: rebuild it).
+    pub async fn load(&self) -> Result<Option<(SnapshotTables, Stored)>, PersistError> {
+        let schema: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(self.sql())?;
+        if schema != SCHEMA_VERSION {
+            return Ok(None);
+        }
+        let Some(row) =
+            sqlx::query("SELECT version, vocabulary, problems, curated, conflicts FROM generation")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.sql())?
         else {
             return Ok(None);
         };
-        let problems: Vec<String> = decode(&row.get::<String, _>(0))?;
-        let mut documents = Vec::new();
-        for r in sqlx::query("SELECT file, title, publisher, published, language, url FROM documents WHERE version = $1 ORDER BY idx")
-            .bind(version)
-            .fetch_all(&self.pool)
-            .await?
-        {
-            let language: Language = decode(&r.get::<String, _>(4))?;
-            documents.push(Document {
-                file: r.get(0),
-                meta: DocumentMeta { title: r.get(1), publisher: r.get(2), published: r.get(3), language, url: r.get(5) },
-            });
-        }
-        let passages = sqlx::query("SELECT doc, original, normalized, first_sentence, sentence_count FROM passages WHERE version = $1 ORDER BY idx")
-            .bind(version)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| Passage {
-                doc: r.get::<i64, _>(0) as usize,
-                original: r.get(1),
-                normalized: r.get(2),
-                first_sentence: r.get::<i64, _>(3) as usize,
-                sentence_count: r.get::<i64, _>(4) as usize,
-            })
-            .collect();
-        let sentences = sqlx::query("SELECT doc, passage, original, normalized FROM sentences WHERE version = $1 ORDER BY idx")
-            .bind(version)
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|r| Sentence { doc: r.get::<i64, _>(0) as usize, passage: r.get::<i64, _>(1) as usize, original: r.get(2), normalized: r.get(3) })
-            .collect();
-        let mut facts = Vec::new();
-        for r in sqlx::query(
-            "SELECT period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt \
-             FROM facts WHERE version = $1 ORDER BY idx",
-        )
-        .bind(version)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            facts.push(Fact {
-                period: crate::domain::model::Period { year: r.get::<i64, _>(0) as u16, kind: decode(&r.get::<String, _>(1))? },
-                scope: decode(&r.get::<String, _>(2))?,
-                metric: r.get(3),
-                dims: decode(&r.get::<String, _>(4))?,
-                value: decimal(Some(r.get(5)))?.unwrap_or_default(),
-                text: r.get(6),
-                qualifier: r.get(7),
-                share: decimal(r.get(8))?,
-                yoy: decimal(r.get(9))?,
-                doc: r.get::<i64, _>(10) as usize,
-                sentence: r.get::<Option<i64>, _>(11).map(|s| s as usize),
-                quote: r.get(12),
-                curated: r.get::<i64, _>(13) != 0,
-                excerpt: r.get(14),
-            });
-        }
-        let mut conflicts = Vec::new();
-        for r in sqlx::query("SELECT key, facts FROM conflicts WHERE version = $1 ORDER BY key")
-            .bind(version)
-            .fetch_all(&self.pool)
-            .await?
-        {
-            conflicts.push(Conflict {
-                key: r.get(0),
-                facts: decode(&r.get::<String, _>(1))?,
-            });
-        }
-        Ok(Some(SnapshotTables {
-            version: version.to_string(),
+        let version: String = row.get(0);
+        let vocabulary: String = row.get(1);
+        let problems: Vec<String> = self.decode(&row.get::<String, _>(2))?;
+        let curated: Vec<Fact> = self.decode(&row.get::<String, _>(3))?;
+        let conflicts: Vec<Conflict> = self.decode(&row.get::<String, _>(4))?;
+        let (documents, document_hashes) = self.documents().await?;
+        let mut facts = self.facts().await?;
+        facts.extend(curated);
+        let tables = SnapshotTables {
+            version,
             documents,
-            passages,
-            sentences,
             facts,
             conflicts,
             problems,
-        }))
+        };
+        let stored = Stored {
+            vocabulary,
+            document_hashes,
+        };
+        Ok(Some((tables, stored)))
     }
 
-    /// Stores `tables` as the only generation, in one transaction.
-    pub async fn save(&self, t: &SnapshotTables) -> Result<(), PersistError> {
-        let mut tx = self.pool.begin().await?;
-        for table in [
-            "conflicts",
-            "facts",
-            "sentences",
-            "passages",
-            "documents",
-            "knowledge_versions",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
+    async fn documents(&self) -> Result<(Vec<Document>, Vec<String>), PersistError> {
+        let mut documents = Vec::new();
+        let mut hashes = Vec::new();
+        for r in sqlx::query(
+            "SELECT file, title, publisher, published, language, url, hash FROM documents ORDER BY idx",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.sql())?
+        {
+            let language: Language = self.decode(&r.get::<String, _>(4))?;
+            documents.push(Document {
+                file: r.get(0),
+                meta: DocumentMeta {
+                    title: r.get(1),
+                    publisher: r.get(2),
+                    published: r.get(3),
+                    language,
+                    url: r.get(5),
+                },
+            });
+            hashes.push(r.get(6));
         }
-        sqlx::query("INSERT INTO knowledge_versions (version, problems) VALUES ($1, $2)")
-            .bind(&t.version)
-            .bind(encode(&t.problems))
+        Ok((documents, hashes))
+    }
+
+    /// Every document's extracted facts, numbered by document, in order.
+    async fn facts(&self) -> Result<Vec<Fact>, PersistError> {
+        let mut facts = Vec::new();
+        for r in sqlx::query(
+            "SELECT d.idx, f.facts FROM documents d JOIN document_facts f ON f.hash = d.hash ORDER BY d.idx",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.sql())?
+        {
+            let doc = r.get::<i64, _>(0) as usize;
+            let of_doc: Vec<Fact> = self.decode(&r.get::<String, _>(1))?;
+            facts.extend(of_doc.into_iter().map(|f| Fact { doc, ..f }));
+        }
+        Ok(facts)
+    }
+
+    /// Writes the generation's tables in one transaction: the generation
+    /// row and the documents in full, the facts of the documents numbered
+    /// in `changed` (the others' rows stay as the copied file has them),
+    /// and drops the facts of documents no longer there.
+    pub async fn save(
+        &self,
+        t: &SnapshotTables,
+        stored: &Stored,
+        changed: &[usize],
+    ) -> Result<(), PersistError> {
+        let mut tx = self.pool.begin().await.map_err(self.sql())?;
+        let curated: Vec<&Fact> = t.facts.iter().filter(|f| f.curated).collect();
+        sqlx::query("DELETE FROM generation")
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(self.sql())?;
+        sqlx::query("INSERT INTO generation (version, vocabulary, problems, curated, conflicts) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&t.version)
+            .bind(&stored.vocabulary)
+            .bind(encode(&t.problems))
+            .bind(encode(&curated))
+            .bind(encode(&t.conflicts))
+            .execute(&mut *tx)
+            .await
+            .map_err(self.sql())?;
+        self.save_documents(&mut tx, t, stored).await?;
+        self.save_facts(&mut tx, t, stored, changed).await?;
+        tx.commit().await.map_err(self.sql())
+    }
+
+    async fn save_documents(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        t: &SnapshotTables,
+        stored: &Stored,
+    ) -> Result<(), PersistError> {
+        sqlx::query("DELETE FROM documents")
+            .execute(&mut **tx)
+            .await
+            .map_err(self.sql())?;
         for (i, d) in t.documents.iter().enumerate() {
-            sqlx::query("INSERT INTO documents (version, idx, file, title, publisher, published, language, url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(&t.version)
+            sqlx::query("INSERT INTO documents (idx, file, title, publisher, published, language, url, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(i as i64)
                 .bind(&d.file)
                 .bind(&d.meta.title)
@@ -181,66 +289,46 @@ impl TableStore {
                 .bind(&d.meta.published)
                 .bind(encode(&d.meta.language))
                 .bind(&d.meta.url)
-                .execute(&mut *tx)
-                .await?;
+                .bind(stored.document_hashes.get(i).map_or("", String::as_str))
+                .execute(&mut **tx)
+                .await
+                .map_err(self.sql())?;
         }
-        for (i, p) in t.passages.iter().enumerate() {
-            sqlx::query("INSERT INTO passages (version, idx, doc, original, normalized, first_sentence, sentence_count) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(&t.version)
-                .bind(i as i64)
-                .bind(p.doc as i64)
-                .bind(&p.original)
-                .bind(&p.normalized)
-                .bind(p.first_sentence as i64)
-                .bind(p.sentence_count as i64)
-                .execute(&mut *tx)
-                .await?;
+        Ok(())
+    }
+
+    async fn save_facts(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        t: &SnapshotTables,
+        stored: &Stored,
+        changed: &[usize],
+    ) -> Result<(), PersistError> {
+        let mut by_doc: Vec<Vec<&Fact>> = vec![Vec::new(); t.documents.len()];
+        for f in t.facts.iter().filter(|f| !f.curated) {
+            if let Some(of_doc) = by_doc.get_mut(f.doc) {
+                of_doc.push(f);
+            }
         }
-        for (i, s) in t.sentences.iter().enumerate() {
-            sqlx::query("INSERT INTO sentences (version, idx, doc, passage, original, normalized) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&t.version)
-                .bind(i as i64)
-                .bind(s.doc as i64)
-                .bind(s.passage as i64)
-                .bind(&s.original)
-                .bind(&s.normalized)
-                .execute(&mut *tx)
-                .await?;
+        for &doc in changed {
+            let local: Vec<Fact> = by_doc[doc]
+                .iter()
+                .map(|f| Fact {
+                    doc: 0,
+                    ..(*f).clone()
+                })
+                .collect();
+            sqlx::query("INSERT OR REPLACE INTO document_facts (hash, facts) VALUES ($1, $2)")
+                .bind(stored.document_hashes.get(doc).map_or("", String::as_str))
+                .bind(encode(&local))
+                .execute(&mut **tx)
+                .await
+                .map_err(self.sql())?;
         }
-        for (i, f) in t.facts.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO facts (version, idx, period_year, period, scope, metric, dims, value, text, qualifier, share, yoy, doc, sentence, quote, curated, excerpt) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            )
-            .bind(&t.version)
-            .bind(i as i64)
-            .bind(f.period.year as i64)
-            .bind(encode(&f.period.kind))
-            .bind(encode(&f.scope))
-            .bind(&f.metric)
-            .bind(encode(&f.dims))
-            .bind(f.value.normalize().to_string())
-            .bind(&f.text)
-            .bind(&f.qualifier)
-            .bind(f.share.map(|d| d.normalize().to_string()))
-            .bind(f.yoy.map(|d| d.normalize().to_string()))
-            .bind(f.doc as i64)
-            .bind(f.sentence.map(|s| s as i64))
-            .bind(&f.quote)
-            .bind(f.curated as i64)
-            .bind(&f.excerpt)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for c in &t.conflicts {
-            sqlx::query("INSERT INTO conflicts (version, key, facts) VALUES ($1, $2, $3)")
-                .bind(&t.version)
-                .bind(&c.key)
-                .bind(encode(&c.facts))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        sqlx::query("DELETE FROM document_facts WHERE hash NOT IN (SELECT hash FROM documents)")
+            .execute(&mut **tx)
+            .await
+            .map_err(self.sql())?;
         Ok(())
     }
 }

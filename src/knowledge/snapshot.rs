@@ -1,22 +1,22 @@
 //! snapshot: "here is the knowledge folder, give me everything needed to
-//! answer": documents, passages, sentences, facts, conflicts and the search
-//! index, built once and then only read. An unchanged folder (same content
-//! hash) is opened from the data folder instead of rebuilt.
+//! answer": the documents' metadata, the facts, the conflicts, the
+//! vocabulary and the search index's reader (passages and sentences are
+//! read from the index when an answer needs them), built by `build` and
+//! then only read. Each build is a generation of the data folder
+//! (`generations`); an unchanged folder (same content hash) is opened from
+//! the current generation instead of rebuilt.
 
 use crate::domain::answer;
 use crate::domain::corpus::{Corpus, Knowledge};
-use crate::domain::extract::{Extractor, SentenceInput};
-use crate::domain::ingest::split_passages;
-use crate::domain::model::{
-    Answer, Conflict, Document, Fact, Language, Passage, Period, PeriodKind, Scope, Sentence,
-};
-use crate::domain::numbers::{figures_agree, parse_plain};
+use crate::domain::model::{Answer, Language};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
-use crate::knowledge::files::{self, CuratedFact, KnowledgeError, KnowledgeFiles};
-use crate::knowledge::index::{IndexError, SearchIndex, Segmenter};
+use crate::knowledge::build::{self, segmenter_for, BuildError, Previous};
+pub use crate::knowledge::build::{document_hash, fact_key, find_conflicts, BuildStats};
+use crate::knowledge::files::{self, KnowledgeError, KnowledgeFiles};
+use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
+use crate::knowledge::index::{IndexError, SearchIndex};
 use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Why the knowledge could not be loaded at all.
@@ -28,15 +28,65 @@ pub enum SnapshotError {
     /// The search index could not be built or opened.
     #[error(transparent)]
     Index(#[from] IndexError),
-    /// The database could not be opened or written.
+    /// The knowledge tables could not be written or read.
     #[error(transparent)]
-    Persist(#[from] PersistError),
-    /// The data folder could not be created.
-    #[error("cannot create the data folder {path}: {source}")]
-    DataFolder {
+    Persist(Box<PersistError>),
+    /// The data folder could not be used (locked, read-only, damaged).
+    #[error(transparent)]
+    DataFolder(Box<DataFolderError>),
+    /// A stored generation's vocabulary does not parse.
+    #[error("{path}: the stored vocabulary is not valid: {reason}")]
+    StoredVocabulary {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        reason: String,
     },
+}
+
+impl From<PersistError> for SnapshotError {
+    fn from(e: PersistError) -> SnapshotError {
+        SnapshotError::Persist(Box::new(e))
+    }
+}
+
+impl From<BuildError> for SnapshotError {
+    fn from(e: BuildError) -> SnapshotError {
+        match e {
+            BuildError::Index(e) => SnapshotError::Index(e),
+            BuildError::Persist(e) => SnapshotError::Persist(Box::new(e)),
+        }
+    }
+}
+
+impl From<DataFolderError> for SnapshotError {
+    fn from(e: DataFolderError) -> SnapshotError {
+        SnapshotError::DataFolder(Box::new(e))
+    }
+}
+
+/// How a data folder is used.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    /// Never write: answer from the complete generation (a replica on a
+    /// read-only volume). Also chosen when the folder cannot be written.
+    pub read_only: bool,
+    /// Build a new generation even when the current one is up to date
+    /// (`reindex`).
+    pub rebuild: bool,
+    /// Wait for another builder, or fail at once.
+    pub wait: Wait,
+    /// Told who holds the builder lock before waiting for it.
+    pub on_wait: fn(&str),
+}
+
+impl Default for Access {
+    fn default() -> Access {
+        Access {
+            read_only: false,
+            rebuild: false,
+            wait: Wait::Yes,
+            on_wait: |message| tracing::warn!("{message}"),
+        }
+    }
 }
 
 /// One immutable generation of the knowledge: its tables and their index.
@@ -44,6 +94,10 @@ pub enum SnapshotError {
 pub struct Snapshot {
     corpus: Corpus,
     index: SearchIndex,
+    /// The data folder generation it reads (its lease is held meanwhile).
+    generation: Option<Generation>,
+    /// How it was built, when this process built it.
+    built: Option<BuildStats>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -54,50 +108,173 @@ impl std::ops::Deref for Snapshot {
 }
 
 impl Snapshot {
-    /// Loads the knowledge folder; reuses the data folder's tables and index
-    /// when their version matches the folder's content hash.
+    /// Loads the knowledge folder; reuses the data folder's current
+    /// generation when it was built for the folder's content hash.
     pub async fn open_or_build(
         knowledge_dir: &Path,
         data_dir: &Path,
     ) -> Result<Snapshot, SnapshotError> {
-        let files = files::load(knowledge_dir)?;
-        std::fs::create_dir_all(data_dir).map_err(|source| SnapshotError::DataFolder {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
-        let store = TableStore::open(&data_dir.join("state.db")).await?;
-        let index_dir = data_dir.join("index").join(&files.version);
-        let segmenter = segmenter_for(&files.vocabulary);
-        if let Some(tables) = store.load(&files.version).await? {
-            if let Ok(index) = SearchIndex::open(&index_dir, segmenter.clone()) {
-                return Ok(Snapshot::from_tables(files.vocabulary, tables, index));
-            }
+        Snapshot::open_with(knowledge_dir, data_dir, Access::default()).await
+    }
+
+    /// Opens the data folder as `access` says. Read-only: the current
+    /// generation answers (the knowledge folder is not read). Otherwise an
+    /// up-to-date generation is opened; a missing one is built under the
+    /// builder lock (waiting for another builder, which may build it); a
+    /// stale one is rebuilt unless another process is building, in which
+    /// case it answers meanwhile.
+    pub async fn open_with(
+        knowledge_dir: &Path,
+        data_dir: &Path,
+        access: Access,
+    ) -> Result<Snapshot, SnapshotError> {
+        let folder = DataFolder::open(data_dir, access.read_only)?;
+        if folder.is_read_only() {
+            let Some(generation) = folder.current()? else {
+                return Err(DataFolderError::EmptyReadOnly {
+                    path: data_dir.to_path_buf(),
+                }
+                .into());
+            };
+            return Snapshot::from_generation(generation, None).await;
         }
-        let tables = build_tables(&files);
-        // A fresh directory per version; older versions are removed.
-        let _ = std::fs::remove_dir_all(&index_dir);
-        let index = SearchIndex::build(Some(&index_dir), &tables.passages, segmenter)?;
-        store.save(&tables).await?;
-        if let Ok(entries) = std::fs::read_dir(data_dir.join("index")) {
-            for e in entries.flatten() {
-                if e.file_name().to_str() != Some(files.version.as_str()) {
-                    let _ = std::fs::remove_dir_all(e.path());
+        let files = files::load(knowledge_dir)?;
+        if !access.rebuild {
+            if let Some(current) = folder.current()? {
+                if current.version() == files.version {
+                    match Snapshot::from_generation(current, Some(&files)).await {
+                        Ok(snapshot) => {
+                            if let Ok(Some(lock)) = folder.try_lock_builder() {
+                                lock.remove_unused();
+                            }
+                            return Ok(snapshot);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the current generation does not open; rebuilding")
+                        }
+                    }
+                } else if let Some(lock) = folder.try_lock_builder()? {
+                    return Snapshot::build_locked(&lock, &files, access).await;
+                } else {
+                    // Another process is building: answer from what is there.
+                    return Snapshot::from_generation(current, None).await;
                 }
             }
         }
-        Ok(Snapshot::from_tables(files.vocabulary, tables, index))
+        let lock = folder.lock_builder(access.wait, &|holder| {
+            (access.on_wait)(&format!(
+                "waiting for {holder} to finish building the data folder {}",
+                data_dir.display()
+            ))
+        })?;
+        Snapshot::build_locked(&lock, &files, access).await
+    }
+
+    /// Under the builder lock: opens the current generation when another
+    /// builder just made it for these files, else builds a new one.
+    async fn build_locked(
+        lock: &BuilderLock,
+        files: &KnowledgeFiles,
+        access: Access,
+    ) -> Result<Snapshot, SnapshotError> {
+        if !access.rebuild {
+            if let Some(current) = lock.folder().current()? {
+                if current.version() == files.version {
+                    if let Ok(snapshot) = Snapshot::from_generation(current, Some(files)).await {
+                        return Ok(snapshot);
+                    }
+                }
+            }
+        }
+        let snapshot = Snapshot::build_generation(lock, files).await?;
+        lock.remove_unused();
+        Ok(snapshot)
+    }
+
+    /// Builds a new generation and makes it current; on failure removes
+    /// what it wrote, and the current generation stays as it was.
+    async fn build_generation(
+        lock: &BuilderLock,
+        files: &KnowledgeFiles,
+    ) -> Result<Snapshot, SnapshotError> {
+        let previous = previous_build(lock).await;
+        let new = lock.new_generation(&files.version)?;
+        let dir = new.dir.clone();
+        let written = async {
+            let built = build::build(files, previous, &new).await?;
+            let generation = lock.publish(new)?;
+            Ok::<_, SnapshotError>((built, generation))
+        }
+        .await;
+        match written {
+            Ok((built, generation)) => {
+                let mut snapshot =
+                    Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
+                snapshot.generation = Some(generation);
+                snapshot.built = Some(built.stats);
+                Ok(snapshot)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens a complete generation; `files` (when they are what it was
+    /// built from) spare parsing its stored vocabulary.
+    async fn from_generation(
+        generation: Generation,
+        files: Option<&KnowledgeFiles>,
+    ) -> Result<Snapshot, SnapshotError> {
+        let path = generation.database();
+        let store = TableStore::open_read_only(&path).await?;
+        let loaded = store.load().await;
+        store.close().await;
+        let Some((tables, stored)) = loaded? else {
+            return Err(DataFolderError::Damaged { path }.into());
+        };
+        let vocabulary = match files.filter(|f| f.version == tables.version) {
+            Some(f) => f.vocabulary.clone(),
+            None => Vocabulary::parse(&stored.vocabulary).map_err(|e| {
+                SnapshotError::StoredVocabulary {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            })?,
+        };
+        let keys: Vec<&str> = stored.document_hashes.iter().map(String::as_str).collect();
+        let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary), &keys)?;
+        let mut snapshot = Snapshot::from_tables(vocabulary, tables, index);
+        snapshot.generation = Some(generation);
+        Ok(snapshot)
+    }
+
+    /// How many documents this process extracted and reused to build it
+    /// (None: opened from the data folder, or built in memory).
+    pub fn built(&self) -> Option<BuildStats> {
+        self.built
+    }
+
+    /// The data folder generation this snapshot reads, if any.
+    pub fn generation(&self) -> Option<&Generation> {
+        self.generation.as_ref()
     }
 
     /// Builds a snapshot in memory, touching no data folder (benchmarks,
     /// tests of the pure path).
     pub fn build_in_memory(files: &KnowledgeFiles) -> Result<Snapshot, SnapshotError> {
-        let tables = build_tables(files);
-        let index = SearchIndex::build(None, &tables.passages, segmenter_for(&files.vocabulary))?;
-        Ok(Snapshot::from_tables(
-            files.vocabulary.clone(),
-            tables,
-            index,
-        ))
+        let built = build::build_in_memory(files)?;
+        let mut snapshot =
+            Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
+        snapshot.built = Some(built.stats);
+        Ok(snapshot)
+    }
+
+    /// The passages of document `doc`, as written, in order (read from
+    /// the index).
+    pub fn passages_of(&self, doc: usize) -> Vec<String> {
+        self.index.passages_of(doc)
     }
 
     fn from_tables(vocabulary: Vocabulary, t: SnapshotTables, index: SearchIndex) -> Snapshot {
@@ -105,13 +282,17 @@ impl Snapshot {
             version: t.version,
             vocabulary,
             documents: t.documents,
-            passages: t.passages,
-            sentences: t.sentences,
+            passage_count: index.passage_count(),
             facts: t.facts,
             conflicts: t.conflicts,
             problems: t.problems,
         };
-        Snapshot { corpus, index }
+        Snapshot {
+            corpus,
+            index,
+            generation: None,
+            built: None,
+        }
     }
 
     /// What answering reads: the tables and the index as its passage search.
@@ -134,181 +315,19 @@ impl Snapshot {
     }
 }
 
-fn segmenter_for(vocabulary: &Vocabulary) -> Segmenter {
-    let mut words: Vec<&str> = Vec::new();
-    for m in &vocabulary.metrics {
-        words.extend(m.ask.iter().chain(&m.cues).map(String::as_str));
-    }
-    for d in &vocabulary.dimensions {
-        for v in &d.values {
-            words.extend(v.words.iter().map(String::as_str));
-        }
-    }
-    Segmenter::new(words)
-}
-
-/// Ingests every document: passages, sentences, facts, conflicts.
-pub fn build_tables(files: &KnowledgeFiles) -> SnapshotTables {
-    let extractor = Extractor::new(&files.vocabulary);
-    let mut documents = Vec::new();
-    let mut passages = Vec::new();
-    let mut sentences: Vec<Sentence> = Vec::new();
-    let mut facts = Vec::new();
-    let mut problems = files.problems.clone();
-    for (doc, file) in files.documents.iter().enumerate() {
-        let language = file.meta.language;
-        let first_sentence_of_doc = sentences.len();
-        for raw in split_passages(&file.body, language) {
-            let passage = passages.len();
-            let first_sentence = sentences.len();
-            for s in &raw.sentences {
-                sentences.push(Sentence {
-                    doc,
-                    passage,
-                    original: s.clone(),
-                    normalized: files.vocabulary.normalize(s),
-                });
-            }
-            let original = raw.text(language);
-            passages.push(Passage {
-                doc,
-                normalized: files.vocabulary.normalize(&original),
-                original,
-                first_sentence,
-                sentence_count: raw.sentences.len(),
-            });
-        }
-        let inputs: Vec<SentenceInput<'_>> = sentences[first_sentence_of_doc..]
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SentenceInput {
-                index: first_sentence_of_doc + i,
-                passage: s.passage,
-                normalized: &s.normalized,
-                original: &s.original,
-            })
-            .collect();
-        let published_year = file
-            .meta
-            .published
-            .as_deref()
-            .and_then(|p| p.get(..4))
-            .and_then(|y| y.parse().ok());
-        facts.extend(extractor.extract(doc, &inputs, language, published_year));
-        documents.push(Document {
-            file: file.file.clone(),
-            meta: file.meta.clone(),
-        });
-    }
-    for c in &files.curated {
-        match curated_fact(c, &documents, files) {
-            Ok(f) => facts.push(f),
-            Err(reason) => problems.push(format!(
-                "facts.toml: {} ({}): {reason}",
-                c.document, c.metric
-            )),
-        }
-    }
-    let conflicts = find_conflicts(&facts, &files.vocabulary);
-    SnapshotTables {
-        version: files.version.clone(),
-        documents,
-        passages,
-        sentences,
-        facts,
-        conflicts,
-        problems,
-    }
-}
-
-fn curated_fact(
-    c: &CuratedFact,
-    documents: &[Document],
-    files: &KnowledgeFiles,
-) -> Result<Fact, String> {
-    let doc = documents
-        .iter()
-        .position(|d| d.file == c.document)
-        .ok_or("no such document")?;
-    if files.vocabulary.metric(&c.metric).is_none() {
-        return Err(format!("unknown metric {}", c.metric));
-    }
-    let body = files.vocabulary.normalize(&files.documents[doc].body);
-    let compact = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    if !compact(&body).contains(&compact(&files.vocabulary.normalize(&c.quote))) {
-        return Err("the quote does not occur in the document".into());
-    }
-    let value = parse_plain(&c.value).ok_or("value is not an exact decimal")?;
-    let kind = match (c.quarter, c.year_end) {
-        (Some(q @ 1..=4), _) => PeriodKind::Quarter(q),
-        (Some(q), _) => return Err(format!("quarter {q} is not 1 to 4")),
-        (None, true) => PeriodKind::YearEnd,
-        (None, false) => PeriodKind::Year,
-    };
-    Ok(Fact {
-        period: Period { year: c.year, kind },
-        scope: Scope::Nationwide,
-        metric: c.metric.clone(),
-        dims: c.dims.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        value,
-        text: c.text.clone(),
-        qualifier: None,
-        share: c.share.as_deref().and_then(parse_plain),
-        yoy: c.yoy.as_deref().and_then(parse_plain),
-        doc,
-        sentence: None,
-        quote: c.quote.clone(),
-        excerpt: c.quote.clone(),
-        curated: true,
+/// The current generation with its tables, to reuse its unchanged
+/// documents; None when there is none or it does not read back.
+async fn previous_build(lock: &BuilderLock) -> Option<Previous> {
+    let generation = lock.folder().current().ok().flatten()?;
+    let store = TableStore::open_read_only(&generation.database())
+        .await
+        .ok()?;
+    let loaded = store.load().await;
+    store.close().await;
+    let (tables, stored) = loaded.ok().flatten()?;
+    Some(Previous {
+        tables,
+        stored,
+        generation,
     })
-}
-
-/// The key two facts must share to be the same figure.
-pub fn fact_key(f: &Fact) -> String {
-    let dims: Vec<String> = f.dims.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let scope = match &f.scope {
-        Scope::Nationwide => "nationwide".to_string(),
-        Scope::Customs(n) => format!("customs:{n}"),
-        Scope::Campaign(n) => format!("campaign:{n}"),
-        Scope::Subset(n) => format!("subset:{n}"),
-    };
-    format!(
-        "{} {} {} [{}]",
-        f.period.key(),
-        scope,
-        f.metric,
-        dims.join(",")
-    )
-}
-
-/// Keys (nationwide) for which two final figures do not agree, even
-/// allowing for rounding and for the bound a qualifier states (逾7100万
-/// and 7180万 agree). A preliminary count (its key differs by its release)
-/// and the quarters, first quarters and full year (their keys differ by
-/// period) never conflict with a final full-year figure.
-pub fn find_conflicts(facts: &[Fact], vocabulary: &Vocabulary) -> Vec<Conflict> {
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, f) in facts
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.scope == Scope::Nationwide && !f.is_preliminary())
-    {
-        groups.entry(fact_key(f)).or_default().push(i);
-    }
-    let agree = |a: &Fact, b: &Fact| {
-        figures_agree(
-            a.value,
-            vocabulary.bound_of(a.qualifier.as_deref()),
-            b.value,
-            vocabulary.bound_of(b.qualifier.as_deref()),
-        )
-    };
-    groups
-        .into_iter()
-        .filter(|(_, ids)| {
-            ids.iter()
-                .any(|&a| ids.iter().any(|&b| !agree(&facts[a], &facts[b])))
-        })
-        .map(|(key, facts)| Conflict { key, facts })
-        .collect()
 }

@@ -247,17 +247,4 @@ mod tests {
         assert_eq!((latest.user_id, latest.source.as_str()), (0, "SIGHUP"));
         assert!(latest.at_ms > 1_700_000_000_000);
     }
-
-    #[tokio::test]
-    async fn shares_the_database_file_with_the_knowledge_tables() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(crate::state::db::SQLITE_FILE);
-        crate::knowledge::persist::TableStore::open(&path)
-            .await
-            .unwrap();
-        Store::connect(None, dir.path()).await.unwrap();
-        crate::knowledge::persist::TableStore::open(&path)
-            .await
-            .unwrap();
-    }
 }

@@ -12,8 +12,10 @@
 //! [`Backend`]: how a writing transaction begins, the time in milliseconds,
 //! the row-lock clause of a queue read.
 //!
-//! Invariant: the knowledge tables (`persist`) stay in the SQLite file of
-//! each replica: they are a cache of the knowledge build, not shared state.
+//! Invariant: the knowledge tables are not here: each build of the
+//! knowledge keeps them in its own generation of the data folder
+//! (`knowledge::generations`); they are a cache of the build, not shared
+//! state.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -36,9 +38,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Opens (creating) a SQLite file and applies `migrations/sqlite` (every
-/// table: knowledge, audit, broadcasts); the one place SQLite is opened,
-/// for the state store and the knowledge tables alike, each with its own
+/// Opens (creating) a SQLite file and applies `migrations/sqlite` (the
+/// shared state: audit, broadcasts, reload events), with the caller's
 /// error type. WAL with `synchronous = NORMAL`: a committed row survives
 /// the process being killed; only an OS crash can lose the last commits.
 pub async fn open_sqlite_pool<E>(path: &Path) -> Result<SqlitePool, E>

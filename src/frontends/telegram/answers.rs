@@ -397,18 +397,21 @@ pub fn details(snapshot: &Snapshot, facts: &[usize], language: Language) -> Repl
 
 /// The paragraph a fact's sentence stands in, cut around the sentence.
 fn context_of(snapshot: &Snapshot, fact: &Fact) -> Option<String> {
-    let sentence = snapshot.sentences.get(fact.sentence?)?;
-    let passage = snapshot.passages.get(sentence.passage)?;
-    let text: Vec<char> = passage.original.chars().collect();
-    if text.len() <= sentence.original.chars().count() {
+    fact.sentence?;
+    let sentence = fact.quote.trim();
+    let passage = snapshot
+        .passages_of(fact.doc)
+        .into_iter()
+        .find(|p| !sentence.is_empty() && p.contains(sentence))?;
+    let text: Vec<char> = passage.chars().collect();
+    if text.len() <= sentence.chars().count() {
         return None;
     }
     let at = passage
-        .original
-        .find(&sentence.original)
-        .map_or(0, |b| passage.original[..b].chars().count());
+        .find(sentence)
+        .map_or(0, |b| passage[..b].chars().count());
     let start = at.saturating_sub(CONTEXT_CHARS / 2);
-    let end = (at + sentence.original.chars().count() + CONTEXT_CHARS / 2).min(text.len());
+    let end = (at + sentence.chars().count() + CONTEXT_CHARS / 2).min(text.len());
     let mut cut: String = text[start..end].iter().collect();
     if start > 0 {
         cut.insert(0, '…');

@@ -17,6 +17,7 @@ use crate::domain::model::{
 };
 use crate::domain::numbers::{figures_agree, parse_plain};
 use crate::domain::vocabulary::Vocabulary;
+pub use crate::knowledge::files::document_hash;
 use crate::knowledge::files::{self, CuratedFact, KnowledgeFiles};
 use crate::knowledge::generations::{Generation, NewGeneration};
 use crate::knowledge::index::{DocumentPassages, IndexBuilder, IndexError, SearchIndex, Segmenter};
@@ -252,35 +253,9 @@ struct DocumentRows {
     facts: Vec<Fact>,
 }
 
-/// The content hash of one document as extraction sees it: its name,
-/// metadata and body, with the extraction version and the vocabulary (a
-/// change of either changes every document's hash).
-pub fn document_hash(files: &KnowledgeFiles, file: &files::DocumentFile) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [
-        files::EXTRACTION_VERSION,
-        &files.vocabulary_text,
-        &file.file,
-        &file.meta.title,
-        file.meta.publisher.as_deref().unwrap_or(""),
-        file.meta.published.as_deref().unwrap_or(""),
-        file.meta.url.as_deref().unwrap_or(""),
-        &format!("{:?}", file.meta.language),
-        &file.body,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// One document split into passages and sentences, and its facts.
 fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> DocumentRows {
+    debug_assert!(file.unread.is_none(), "{} was not read", file.file);
     let language = file.meta.language;
     let mut rows = DocumentRows::default();
     for raw in split_passages(&file.body, language) {

@@ -11,7 +11,8 @@ use super::formats;
 use crate::domain::ingest::{infer_meta, split_front_matter, unclosed_front_matter};
 use crate::domain::model::{DocumentMeta, Language};
 use crate::domain::vocabulary::Vocabulary;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,108 @@ pub enum KnowledgeError {
 pub struct DocumentFile {
     pub file: String,
     pub meta: DocumentMeta,
+    /// The text (empty when `unread`).
     pub body: String,
+    /// Some(its document hash) when the file was not read because the read
+    /// cache shows it unchanged since a build read it: its metadata and
+    /// notes come from the cache, its rows from that build.
+    pub unread: Option<String>,
+    /// sha256 of the file's bytes (part of the knowledge version).
+    pub bytes_hash: String,
+    /// The file's identity on disk when it was read.
+    pub stat: Option<FileStat>,
+    /// What reading it noted (`path: note`), also in the folder's problems.
+    pub notes: Vec<String>,
+}
+
+/// A file's identity on disk, as cheap to get as a directory listing
+/// (size, modification and change times, inode): while it stays the same
+/// the file is taken as unchanged, as git's index does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStat {
+    pub len: u64,
+    pub modified_ns: i128,
+    pub changed_ns: i128,
+    pub inode: u64,
+}
+
+impl FileStat {
+    fn of(meta: &std::fs::Metadata) -> FileStat {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileStat {
+                len: meta.len(),
+                modified_ns: i128::from(meta.mtime()) * 1_000_000_000
+                    + i128::from(meta.mtime_nsec()),
+                changed_ns: i128::from(meta.ctime()) * 1_000_000_000
+                    + i128::from(meta.ctime_nsec()),
+                inode: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let ns = |t: std::io::Result<std::time::SystemTime>| {
+                t.ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i128)
+            };
+            FileStat {
+                len: meta.len(),
+                modified_ns: ns(meta.modified()),
+                changed_ns: 0,
+                inode: 0,
+            }
+        }
+    }
+}
+
+/// What reading each document file gave, kept in the data folder so that
+/// a process finding the knowledge folder unchanged (every file's
+/// `FileStat` the same) reads none of its documents. Valid only for the
+/// extraction version, vocabulary and `sources.toml` it was made with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadCache {
+    pub key: String,
+    pub documents: Vec<CachedRead>,
+}
+
+/// One document file as the read cache remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedRead {
+    pub file: String,
+    pub stat: FileStat,
+    pub bytes_hash: String,
+    pub document_hash: String,
+    pub meta: DocumentMeta,
+    pub notes: Vec<String>,
+}
+
+/// A file modified this recently is not trusted to the cache: a change in
+/// the same clock tick could leave its stat unchanged.
+const SETTLED_NS: i128 = 2_000_000_000;
+
+impl ReadCache {
+    /// The cache at `path`; None when it is missing or unreadable (it is
+    /// only a cache: every document is then read).
+    pub fn load(path: &Path) -> Option<ReadCache> {
+        let text = std::fs::read(path).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Writes the cache to `path` atomically (a temporary file renamed
+    /// over it); a failure only costs the next process a full read.
+    pub fn save(&self, path: &Path) {
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        let written = serde_json::to_vec(self)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::debug!(path = %path.display(), error = %e, "read cache not written");
+        }
+    }
 }
 
 /// A curated fact from `facts.toml`: a figure that no sentence states
@@ -75,7 +177,7 @@ struct SourcesFile {
     documents: Vec<SourceEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct SourceEntry {
     file: String,
     #[serde(default)]
@@ -108,12 +210,21 @@ pub struct KnowledgeFiles {
     pub problems: Vec<String>,
     /// Content hash of everything above.
     pub version: String,
+    /// The folder read.
+    pub dir: PathBuf,
+    /// What a read cache must have been made with to be used.
+    cache_key: String,
+    sources: Vec<SourceEntry>,
 }
 
-/// Reads the knowledge folder.
+/// Reads the knowledge folder, every document included.
 pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
-    let mut hasher = Sha256::new();
-    hasher.update(EXTRACTION_VERSION.as_bytes());
+    load_with(dir, None)
+}
+
+/// Reads the knowledge folder; a document whose file the read cache shows
+/// unchanged is not read (`DocumentFile::unread`).
+pub fn load_with(dir: &Path, cache: Option<&ReadCache>) -> Result<KnowledgeFiles, KnowledgeError> {
     let vocabulary_path = dir.join("vocabulary.toml");
     let vocabulary_text = std::fs::read_to_string(&vocabulary_path).map_err(|source| {
         KnowledgeError::VocabularyUnreadable {
@@ -126,58 +237,38 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
             path: vocabulary_path.clone(),
             reason: e.to_string(),
         })?;
-    hasher.update(vocabulary_text.as_bytes());
     let mut problems = Vec::new();
-
     let sources_path = dir.join("sources.toml");
-    let sources: SourcesFile = match std::fs::read_to_string(&sources_path) {
-        Ok(text) => {
-            hasher.update(text.as_bytes());
-            toml::from_str(&text).unwrap_or_else(|e| {
-                problems.push(format!(
-                    "{}: not valid TOML, metadata inferred instead: {}",
-                    sources_path.display(),
-                    one_line(&e.to_string())
-                ));
-                SourcesFile::default()
-            })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => SourcesFile::default(),
-        Err(e) => {
-            problems.push(format!("{}: {e}", sources_path.display()));
-            SourcesFile::default()
-        }
-    };
-
+    let sources_text = optional_text(&sources_path, &mut problems);
+    let sources: SourcesFile = toml::from_str(&sources_text).unwrap_or_else(|e| {
+        problems.push(format!(
+            "{}: not valid TOML, metadata inferred instead: {}",
+            sources_path.display(),
+            one_line(&e.to_string())
+        ));
+        SourcesFile::default()
+    });
     let facts_path = dir.join("facts.toml");
-    let curated = match std::fs::read_to_string(&facts_path) {
-        Ok(text) => {
-            hasher.update(text.as_bytes());
-            match toml::from_str::<FactsFile>(&text) {
-                Ok(f) => f.facts,
-                Err(e) => {
-                    problems.push(format!(
-                        "{}: not valid TOML, no curated facts loaded: {}",
-                        facts_path.display(),
-                        one_line(&e.to_string())
-                    ));
-                    Vec::new()
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+    let facts_text = optional_text(&facts_path, &mut problems);
+    let curated = match toml::from_str::<FactsFile>(&facts_text) {
+        Ok(f) => f.facts,
         Err(e) => {
-            problems.push(format!("{}: {e}", facts_path.display()));
+            problems.push(format!(
+                "{}: not valid TOML, no curated facts loaded: {}",
+                facts_path.display(),
+                one_line(&e.to_string())
+            ));
             Vec::new()
         }
     };
-
-    let documents = documents_in(
-        &dir.join("documents"),
-        &sources.documents,
-        &mut problems,
-        &mut hasher,
-    )?;
+    let cache_key = short_hash([EXTRACTION_VERSION, &vocabulary_text, &sources_text]);
+    let known: HashMap<&str, &CachedRead> = cache
+        .filter(|c| c.key == cache_key)
+        .map(|c| c.documents.iter().map(|d| (d.file.as_str(), d)).collect())
+        .unwrap_or_default();
+    let (documents, read_problems) =
+        documents_in(&dir.join("documents"), &sources.documents, &known)?;
+    problems.extend(read_problems);
     for entry in &sources.documents {
         if !documents.iter().any(|d| d.file == entry.file) {
             problems.push(format!(
@@ -187,30 +278,149 @@ pub fn load(dir: &Path) -> Result<KnowledgeFiles, KnowledgeError> {
             ));
         }
     }
-    let version = hasher
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(KnowledgeFiles {
+    let mut files = KnowledgeFiles {
         vocabulary,
         vocabulary_text,
         documents,
         curated,
         problems,
-        version,
-    })
+        version: String::new(),
+        dir: dir.to_path_buf(),
+        cache_key,
+        sources: sources.documents,
+    };
+    files.version = files.content_version(&facts_text);
+    Ok(files)
 }
 
-/// Every document of `documents/` that can be read, in name order, each
-/// hashed into the knowledge version.
+/// A file's text, or "" when it is missing (or unreadable: noted).
+fn optional_text(path: &Path, problems: &mut Vec<String>) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            problems.push(format!("{}: {e}", path.display()));
+            String::new()
+        }
+    }
+}
+
+/// The first 12 bytes of the sha256 of `parts` (each ended by a 0), in hex.
+fn short_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex(&hasher.finalize()[..12])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl KnowledgeFiles {
+    /// The knowledge version: the extraction version, the vocabulary,
+    /// `sources.toml`, `facts.toml` and every document's name and bytes.
+    fn content_version(&self, facts_text: &str) -> String {
+        let documents = self
+            .documents
+            .iter()
+            .flat_map(|d| [d.file.as_str(), d.bytes_hash.as_str()]);
+        short_hash([self.cache_key.as_str(), facts_text].into_iter().chain(documents))
+    }
+
+    /// Reads the documents the read cache let go unread for which `needed`
+    /// holds (a build extracting them, a curated fact quoting them). One
+    /// that can no longer be read is dropped, with the reason noted.
+    pub fn read_unread(&mut self, needed: impl Fn(&DocumentFile) -> bool) {
+        let documents_dir = self.dir.join("documents");
+        let mut documents = std::mem::take(&mut self.documents);
+        documents.retain_mut(|d| {
+            if d.unread.is_none() || !needed(d) {
+                return true;
+            }
+            let path = documents_dir.join(&d.file);
+            match read_document_file(&path, d.file.clone(), &self.sources, &HashMap::new()) {
+                Ok(read) => {
+                    *d = read;
+                    true
+                }
+                Err(problems) => {
+                    self.problems.extend(problems);
+                    false
+                }
+            }
+        });
+        self.documents = documents;
+    }
+
+    /// The read cache for these files (documents read too recently to be
+    /// trusted are left out).
+    pub fn read_cache(&self) -> ReadCache {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        let documents = self
+            .documents
+            .iter()
+            .filter_map(|d| {
+                let stat = d.stat?;
+                (now - stat.modified_ns > SETTLED_NS).then(|| CachedRead {
+                    file: d.file.clone(),
+                    stat,
+                    bytes_hash: d.bytes_hash.clone(),
+                    document_hash: document_hash(self, d),
+                    meta: d.meta.clone(),
+                    notes: d.notes.clone(),
+                })
+            })
+            .collect();
+        ReadCache {
+            key: self.cache_key.clone(),
+            documents,
+        }
+    }
+
+    /// How many documents were read from disk (not taken from the cache).
+    pub fn read_count(&self) -> usize {
+        self.documents.iter().filter(|d| d.unread.is_none()).count()
+    }
+}
+
+/// The content hash of one document as extraction sees it: its name,
+/// metadata and body, with the extraction version and the vocabulary (a
+/// change of either changes every document's hash).
+pub fn document_hash(files: &KnowledgeFiles, file: &DocumentFile) -> String {
+    if let Some(hash) = &file.unread {
+        return hash.clone();
+    }
+    let mut h = Sha256::new();
+    for part in [
+        EXTRACTION_VERSION,
+        &files.vocabulary_text,
+        &file.file,
+        &file.meta.title,
+        file.meta.publisher.as_deref().unwrap_or(""),
+        file.meta.published.as_deref().unwrap_or(""),
+        file.meta.url.as_deref().unwrap_or(""),
+        &format!("{:?}", file.meta.language),
+        &file.body,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    hex(&h.finalize()[..16])
+}
+
+/// Every document of `documents/` that can be read, in name order (one
+/// the cache knows unchanged is not read), and the problems of reading
+/// them, in the same order.
 fn documents_in(
     documents_dir: &Path,
     sources: &[SourceEntry],
-    problems: &mut Vec<String>,
-    hasher: &mut Sha256,
-) -> Result<Vec<DocumentFile>, KnowledgeError> {
+    known: &HashMap<&str, &CachedRead>,
+) -> Result<(Vec<DocumentFile>, Vec<String>), KnowledgeError> {
     let entries = std::fs::read_dir(documents_dir).map_err(|source| KnowledgeError::Folder {
         path: documents_dir.to_path_buf(),
         source,
@@ -218,6 +428,7 @@ fn documents_in(
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     let mut documents = Vec::new();
+    let mut problems = Vec::new();
     for path in paths {
         let Some(file) = path
             .file_name()
@@ -233,21 +444,48 @@ fn documents_in(
         if file.starts_with('.') || path.is_dir() {
             continue;
         }
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(format!("{}: cannot be read: {e}", path.display()));
-                continue;
+        match read_document_file(&path, file, sources, known) {
+            Ok(document) => {
+                problems.extend(document.notes.iter().cloned());
+                documents.push(document);
             }
-        };
-        if let Some(document) = document_file(&path, file, &bytes, sources, problems) {
-            hasher.update(document.file.as_bytes());
-            hasher.update([0]);
-            hasher.update(&bytes);
-            documents.push(document);
+            Err(notes) => problems.extend(notes),
         }
     }
-    Ok(documents)
+    Ok((documents, problems))
+}
+
+/// One document file: taken from the cache when its stat is the one the
+/// cache recorded, else read; Err(the problems) when it cannot be read.
+fn read_document_file(
+    path: &Path,
+    file: String,
+    sources: &[SourceEntry],
+    known: &HashMap<&str, &CachedRead>,
+) -> Result<DocumentFile, Vec<String>> {
+    // The stat is taken before the bytes are read, so that a change made
+    // while reading shows as a changed stat next time.
+    let stat = std::fs::metadata(path).ok().map(|m| FileStat::of(&m));
+    if let (Some(stat), Some(cached)) = (stat, known.get(file.as_str())) {
+        if cached.stat == stat {
+            return Ok(DocumentFile {
+                file,
+                meta: cached.meta.clone(),
+                body: String::new(),
+                unread: Some(cached.document_hash.clone()),
+                bytes_hash: cached.bytes_hash.clone(),
+                stat: Some(stat),
+                notes: cached.notes.clone(),
+            });
+        }
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| vec![format!("{}: cannot be read: {e}", path.display())])?;
+    let mut notes = Vec::new();
+    let mut document = document_file(path, file, &bytes, sources, &mut notes).ok_or(notes.clone())?;
+    document.stat = stat;
+    document.notes = notes;
+    Ok(document)
 }
 
 /// A document not yet in the folder (sent to the bot), read as the folder
@@ -321,6 +559,10 @@ fn document_file(
         file,
         meta,
         body: body.to_string(),
+        unread: None,
+        bytes_hash: hex(&Sha256::digest(bytes)),
+        stat: None,
+        notes: Vec::new(),
     })
 }
 

@@ -6,7 +6,10 @@
 //! - `build.lock`: the builder lock (an advisory file lock), holding the
 //!   pid of the process that builds;
 //! - `CURRENT`: the name of the complete generation that answers;
-//! - `generations/NAME/`: one build (`knowledge.db`, `index/`, `lease`).
+//! - `generations/NAME/`: one build (`knowledge.db`, `index/`, `lease`);
+//! - `read-cache.json`: what reading each knowledge document gave, keyed
+//!   by the file's stat (only a cache: replaced atomically, ignored when
+//!   missing or unreadable).
 //!
 //! Invariants: one builder per data folder (the builder lock). A
 //! generation is named in `CURRENT` only once all its files are synced,
@@ -29,6 +32,7 @@ const POINTER: &str = "CURRENT";
 const GENERATIONS: &str = "generations";
 const BUILD_LOCK: &str = "build.lock";
 const LEASE: &str = "lease";
+const READ_CACHE: &str = "read-cache.json";
 
 /// Why the data folder could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +166,12 @@ impl DataFolder {
 
     fn pointer(&self) -> PathBuf {
         self.root.join(POINTER)
+    }
+
+    /// The read cache (`knowledge::files::ReadCache`): what reading each
+    /// document file gave, so that an unchanged file is not read again.
+    pub fn read_cache_path(&self) -> PathBuf {
+        self.root.join(READ_CACHE)
     }
 
     fn lock_path(&self) -> PathBuf {

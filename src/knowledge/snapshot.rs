@@ -13,10 +13,12 @@ use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
 use crate::knowledge::build::{self, segmenter_for, BuildError, Previous};
 pub use crate::knowledge::build::{document_hash, fact_key, find_conflicts, BuildStats};
-use crate::knowledge::files::{self, KnowledgeError, KnowledgeFiles};
+use crate::knowledge::files::{self, DocumentFile, KnowledgeError, KnowledgeFiles, ReadCache};
 use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
 use crate::knowledge::index::{IndexError, SearchIndex};
 use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Why the knowledge could not be loaded at all.
@@ -138,11 +140,29 @@ impl Snapshot {
             };
             return Snapshot::from_generation(generation, None).await;
         }
-        let files = files::load(knowledge_dir)?;
+        let cache_path = folder.read_cache_path();
+        let cache = ReadCache::load(&cache_path);
+        let files = files::load_with(knowledge_dir, cache.as_ref())?;
+        let opened = Snapshot::open_files(&folder, &files, access).await;
+        if files.read_count() > 0 || cache.is_none() {
+            let fresh = files.read_cache();
+            if cache.as_ref() != Some(&fresh) {
+                fresh.save(&cache_path);
+            }
+        }
+        opened
+    }
+
+    /// Opens the generation built for `files`, or builds it.
+    async fn open_files(
+        folder: &DataFolder,
+        files: &KnowledgeFiles,
+        access: Access,
+    ) -> Result<Snapshot, SnapshotError> {
         if !access.rebuild {
             if let Some(current) = folder.current()? {
                 if current.version() == files.version {
-                    match Snapshot::from_generation(current, Some(&files)).await {
+                    match Snapshot::from_generation(current, Some(files)).await {
                         Ok(snapshot) => {
                             if let Ok(Some(lock)) = folder.try_lock_builder() {
                                 lock.remove_unused();
@@ -154,7 +174,7 @@ impl Snapshot {
                         }
                     }
                 } else if let Some(lock) = folder.try_lock_builder()? {
-                    return Snapshot::build_locked(&lock, &files, access).await;
+                    return Snapshot::build_locked(&lock, files, access).await;
                 } else {
                     // Another process is building: answer from what is there.
                     return Snapshot::from_generation(current, None).await;
@@ -164,10 +184,10 @@ impl Snapshot {
         let lock = folder.lock_builder(access.wait, &|holder| {
             (access.on_wait)(&format!(
                 "waiting for {holder} to finish building the data folder {}",
-                data_dir.display()
+                folder.root().display()
             ))
         })?;
-        Snapshot::build_locked(&lock, &files, access).await
+        Snapshot::build_locked(&lock, files, access).await
     }
 
     /// Under the builder lock: opens the current generation when another
@@ -198,6 +218,7 @@ impl Snapshot {
         files: &KnowledgeFiles,
     ) -> Result<Snapshot, SnapshotError> {
         let previous = previous_build(lock).await;
+        let files = &*with_bodies(files, previous.as_ref());
         let new = lock.new_generation(&files.version)?;
         let dir = new.dir.clone();
         let written = async {
@@ -313,6 +334,25 @@ impl Snapshot {
     pub fn summary(&self, year: u16, language: Language) -> Answer {
         answer::summary(&self.knowledge(), year, language)
     }
+}
+
+/// `files` with every document read that the build needs but the read
+/// cache let go unread: one the previous generation lacks, or one a
+/// curated fact quotes.
+fn with_bodies<'f>(files: &'f KnowledgeFiles, previous: Option<&Previous>) -> Cow<'f, KnowledgeFiles> {
+    let have: HashSet<&str> = previous
+        .map(|p| p.stored.document_hashes.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let quoted: HashSet<&str> = files.curated.iter().map(|c| c.document.as_str()).collect();
+    let needed = |d: &DocumentFile| {
+        d.unread.as_deref().is_some_and(|h| !have.contains(h)) || quoted.contains(d.file.as_str())
+    };
+    if !files.documents.iter().any(|d| d.unread.is_some() && needed(d)) {
+        return Cow::Borrowed(files);
+    }
+    let mut read = files.clone();
+    read.read_unread(needed);
+    Cow::Owned(read)
 }
 
 /// The current generation with its tables, to reuse its unchanged

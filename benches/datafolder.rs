@@ -116,9 +116,15 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn bench(n: usize) {
+    // DATAFOLDER_BENCH_DIR keeps the generated folders there (to look at
+    // them, or to time commands by hand); by default they are temporary.
     let dir = tempfile::tempdir().unwrap();
-    let knowledge = dir.path().join("knowledge");
-    let data = dir.path().join("data");
+    let root = std::env::var_os("DATAFOLDER_BENCH_DIR")
+        .map(|d| PathBuf::from(d).join(format!("n{n}")))
+        .unwrap_or_else(|| dir.path().to_path_buf());
+    let _ = std::fs::remove_dir_all(&root);
+    let knowledge = root.join("knowledge");
+    let data = root.join("data");
     let bytes = generate(&knowledge, n);
     let full = run(&knowledge, &data, &["reindex"]);
     let mb = bytes as f64 / 1e6;
@@ -147,14 +153,17 @@ fn bench(n: usize) {
             .map(|i| i.q)
             .collect();
     let mut warm = Vec::new();
+    let mut slowest: Vec<(Duration, &str)> = Vec::new();
     for _ in 0..3 {
         for q in &questions {
             let started = Instant::now();
             std::hint::black_box(snapshot.answer(q));
             warm.push(started.elapsed());
+            slowest.push((started.elapsed(), q));
         }
     }
     warm.sort();
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let at = |p: f64| ms(warm[((warm.len() - 1) as f64 * p).round() as usize]);
     println!(
         "N={n} ({mb:.1} MB): full build {:.1} s ({:.2} MB/s); one changed document {:.2} s; \
@@ -166,6 +175,9 @@ fn bench(n: usize) {
         at(0.5),
         at(0.99),
     );
+    for (took, q) in slowest.iter().take(3) {
+        println!("  slowest: {:.3} ms {q}", ms(*took));
+    }
 }
 
 fn main() {

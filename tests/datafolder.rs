@@ -17,7 +17,12 @@
 //! - an empty read-only folder fails with one message naming the path;
 //! - a reindex after one document changed extracts only that document and
 //!   gives the same fact table as a full build; a vocabulary change
-//!   extracts every document again.
+//!   extracts every document again;
+//! - an unchanged knowledge folder is opened without reading any of its
+//!   documents (the read cache), a changed one reads only what changed, and
+//!   either way the knowledge version is the one a full read gives; a fact
+//!   read back from a generation is cited to its sentence (from the index);
+//! - a damaged read cache costs only a full read, and is rewritten.
 
 mod support;
 
@@ -420,5 +425,77 @@ fn a_reindex_after_one_changed_document_extracts_only_it_and_equals_a_full_build
             "{documents} documents extracted, 0 unchanged reused"
         )),
         "{said}"
+    );
+}
+
+/// Every document's modification time moved an hour back (as files long
+/// in place are: the read cache trusts only settled files).
+fn settle(knowledge: &Path) {
+    for entry in std::fs::read_dir(knowledge.join("documents")).unwrap() {
+        settle_one(&entry.unwrap().path());
+    }
+}
+
+fn settle_one(path: &Path) {
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(past).unwrap();
+}
+
+#[tokio::test]
+async fn an_unchanged_knowledge_folder_is_opened_without_reading_its_documents() {
+    use customs_ip_bot::knowledge::files::{self, ReadCache};
+    use customs_ip_bot::knowledge::snapshot::Snapshot;
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let data = dir.path().join("data");
+    settle(&knowledge);
+    Snapshot::open_or_build(&knowledge, &data).await.unwrap();
+    let cache_path = DataFolder::open(&data, false).unwrap().read_cache_path();
+    let cache = ReadCache::load(&cache_path).expect("a build leaves a read cache");
+    let cached = files::load_with(&knowledge, Some(&cache)).unwrap();
+    let read = files::load(&knowledge).unwrap();
+    assert_eq!(cached.read_count(), 0, "unchanged documents were read");
+    assert_eq!(cached.version, read.version);
+    assert_eq!(cached.problems, read.problems);
+
+    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut body = std::fs::read_to_string(&names[0]).unwrap();
+    body.push_str("\n\n2031年全国海关共扣留侵权嫌疑货物2.22万批。\n");
+    std::fs::write(&names[0], body).unwrap();
+    settle_one(&names[0]);
+    let cached = files::load_with(&knowledge, Some(&cache)).unwrap();
+    assert_eq!(cached.read_count(), 1, "only the changed document is read");
+    assert_eq!(cached.version, files::load(&knowledge).unwrap().version);
+    assert_ne!(cached.version, read.version);
+    Snapshot::open_or_build(&knowledge, &data).await.unwrap();
+    let reopened = Snapshot::open_or_build(&knowledge, &data).await.unwrap();
+    assert!(reopened.built().is_none(), "the second open builds nothing");
+    let answer = reopened.answer("2031年扣留多少批?");
+    assert!(answer.answer.contains("2.22万批"), "{}", answer.answer);
+    assert!(
+        answer.facts[0].source.contains("2.22万批"),
+        "cited to its sentence: {:?}",
+        answer.facts[0]
+    );
+}
+
+#[test]
+fn an_unreadable_read_cache_is_only_a_slower_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let data = dir.path().join("data");
+    settle(&knowledge);
+    reindex(&knowledge, &data);
+    let cache = DataFolder::open(&data, false).unwrap().read_cache_path();
+    std::fs::write(&cache, b"{ not json").unwrap();
+    assert_answers(&knowledge, &data, &[]);
+    assert!(
+        customs_ip_bot::knowledge::files::ReadCache::load(&cache).is_some(),
+        "the next process rewrites it"
     );
 }

@@ -47,7 +47,7 @@ fn headline(snapshot: &Snapshot, year: u16, metric: &str) -> Vec<(Decimal, Strin
                 && f.metric == metric
                 && f.dims.is_empty()
         })
-        .map(|f| (f.value, f.text.clone(), f.quote.clone()))
+        .map(|f| (f.value, f.text.clone(), snapshot.quote(f).into_owned()))
         .collect()
 }
 
@@ -84,7 +84,7 @@ fn a_first_quarter_figure_is_a_quarter_and_never_the_year() {
         .collect();
     assert!(!quarter.is_empty(), "no 2021 Q1 facts");
     assert!(
-        quarter.iter().all(|f| f.quote.contains("一季度")),
+        quarter.iter().all(|f| snapshot.quote(f).contains("一季度")),
         "Q1 facts must cite a sentence naming the quarter: {quarter:#?}"
     );
     let full_year = snapshot

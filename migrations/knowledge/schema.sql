@@ -28,5 +28,5 @@ CREATE TABLE documents (
 -- within it; kept across builds while the document does not change.
 CREATE TABLE document_facts (
     hash  TEXT PRIMARY KEY,
-    facts TEXT NOT NULL              -- JSON array of facts
+    facts TEXT NOT NULL              -- JSON array of facts (a sentence is not repeated in them: the index stores it)
 );

@@ -53,7 +53,7 @@ pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
 /// when it names only a year the table has.
 fn open(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     if let (None, [year]) = (&query.metric, query.years.as_slice()) {
-        let has_year = snapshot.facts.iter().any(|f| {
+        let has_year = snapshot.facts_of_year(*year).any(|f| {
             f.period
                 == Period {
                     year: *year,
@@ -210,22 +210,25 @@ impl<'q> Frame<'q> {
     }
 
     fn matches(&self, f: &Fact, dims: &[(String, String)]) -> bool {
-        if f.scope != self.scope {
+        if f.scope != self.scope || f.dims.len() < dims.len() {
             return false;
         }
         let mut counted = f.counted_dims().filter(|(k, _)| k != QUALIFIER_DIM);
         let same_dims = counted.by_ref().eq(dims.iter());
         // A part the question names must be the row's qualifier, or be
-        // said in the clause quoted for the row.
-        let asked = self.asked.iter().all(|a| {
-            f.dim(QUALIFIER_DIM).is_some_and(|q| q.contains(a.as_str()))
-                || crate::domain::normalize::normalize_keeping(&f.excerpt, self.words)
-                    .contains(a.as_str())
-        });
+        // said in the clause quoted for the row (checked last: it
+        // normalizes the clause).
+        let asked = || {
+            self.asked.iter().all(|a| {
+                f.dim(QUALIFIER_DIM).is_some_and(|q| q.contains(a.as_str()))
+                    || crate::domain::normalize::normalize_keeping(&f.excerpt, self.words)
+                        .contains(a.as_str())
+            })
+        };
         same_dims
-            && asked
             && (!self.preliminary || f.is_preliminary())
             && f.dim(QUALIFIER_DIM).is_none_or(|q| self.names(q))
+            && asked()
     }
 }
 
@@ -239,9 +242,8 @@ fn rows<'a>(
     dims: &[(String, String)],
 ) -> Vec<&'a Fact> {
     snapshot
-        .facts
-        .iter()
-        .filter(|f| f.period == period && f.metric == metric && frame.matches(f, dims))
+        .facts_of(period.year, metric, dims)
+        .filter(|f| f.period == period && frame.matches(f, dims))
         .collect()
 }
 
@@ -258,23 +260,9 @@ struct Chosen<'a> {
 
 /// The row to cite among rows for one key: a final figure before a
 /// preliminary count, then curated, then the most precise value, then the
-/// sentence that says most.
+/// clause that says most.
 fn choose<'a>(snapshot: &Corpus, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
-    let best = *rows.iter().max_by_key(|f| {
-        let digits = f
-            .value
-            .mantissa()
-            .abs()
-            .to_string()
-            .trim_end_matches('0')
-            .len();
-        (
-            !f.is_preliminary(),
-            f.curated,
-            digits,
-            f.quote.chars().count(),
-        )
-    })?;
+    let best = best_row(rows)?;
     let v = &snapshot.vocabulary;
     let agrees = |f: &Fact| {
         figures_agree(
@@ -302,14 +290,43 @@ fn choose<'a>(snapshot: &Corpus, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
     Some(chosen)
 }
 
+/// The row to cite (see `choose`); of equals, the last.
+fn best_row<'a>(rows: &[&'a Fact]) -> Option<&'a Fact> {
+    let rank = |f: &Fact| (!f.is_preliminary(), f.curated, significant_digits(f.value));
+    let (&first, rest) = rows.split_first()?;
+    let (mut best, mut best_rank, mut best_chars) = (first, rank(first), None);
+    for &f in rest {
+        let r = rank(f);
+        match r.cmp(&best_rank) {
+            std::cmp::Ordering::Greater => (best, best_rank, best_chars) = (f, r, None),
+            std::cmp::Ordering::Equal => {
+                let chars = f.excerpt.chars().count();
+                if chars >= *best_chars.get_or_insert_with(|| best.excerpt.chars().count()) {
+                    (best, best_chars) = (f, Some(chars));
+                }
+            }
+            std::cmp::Ordering::Less => {}
+        }
+    }
+    Some(best)
+}
+
+/// How many significant digits a value is written with (4.16万: 3).
+fn significant_digits(value: rust_decimal::Decimal) -> u32 {
+    let mut mantissa = value.mantissa().unsigned_abs();
+    while mantissa != 0 && mantissa.is_multiple_of(10) {
+        mantissa /= 10;
+    }
+    mantissa.checked_ilog10().map_or(0, |d| d + 1)
+}
+
 fn fact_ref(snapshot: &Knowledge<'_>, f: &Fact) -> FactRef {
-    let _ = snapshot;
     FactRef {
         period: f.period.key(),
         metric: f.metric.clone(),
         value: f.value.normalize().to_string(),
         text: f.text.clone(),
-        source: f.quote.clone(),
+        source: snapshot.quote(f).into_owned(),
     }
 }
 
@@ -388,7 +405,8 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     // A question about something the fact's sentence does not mention is
     // better answered by the passage that does; never by the total as if
     // it were that thing.
-    if !query.subject.is_empty() && !mentions_subject(&chosen.best.quote, query, snapshot) {
+    if !query.subject.is_empty() && !mentions_subject(&snapshot.quote(chosen.best), query, snapshot)
+    {
         if let Some(a) = passage(snapshot, query) {
             return a;
         }
@@ -420,11 +438,9 @@ fn qualified_part<'a>(
         return None;
     }
     let parts: Vec<&Fact> = snapshot
-        .facts
-        .iter()
+        .facts_of(period.year, metric, &query.dims)
         .filter(|f| {
             f.period == period
-                && f.metric == metric
                 && f.scope == query.scope
                 && f.dim(QUALIFIER_DIM).is_some()
                 && f.counted_dims()
@@ -561,11 +577,7 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
 /// the question's frame: what comparisons and trends are made of.
 fn pick<'a>(snapshot: &'a Corpus, query: &Query, period: Period, metric: &str) -> Option<&'a Fact> {
     let frame = Frame::of(snapshot, query);
-    choose(
-        snapshot,
-        &rows(snapshot, &frame, period, metric, &query.dims),
-    )
-    .map(|c| c.best)
+    best_row(&rows(snapshot, &frame, period, metric, &query.dims))
 }
 
 fn mentions_subject(quote: &str, query: &Query, snapshot: &Knowledge<'_>) -> bool {
@@ -664,9 +676,9 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let Some(metric) = query.metric.as_deref() else {
         return no_data(snapshot, query);
     };
-    let years: BTreeSet<u16> = snapshot.facts.iter().map(|f| f.period.year).collect();
-    let picked: Vec<&Fact> = years
-        .iter()
+    let picked: Vec<&Fact> = snapshot
+        .by_year
+        .keys()
         .filter_map(|&year| {
             let period = Period {
                 year,
@@ -1101,7 +1113,7 @@ fn no_data(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let without: Vec<Period> = asked
         .iter()
         .copied()
-        .filter(|p| !snapshot.facts.iter().any(|f| f.period == *p))
+        .filter(|p| !snapshot.facts_of_year(p.year).any(|f| f.period == *p))
         .collect();
     // A year the table has, asked about something it holds nothing on, is
     // not "no data for that year".

@@ -179,7 +179,9 @@ pub struct Fact {
     /// Index into the snapshot's sentences; `None` for a curated fact whose
     /// quote spans sentences.
     pub sentence: Option<usize>,
-    /// The source sentence (or curated quote), as written.
+    /// The source sentence (or curated quote), as written. Empty for an
+    /// extracted fact read back from a generation (the sentence is then
+    /// read from the search when needed: `Knowledge::quote`).
     pub quote: String,
     /// The clauses of the sentence that state this figure (with its share
     /// and change), as written; the evidence shown under the figure.

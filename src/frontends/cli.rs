@@ -153,6 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    // The process ends here: freeing every row one by one would only
+    // delay the exit.
+    std::mem::forget(snapshot);
+    std::mem::forget(engine);
     Ok(())
 }
 
@@ -211,12 +215,13 @@ fn print_facts(
         .filter(|f| year.is_none_or(|y| f.period.year == y))
     {
         let doc = &snapshot.documents[f.doc];
+        let quote = snapshot.quote(f);
         if json {
             let row = serde_json::json!({
                 "period": f.period.key(), "scope": f.scope, "metric": f.metric, "dims": f.dims,
                 "value": f.value.normalize().to_string(), "text": f.text, "qualifier": f.qualifier,
                 "share": f.share.map(|d| d.normalize().to_string()), "yoy": f.yoy.map(|d| d.normalize().to_string()),
-                "document": doc.file, "source": f.quote, "curated": f.curated,
+                "document": doc.file, "source": quote, "curated": f.curated,
             });
             writeln!(out, "{row}")?;
         } else {
@@ -229,7 +234,7 @@ fn print_facts(
                 f.text,
                 doc.file,
                 dims.join(","),
-                f.quote
+                quote
             )?;
         }
     }

@@ -12,8 +12,8 @@ use crate::domain::ingest::{infer_meta, split_front_matter, unclosed_front_matte
 use crate::domain::model::{DocumentMeta, Language};
 use crate::domain::vocabulary::Vocabulary;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Kept beside the extractor; part of the content hash, so that a data
@@ -327,7 +327,11 @@ impl KnowledgeFiles {
             .documents
             .iter()
             .flat_map(|d| [d.file.as_str(), d.bytes_hash.as_str()]);
-        short_hash([self.cache_key.as_str(), facts_text].into_iter().chain(documents))
+        short_hash(
+            [self.cache_key.as_str(), facts_text]
+                .into_iter()
+                .chain(documents),
+        )
     }
 
     /// Reads the documents the read cache let go unread for which `needed`
@@ -429,6 +433,7 @@ fn documents_in(
     paths.sort();
     let mut documents = Vec::new();
     let mut problems = Vec::new();
+    let mut todo = Vec::new();
     for path in paths {
         let Some(file) = path
             .file_name()
@@ -441,10 +446,31 @@ fn documents_in(
             ));
             continue;
         };
-        if file.starts_with('.') || path.is_dir() {
-            continue;
+        if !file.starts_with('.') && !path.is_dir() {
+            todo.push((path, file));
         }
-        match read_document_file(&path, file, sources, known) {
+    }
+    // Read and decoded on all cores, in chunks kept in name order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = todo.len().div_ceil(threads).max(1);
+    let read: Vec<Vec<Result<DocumentFile, Vec<String>>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = todo
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(path, file)| read_document_file(path, file.clone(), sources, known))
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for result in read.into_iter().flatten() {
+        match result {
             Ok(document) => {
                 problems.extend(document.notes.iter().cloned());
                 documents.push(document);
@@ -482,7 +508,8 @@ fn read_document_file(
     let bytes = std::fs::read(path)
         .map_err(|e| vec![format!("{}: cannot be read: {e}", path.display())])?;
     let mut notes = Vec::new();
-    let mut document = document_file(path, file, &bytes, sources, &mut notes).ok_or(notes.clone())?;
+    let mut document =
+        document_file(path, file, &bytes, sources, &mut notes).ok_or(notes.clone())?;
     document.stat = stat;
     document.notes = notes;
     Ok(document)

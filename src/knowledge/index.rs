@@ -14,7 +14,7 @@ use crate::domain::model::{Passage, Sentence};
 use jieba_rs::Jieba;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
 use tantivy::directory::{
@@ -46,12 +46,17 @@ pub enum IndexError {
     },
 }
 
-static BASE_JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
-
-/// Jieba with the vocabulary's words, shared by index and query time.
+/// Jieba with the vocabulary's words, shared by index and query time;
+/// its dictionary is loaded when a text is first cut (a process that only
+/// reads the fact table never loads it).
 #[derive(Clone)]
 pub struct Segmenter {
-    jieba: Arc<Jieba>,
+    inner: Arc<LazySegmenter>,
+}
+
+struct LazySegmenter {
+    words: Vec<String>,
+    jieba: std::sync::OnceLock<Jieba>,
 }
 
 impl std::fmt::Debug for Segmenter {
@@ -64,21 +69,33 @@ impl Segmenter {
     /// Jieba's dictionary plus `words` (normalized), each frequent enough to
     /// be kept whole.
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Segmenter {
-        let mut jieba = BASE_JIEBA.clone();
-        for w in words {
-            if w.chars().count() >= 2 && !w.contains(' ') {
+        let words = words
+            .into_iter()
+            .filter(|w| w.chars().count() >= 2 && !w.contains(' '))
+            .map(str::to_string)
+            .collect();
+        Segmenter {
+            inner: Arc::new(LazySegmenter {
+                words,
+                jieba: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    fn jieba(&self) -> &Jieba {
+        self.inner.jieba.get_or_init(|| {
+            let mut jieba = Jieba::new();
+            for w in &self.inner.words {
                 jieba.add_word(w, Some(50_000), None);
             }
-        }
-        Segmenter {
-            jieba: Arc::new(jieba),
-        }
+            jieba
+        })
     }
 
     /// Search-mode words of a normalized text, without punctuation and
     /// white space.
     pub fn words<'t>(&self, text: &'t str) -> Vec<&'t str> {
-        self.jieba
+        self.jieba()
             .cut_for_search(text, true)
             .into_iter()
             .map(|t| t.word)
@@ -92,7 +109,7 @@ impl Tokenizer for Segmenter {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream {
         let tokens: Vec<Token> = self
-            .jieba
+            .jieba()
             .cut_for_search(text, true)
             .into_iter()
             .filter(|t| t.word.chars().any(char::is_alphanumeric))
@@ -457,6 +474,11 @@ impl SearchIndex {
 
     /// The passages of document `doc`, as written, in order.
     pub fn passages_of(&self, doc: usize) -> Vec<String> {
+        self.stored_passages(doc).into_iter().map(|p| p.o).collect()
+    }
+
+    /// What the index stores of document `doc`'s passages, in order.
+    fn stored_passages(&self, doc: usize) -> Vec<StoredPassage> {
         let Some(key) = self.keys.get(doc) else {
             return Vec::new();
         };
@@ -474,7 +496,7 @@ impl SearchIndex {
             .map(|(_, p)| p)
             .collect();
         passages.sort_by_key(|p| p.i);
-        passages.into_iter().map(|p| p.o).collect()
+        passages
     }
 }
 
@@ -532,6 +554,14 @@ impl Directory for ReadOnlyDirectory {
 impl PassageSearch for SearchIndex {
     fn segment<'t>(&self, text: &'t str) -> Vec<&'t str> {
         self.segmenter.words(text)
+    }
+
+    fn sentence(&self, doc: usize, sentence: usize) -> Option<String> {
+        self.stored_passages(doc)
+            .into_iter()
+            .flat_map(|p| p.s)
+            .nth(sentence)
+            .map(|(original, _)| original)
     }
 
     fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {

@@ -15,7 +15,7 @@ use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
 /// The schema of a generation's knowledge.db; bumped with the schema file.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = include_str!("../../migrations/knowledge/schema.sql");
 
 /// Why the knowledge tables could not be read or written.
@@ -225,18 +225,20 @@ impl TableStore {
 
     /// Every document's extracted facts, numbered by document, in order.
     async fn facts(&self) -> Result<Vec<Fact>, PersistError> {
+        use futures_util::TryStreamExt;
         let mut facts = Vec::new();
-        for r in sqlx::query(
+        // Streamed row by row: the stored text of every document's facts is
+        // never held at once.
+        let mut rows = sqlx::query(
             "SELECT d.idx, f.facts FROM documents d JOIN document_facts f ON f.hash = d.hash ORDER BY d.idx",
         )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.sql())?
-        {
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await.map_err(self.sql())? {
             let doc = r.get::<i64, _>(0) as usize;
-            let of_doc: Vec<Fact> = self.decode(&r.get::<String, _>(1))?;
+            let of_doc: Vec<Fact> = self.decode(r.get::<&str, _>(1))?;
             facts.extend(of_doc.into_iter().map(|f| Fact { doc, ..f }));
         }
+        facts.shrink_to_fit();
         Ok(facts)
     }
 
@@ -311,10 +313,16 @@ impl TableStore {
             }
         }
         for &doc in changed {
+            // The sentence is not kept twice: the index stores it.
             let local: Vec<Fact> = by_doc[doc]
                 .iter()
                 .map(|f| Fact {
                     doc: 0,
+                    quote: if f.sentence.is_some() {
+                        String::new()
+                    } else {
+                        f.quote.clone()
+                    },
                     ..(*f).clone()
                 })
                 .collect();

@@ -292,6 +292,12 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// The sentence a fact cites, as written (read from the index when the
+    /// fact was read back from a generation).
+    pub fn quote<'f>(&self, f: &'f crate::domain::model::Fact) -> Cow<'f, str> {
+        self.knowledge().quote(f)
+    }
+
     /// The passages of document `doc`, as written, in order (read from
     /// the index).
     pub fn passages_of(&self, doc: usize) -> Vec<String> {
@@ -304,6 +310,7 @@ impl Snapshot {
             vocabulary,
             documents: t.documents,
             passage_count: index.passage_count(),
+            by_year: Corpus::index_years(&t.facts),
             facts: t.facts,
             conflicts: t.conflicts,
             problems: t.problems,
@@ -339,15 +346,28 @@ impl Snapshot {
 /// `files` with every document read that the build needs but the read
 /// cache let go unread: one the previous generation lacks, or one a
 /// curated fact quotes.
-fn with_bodies<'f>(files: &'f KnowledgeFiles, previous: Option<&Previous>) -> Cow<'f, KnowledgeFiles> {
+fn with_bodies<'f>(
+    files: &'f KnowledgeFiles,
+    previous: Option<&Previous>,
+) -> Cow<'f, KnowledgeFiles> {
     let have: HashSet<&str> = previous
-        .map(|p| p.stored.document_hashes.iter().map(String::as_str).collect())
+        .map(|p| {
+            p.stored
+                .document_hashes
+                .iter()
+                .map(String::as_str)
+                .collect()
+        })
         .unwrap_or_default();
     let quoted: HashSet<&str> = files.curated.iter().map(|c| c.document.as_str()).collect();
     let needed = |d: &DocumentFile| {
         d.unread.as_deref().is_some_and(|h| !have.contains(h)) || quoted.contains(d.file.as_str())
     };
-    if !files.documents.iter().any(|d| d.unread.is_some() && needed(d)) {
+    if !files
+        .documents
+        .iter()
+        .any(|d| d.unread.is_some() && needed(d))
+    {
         return Cow::Borrowed(files);
     }
     let mut read = files.clone();

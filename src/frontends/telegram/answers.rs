@@ -129,8 +129,8 @@ pub fn fact_rows(snapshot: &Snapshot, query: &Query, answer: &Answer) -> Vec<usi
             f.period.key() == r.period
                 && f.metric == r.metric
                 && f.text == r.text
-                && f.quote == r.source
                 && f.value.normalize().to_string() == r.value
+                && snapshot.quote(f) == r.source
         };
         let candidates: Vec<usize> = (0..snapshot.facts.len())
             .filter(|&i| matching(&snapshot.facts[i]))
@@ -347,14 +347,15 @@ pub fn sources(snapshot: &Snapshot, facts: &[usize], language: Language) -> Repl
         if let Some(url) = &meta.url {
             lines.push(Line::plain(url.clone()));
         }
-        let mut quotes: Vec<&str> = Vec::new();
+        let mut quotes: Vec<String> = Vec::new();
         for &f in facts.iter().take(MAX_FACTS_SHOWN) {
             let fact = &snapshot.facts[f];
-            if fact.doc == doc && !quotes.contains(&fact.quote.as_str()) {
-                quotes.push(&fact.quote);
+            let quote = snapshot.quote(fact);
+            if fact.doc == doc && !quotes.iter().any(|q| *q == quote) {
+                quotes.push(quote.into_owned());
             }
         }
-        for quote in quotes {
+        for quote in &quotes {
             let text = replies::quote_text(quote, meta.language, language);
             lines.push(Line::new(text, Style::Plain, Block::Quote));
         }
@@ -398,7 +399,8 @@ pub fn details(snapshot: &Snapshot, facts: &[usize], language: Language) -> Repl
 /// The paragraph a fact's sentence stands in, cut around the sentence.
 fn context_of(snapshot: &Snapshot, fact: &Fact) -> Option<String> {
     fact.sentence?;
-    let sentence = fact.quote.trim();
+    let quote = snapshot.quote(fact);
+    let sentence = quote.trim();
     let passage = snapshot
         .passages_of(fact.doc)
         .into_iter()

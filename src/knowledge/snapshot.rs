@@ -298,6 +298,12 @@ impl Snapshot {
         self.knowledge().quote(f)
     }
 
+    /// Loads what answering loads on first use (the word segmenter's
+    /// dictionary), for a process that will answer many questions.
+    pub fn warm_up(&self) {
+        self.index.segmenter().words("");
+    }
+
     /// The passages of document `doc`, as written, in order (read from
     /// the index).
     pub fn passages_of(&self, doc: usize) -> Vec<String> {

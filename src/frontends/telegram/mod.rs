@@ -132,6 +132,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     for problem in &engine.snapshot().problems {
         tracing::warn!("knowledge: {problem}");
     }
+    // A long-running bot loads the word segmenter now rather than on the
+    // first passage question.
+    let snapshot = engine.snapshot();
+    tokio::task::spawn_blocking(move || snapshot.warm_up());
     let store = Store::connect(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .context("opening the state database")?;

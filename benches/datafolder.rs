@@ -152,6 +152,7 @@ fn bench(n: usize) {
             .into_iter()
             .map(|i| i.q)
             .collect();
+    snapshot.warm_up();
     let mut warm = Vec::new();
     let mut slowest: Vec<(Duration, &str)> = Vec::new();
     for _ in 0..3 {

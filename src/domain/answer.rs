@@ -845,17 +845,17 @@ fn summary_changes<'a>(
     let mut lines = Vec::new();
     for f in headline {
         let previous = snapshot
-            .facts
-            .iter()
-            .filter(|p| {
-                p.metric == f.metric
-                    && p.period.kind == PeriodKind::Year
-                    && p.period.year < f.period.year
-                    && p.scope == Scope::Nationwide
-                    && p.dims.is_empty()
-            })
-            .map(|p| p.period.year)
-            .max();
+            .by_year
+            .range(..f.period.year)
+            .rev()
+            .map(|(&year, _)| year)
+            .find(|&year| {
+                snapshot.facts_of(year, &f.metric, &[]).any(|p| {
+                    p.period.kind == PeriodKind::Year
+                        && p.scope == Scope::Nationwide
+                        && p.dims.is_empty()
+                })
+            });
         let Some(p) = previous.and_then(|py| headline_figure(snapshot, py, &f.metric)) else {
             continue;
         };

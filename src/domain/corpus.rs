@@ -188,18 +188,19 @@ impl Corpus {
             .filter(|m| m.headline)
             .map(|m| m.id.as_str())
             .collect();
-        let years: BTreeSet<u16> = self
-            .facts
-            .iter()
-            .filter(|f| {
-                f.period.kind == PeriodKind::Year
-                    && f.scope == Scope::Nationwide
-                    && f.dims.is_empty()
-                    && headline.contains(&f.metric.as_str())
+        self.by_year
+            .keys()
+            .copied()
+            .filter(|&year| {
+                headline.iter().any(|metric| {
+                    self.facts_of(year, metric, &[]).any(|f| {
+                        f.period.kind == PeriodKind::Year
+                            && f.scope == Scope::Nationwide
+                            && f.dims.is_empty()
+                    })
+                })
             })
-            .map(|f| f.period.year)
-            .collect();
-        years.into_iter().collect()
+            .collect()
     }
 
     /// Each year with the kinds of period it has nationwide figures for.

@@ -168,6 +168,14 @@ struct Fields {
     text: Field,
     doc: Field,
     body: Field,
+    /// `KEY#N` for each sentence N (numbered within its document) the
+    /// passage holds (indexed whole, not stored): how a cited sentence is
+    /// found.
+    sentence: Field,
+}
+
+fn sentence_term(key: &str, sentence: usize) -> String {
+    format!("{key}#{sentence}")
 }
 
 fn schema() -> (Schema, Fields) {
@@ -181,7 +189,16 @@ fn schema() -> (Schema, Fields) {
     );
     let doc = builder.add_text_field("doc", STRING | STORED);
     let body = builder.add_bytes_field("body", STORED);
-    (builder.build(), Fields { text, doc, body })
+    let sentence = builder.add_text_field("sentence", STRING);
+    (
+        builder.build(),
+        Fields {
+            text,
+            doc,
+            body,
+            sentence,
+        },
+    )
 }
 
 /// What the index stores of a passage, read back when a search finds it.
@@ -195,6 +212,8 @@ struct StoredPassage {
     n: String,
     /// Its sentences, as written and normalized.
     s: Vec<(String, String)>,
+    /// The number (within its document) of its first sentence.
+    f: usize,
 }
 
 /// A document's passages, each with its sentences, to be indexed under the
@@ -230,6 +249,7 @@ impl IndexBuilder {
                 &document.sentences[p.first_sentence..p.first_sentence + p.sentence_count];
             let stored = StoredPassage {
                 i,
+                f: p.first_sentence,
                 o: p.original.clone(),
                 n: p.normalized.clone(),
                 s: sentences
@@ -238,13 +258,15 @@ impl IndexBuilder {
                     .collect(),
             };
             let body = serde_json::to_vec(&stored).expect("plain data serializes");
-            self.writer
-                .add_document(doc!(
-                    self.fields.text => p.normalized.as_str(),
-                    self.fields.doc => document.key,
-                    self.fields.body => body,
-                ))
-                .map_err(self.err())?;
+            let mut passage = doc!(
+                self.fields.text => p.normalized.as_str(),
+                self.fields.doc => document.key,
+                self.fields.body => body,
+            );
+            for n in p.first_sentence..p.first_sentence + p.sentence_count {
+                passage.add_text(self.fields.sentence, sentence_term(document.key, n));
+            }
+            self.writer.add_document(passage).map_err(self.err())?;
         }
         Ok(())
     }
@@ -557,11 +579,22 @@ impl PassageSearch for SearchIndex {
     }
 
     fn sentence(&self, doc: usize, sentence: usize) -> Option<String> {
-        self.stored_passages(doc)
+        let key = self.keys.get(doc)?;
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.sentence, &sentence_term(key, sentence)),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let found = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .ok()?;
+        let address = found.into_iter().next()?;
+        let (_, passage) = self.stored(&searcher.doc(address).ok()?)?;
+        let (original, _) = passage
+            .s
             .into_iter()
-            .flat_map(|p| p.s)
-            .nth(sentence)
-            .map(|(original, _)| original)
+            .nth(sentence.checked_sub(passage.f)?)?;
+        Some(original)
     }
 
     fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {

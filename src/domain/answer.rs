@@ -540,6 +540,7 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
             .into_iter()
             .chain((1..=4).map(PeriodKind::Quarter))
             .chain((2..=3).map(PeriodKind::FirstQuarters))
+            .chain((2..=11).map(|n| PeriodKind::months(1, n)))
             .filter_map(|kind| {
                 let p = Period {
                     year: period.year,

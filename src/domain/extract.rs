@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "24";
+pub const EXTRACTION_VERSION: &str = "25";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -252,11 +252,16 @@ impl<'v> Extractor<'v> {
                     .map(|m| m.year)
             })
         };
-        let document_year = first_year(None).or_else(|| first_year(published_year));
         let title_period = sentences
             .first()
             .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
             .filter(|k| *k != PeriodKind::YearEnd);
+        // "上半年海关扣留…" naming no year at all: the part of the year it
+        // was published in.
+        let part_of_year = title_period.is_some_and(|k| k != PeriodKind::Year);
+        let document_year = first_year(None)
+            .or_else(|| first_year(published_year))
+            .or(published_year.filter(|_| part_of_year));
         (
             document_year,
             Some(title_period.unwrap_or(PeriodKind::Year)),
@@ -326,15 +331,16 @@ impl<'v> Extractor<'v> {
         } else {
             self.figures_zh(s)
         };
-        let mut marks: Vec<PeriodMark> = self
-            .period_hits(s)
+        let hits = self.period_hits(s);
+        let in_range = |pos: usize| hits.iter().any(|h| pos >= h.0 && pos < h.1);
+        let mut marks: Vec<PeriodMark> = hits
             .iter()
             .map(|&(a, b, k)| (a, b, Some(k)))
             .chain(
                 // (After a year the year's mention says it: no period.)
                 crate::domain::numbers::month_mentions(s)
                     .into_iter()
-                    .filter(|m| !m.after_year)
+                    .filter(|m| !m.after_year && !in_range(m.start))
                     .map(|m| (m.start, m.end, None)),
             )
             .collect();
@@ -477,7 +483,7 @@ impl<'v> Extractor<'v> {
             // quarters of 2023": it names the year right after it.
             let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
             let names_next_year = period_years.iter().any(|&yp| {
-                yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+                yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "in" | "")
             });
             if !(follows_its_year || names_next_year) {
                 continue;
@@ -581,10 +587,20 @@ impl<'v> Extractor<'v> {
             return Scope::Subset(sub.clone());
         }
         let mut scope: Option<Scope> = None;
+        let activity = &self.vocabulary.scope.campaign_activity;
         for (pos, sc) in &r.scope_hits {
-            if *pos < g.start && !matches!(scope, Some(Scope::Campaign(_))) {
-                scope = Some(sc.clone());
+            if *pos >= g.start || matches!(scope, Some(Scope::Campaign(_))) {
+                continue;
             }
+            // "拱北海关…开展…专项行动，共查扣…": the house's own figures.
+            let house = match &scope {
+                Some(s) => matches!(s, Scope::Customs(_)),
+                None => matches!(frame.scope, Scope::Customs(_)),
+            };
+            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
+                continue;
+            }
+            scope = Some(sc.clone());
         }
         match scope {
             // 该关: the customs house the document is about, when it is one.
@@ -1165,8 +1181,13 @@ impl<'v> Extractor<'v> {
                     .captures(head)
                     .map(|c| (c[1] == *"december", true))
             } else {
+                // (2023年3月至11月: a range of months, read as a period word.)
+                let range_follows = crate::domain::numbers::month_ranges(&s[m.end()..])
+                    .first()
+                    .is_some_and(|r| s[m.end()..m.end() + r.start].trim().is_empty());
                 MONTH_AFTER_YEAR
                     .captures(&s[m.end()..])
+                    .filter(|_| !range_follows)
                     .map(|c| (&c[1] == "12", c.get(2).is_some()))
             };
             // 2022年04月26日 on its own is when the text was written; after
@@ -1236,12 +1257,23 @@ impl<'v> Extractor<'v> {
             .any(|w| tail.ends_with(w.as_str()))
     }
 
+    /// Period words and month ranges (1至11月) in `s`; a year-end word that
+    /// ends a range (自2022年2月1日至年底) is no stock.
     fn period_hits(&self, s: &str) -> Vec<(usize, usize, PeriodKind)> {
         let words = self.vocabulary.period_words();
-        find_words(s, words.iter().map(|w| w.0))
+        let mut hits: Vec<(usize, usize, PeriodKind)> = find_words(s, words.iter().map(|w| w.0))
             .into_iter()
             .map(|(start, end, i)| (start, end, words[i].1))
-            .collect()
+            .filter(|&(start, _, k)| {
+                !(k == PeriodKind::YearEnd && s[..start].trim_end().ends_with(['至', '到']))
+            })
+            .collect();
+        for r in crate::domain::numbers::month_ranges(s) {
+            hits.retain(|h| h.1 <= r.start || h.0 >= r.end);
+            hits.push((r.start, r.end, PeriodKind::months(r.from, r.to)));
+        }
+        hits.sort_by_key(|h| h.0);
+        hits
     }
 
     fn scope_hits(&self, s: &str, english: bool) -> Vec<(usize, Scope)> {
@@ -1264,9 +1296,16 @@ impl<'v> Extractor<'v> {
                 .map(|w| (w.as_str(), Scope::Customs(w.clone()))),
         );
         let word_hits = find_words(s, words.iter().map(|w| w.0));
+        // "按照海关总署统一部署", "在全国率先": a nationwide word that names
+        // no subject.
+        let not_scope = find_words(s, sc.not_scope.iter().map(String::as_str));
+        let in_phrase = |a: usize| not_scope.iter().any(|&(x, y, _)| a >= x && a < y);
         out.extend(
             word_hits
                 .iter()
+                .filter(|&&(start, _, i)| {
+                    !(words[i].1 == Scope::Nationwide && in_phrase(start))
+                })
                 .map(|&(start, _, i)| (start, words[i].1.clone())),
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
@@ -1503,6 +1542,14 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
         }
         let prefix: Vec<char> = c[1].chars().collect();
         let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
+        // "杭州、青岛、黄埔等海关": several houses together, none alone.
+        let listed = s[..m.end()]
+            .strip_suffix("等海关")
+            .and_then(|head| listed_houses_start(s, head.len()));
+        if let Some(start) = listed {
+            out.push((start, m.end(), s[start..m.end()].to_string()));
+            continue;
+        }
         if prefix.len() < 2
             || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str()))
             || sc
@@ -1521,6 +1568,61 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
                 out.push((start, m.end(), format!("{tail}海关")));
             }
         }
+    }
+    join_adjacent_houses(s, out)
+}
+
+/// Where a list of place names ending at `end` (before 等海关) starts:
+/// names of two to four Han characters joined by 、/和/及/与, at least two
+/// of them; the first name keeps its last two characters (如杭州 → 杭州)
+/// unless the vocabulary knows a longer house by it.
+fn listed_houses_start(s: &str, end: usize) -> Option<usize> {
+    let head = s.get(..end)?;
+    let mut names: Vec<(usize, usize)> = vec![];
+    let mut name_end = end;
+    let mut pos = end;
+    for (i, ch) in head.char_indices().rev() {
+        if "、和及与".contains(ch) {
+            if name_end - (i + ch.len_utf8()) < "两字".len() {
+                return None;
+            }
+            names.push((i + ch.len_utf8(), name_end));
+            name_end = i;
+        } else if !crate::domain::normalize::is_han(ch) {
+            break;
+        }
+        pos = i;
+        if end - pos > 120 {
+            break;
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    // The first name: its last two characters.
+    let first: Vec<(usize, char)> = s[pos..name_end].char_indices().collect();
+    if first.len() < 2 {
+        return None;
+    }
+    Some(pos + first[first.len() - 2].0)
+}
+
+/// "青岛海关、济南海关": two houses joined by one separator are named
+/// together, as one group.
+fn join_adjacent_houses(
+    s: &str,
+    houses: Vec<(usize, usize, String)>,
+) -> Vec<(usize, usize, String)> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    for (start, end, name) in houses {
+        if let Some(last) = out.last_mut() {
+            if last.1 <= start && ["、", "和", "与", "及"].contains(&&s[last.1..start]) {
+                last.1 = end;
+                last.2 = format!("{}、{name}", last.2);
+                continue;
+            }
+        }
+        out.push((start, end, name));
     }
     out
 }

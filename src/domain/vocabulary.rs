@@ -103,6 +103,15 @@ pub struct ScopeWords {
     pub nationwide: Vec<String>,
     #[serde(default)]
     pub campaign: Vec<String>,
+    /// Campaign words that name what a customs house did (开展…专项行动),
+    /// not a period of its own: after the house's name (or in its news)
+    /// the figures stay the house's.
+    #[serde(default)]
+    pub campaign_activity: Vec<String>,
+    /// Phrases holding a word of `nationwide` that name no subject
+    /// (按照海关总署统一部署, 在全国率先, 排名全国前列).
+    #[serde(default)]
+    pub not_scope: Vec<String>,
     #[serde(default)]
     pub customs: Vec<String>,
     #[serde(default)]
@@ -384,6 +393,8 @@ impl Vocabulary {
         }
         all(&mut self.scope.nationwide);
         all(&mut self.scope.campaign);
+        all(&mut self.scope.campaign_activity);
+        all(&mut self.scope.not_scope);
         all(&mut self.scope.customs);
         for h in &mut self.scope.houses {
             h.zh = normalize(&h.zh);

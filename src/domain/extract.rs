@@ -231,7 +231,7 @@ impl<'v> Extractor<'v> {
             let reading = self.read(sentence, english, published_year);
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
-        facts
+        drop_restated_title_rows(sentences.first().map(|t| t.index), facts)
     }
 
     /// The document's own year (the first year it names; years written out
@@ -631,6 +631,13 @@ impl<'v> Extractor<'v> {
             // English names the category once, often after the figure:
             // the first word of a kind counts.
             if r.english && out.dims.contains_key(&hit.kind) {
+                // "…suspended…, and actually detained 20,870 batches": a
+                // word naming the whole, in the figure's own clause, clears.
+                let clause_start = g.start - clause_before(s, g.start).len();
+                if hit.value.is_empty() && hit.start >= clause_start {
+                    out.dims.remove(&hit.kind);
+                    out.runs.remove(&hit.kind);
+                }
                 continue;
             }
             let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
@@ -678,24 +685,40 @@ impl<'v> Extractor<'v> {
     /// A list of items that does not pair with the group's figures (an item
     /// the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批和
     /// 3.67万批") cannot say which figure is whose.
+    /// So is a list whose items the vocabulary merges into fewer values
+    /// than there are figures of one metric ("14,300 and 2,310 batches …
+    /// in the postal and express channels": both are mail_express).
     fn misaligned(&self, r: &Reading<'_>, g: &Group, dims: &GroupDims) -> bool {
-        g.members.len() > 1
+        let members = g.members.len();
+        let metric = |i: &usize| r.figures[*i].metric.as_str();
+        let same_metric = g.members.iter().all(|i| metric(i) == metric(&g.members[0]));
+        let end = if r.english {
+            clause_end(r.s, g.end)
+        } else {
+            g.start
+        };
+        members > 1
             && dims.runs.iter().any(|(kind, run)| {
-                let mut named: Vec<&str> = r
+                let hits: Vec<&DimensionHit> = r
                     .dim_hits
                     .iter()
                     .filter(|h| {
                         &h.kind == kind
                             && !h.value.is_empty()
                             && h.start >= g.previous_end
-                            && h.start < g.start
+                            && h.start < end
+                            && !(h.start >= g.start && h.start < g.end)
                     })
-                    .map(|h| h.value.as_str())
                     .collect();
-                named.sort_unstable();
-                named.dedup();
-                let named = named.len();
-                run.len() != g.members.len() && (run.len() > 1 || named > 1)
+                let distinct = |mut v: Vec<&str>| {
+                    v.sort_unstable();
+                    v.dedup();
+                    v.len()
+                };
+                let named = distinct(hits.iter().map(|h| h.value.as_str()).collect());
+                let words = distinct(hits.iter().map(|h| &r.s[h.start..h.end]).collect());
+                let merged = same_metric && named < members && words >= members;
+                (run.len() != members && (run.len() > 1 || named > 1)) || merged
             })
     }
 
@@ -1449,6 +1472,26 @@ impl<'v> Extractor<'v> {
             } else {
                 format!("{mid}{unit}")
             };
+            // "14,300 and 2,310 batches": the bare number before "and" is a
+            // figure of the same unit.
+            if let Some(p) = BARE_BEFORE_AND.captures(&s[..m.start()]) {
+                let n = p.get(1).expect("group 1");
+                let glued = s[..n.start()]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
+                let mag = c.name("mag").map_or("", |g| g.as_str());
+                if let (false, Some(v)) = (glued, scaled(n.as_str(), mag)) {
+                    out.push(Figure {
+                        start: n.start(),
+                        end: n.end(),
+                        metric: metric.clone(),
+                        value: v,
+                        text: format!("{} {}", n.as_str(), unit_text.trim()),
+                        qualifier: None,
+                    });
+                }
+            }
             out.push(Figure {
                 start: m.start(),
                 end: m.end(),
@@ -1474,7 +1517,7 @@ impl<'v> Extractor<'v> {
         since_previous: &str,
         english: bool,
     ) -> Option<String> {
-        let mut best: Option<(usize, &str)> = None;
+        let mut best: Option<((usize, usize), &str)> = None;
         let mut fallback: Option<&str> = None;
         let mut candidates: Vec<&Metric> = Vec::new();
         for m in &self.vocabulary.metrics {
@@ -1483,9 +1526,11 @@ impl<'v> Extractor<'v> {
                 continue;
             }
             candidates.push(m);
+            // The cue ending nearest the figure; of two ending there, the
+            // longer (备案数量 before 数量).
             let cue_pos = find_words(clause, m.cues.iter().map(String::as_str))
                 .last()
-                .map(|h| h.1);
+                .map(|h| (h.1, h.1 - h.0));
             match cue_pos {
                 Some(p) if best.is_none_or(|(bp, _)| p > bp) => best = Some((p, &m.id)),
                 _ => {}
@@ -1572,6 +1617,26 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
     join_adjacent_houses(s, out)
 }
 
+/// A title's figure that the body states again ("Qingdao Customs Seizes
+/// 230,000 Pieces…" and "from September to November … seizing 230,000
+/// pieces") takes the body's frame: the title's row, which knows less, goes.
+fn drop_restated_title_rows(title: Option<usize>, facts: Vec<Fact>) -> Vec<Fact> {
+    let restated = |t: &Fact| {
+        facts.iter().any(|f| {
+            f.sentence != title && f.metric == t.metric && f.value == t.value && f.scope == t.scope
+        })
+    };
+    let keep: Vec<bool> = facts
+        .iter()
+        .map(|f| title.is_none() || f.sentence != title || !restated(f))
+        .collect();
+    facts
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, k)| k.then_some(f))
+        .collect()
+}
+
 /// Where a list of place names ending at `end` (before 等海关) starts:
 /// names of two to four Han characters joined by 、/和/及/与, at least two
 /// of them; the first name keeps its last two characters (如杭州 → 杭州)
@@ -1626,6 +1691,11 @@ fn join_adjacent_houses(
     }
     out
 }
+
+/// "14,300 and " right before a figure.
+static BARE_BEFORE_AND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s+and\s+$").expect("fixed pattern")
+});
 
 static CUSTOMS_EN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"));

@@ -540,7 +540,11 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
             .into_iter()
             .chain((1..=4).map(PeriodKind::Quarter))
             .chain((2..=3).map(PeriodKind::FirstQuarters))
-            .chain((2..=11).map(|n| PeriodKind::months(1, n)))
+            .chain(
+                (1..=11u8)
+                    .flat_map(|a| (a + 1..=12).map(move |b| PeriodKind::months(a, b)))
+                    .filter(|kind| matches!(kind, PeriodKind::Months(..))),
+            )
             .filter_map(|kind| {
                 let p = Period {
                     year: period.year,

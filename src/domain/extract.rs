@@ -687,7 +687,8 @@ impl<'v> Extractor<'v> {
     /// 3.67万批") cannot say which figure is whose.
     /// So is a list whose items the vocabulary merges into fewer values
     /// than there are figures of one metric ("14,300 and 2,310 batches …
-    /// in the postal and express channels": both are mail_express).
+    /// in the postal and express channels": both are mail_express), and one
+    /// item after several figures of one metric.
     fn misaligned(&self, r: &Reading<'_>, g: &Group, dims: &GroupDims) -> bool {
         let members = g.members.len();
         let metric = |i: &usize| r.figures[*i].metric.as_str();
@@ -717,7 +718,10 @@ impl<'v> Extractor<'v> {
                 };
                 let named = distinct(hits.iter().map(|h| h.value.as_str()).collect());
                 let words = distinct(hits.iter().map(|h| &r.s[h.start..h.end]).collect());
-                let merged = same_metric && named < members && words >= members;
+                // (Nor can one item name several figures of one metric:
+                // "Of the 23,700 detained shipments, over 22,900 … were
+                // exports".)
+                let merged = same_metric && named < members && (words >= members || run.len() < members);
                 (run.len() != members && (run.len() > 1 || named > 1)) || merged
             })
     }

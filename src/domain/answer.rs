@@ -520,6 +520,13 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
     let lang = query.language;
     let v = &snapshot.vocabulary;
     let label = replies::metric_label(v, metric, lang);
+    // A year held only in parts (for the house or part asked about too):
+    // "no full-year figure", with the parts.
+    let parts = year_parts(snapshot, query, period, metric);
+    if !parts.is_empty() {
+        let text = replies::no_full_year(period.year, &label, &parts, lang);
+        return reply_none(query, text);
+    }
     if let Some(part) = asked_part(query) {
         let total = choose(
             snapshot,
@@ -534,32 +541,39 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
         let text = replies::no_figure_for(&part, &period, &label, nearest, lang);
         return reply_none(query, text);
     }
-    if period.kind == PeriodKind::Year {
-        let frame = Frame::of(snapshot, query);
-        let parts: Vec<String> = [PeriodKind::FirstHalf]
-            .into_iter()
-            .chain((1..=4).map(PeriodKind::Quarter))
-            .chain((2..=3).map(PeriodKind::FirstQuarters))
-            .chain(
-                (1..=11u8)
-                    .flat_map(|a| (a + 1..=12).map(move |b| PeriodKind::months(a, b)))
-                    .filter(|kind| matches!(kind, PeriodKind::Months(..))),
-            )
-            .filter_map(|kind| {
-                let p = Period {
-                    year: period.year,
-                    kind,
-                };
-                choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
-            })
-            .map(|c| replies::fact_line(v, c.best, lang))
-            .collect();
-        if !parts.is_empty() {
-            let text = replies::no_full_year(period.year, &label, &parts, lang);
-            return reply_none(query, text);
-        }
-    }
     no_data(snapshot, query)
+}
+
+/// For a full-year question, the lines of the parts of that year the
+/// question's frame has (half, quarters, first quarters, month ranges).
+fn year_parts(
+    snapshot: &Knowledge<'_>,
+    query: &Query,
+    period: Period,
+    metric: &str,
+) -> Vec<String> {
+    if period.kind != PeriodKind::Year {
+        return vec![];
+    }
+    let frame = Frame::of(snapshot, query);
+    [PeriodKind::FirstHalf]
+        .into_iter()
+        .chain((1..=4).map(PeriodKind::Quarter))
+        .chain((2..=3).map(PeriodKind::FirstQuarters))
+        .chain(
+            (1..=11u8)
+                .flat_map(|a| (a + 1..=12).map(move |b| PeriodKind::months(a, b)))
+                .filter(|kind| matches!(kind, PeriodKind::Months(..))),
+        )
+        .filter_map(|kind| {
+            let p = Period {
+                year: period.year,
+                kind,
+            };
+            choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
+        })
+        .map(|c| replies::fact_line(&snapshot.vocabulary, c.best, query.language))
+        .collect()
 }
 
 /// The row a single question about this period and metric would cite, in

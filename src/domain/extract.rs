@@ -141,7 +141,7 @@ struct DocumentFrame {
 /// qualifier, unit, with spaces allowed between them.
 fn figure_pattern_zh(before: &str, after: &str, units: &str) -> String {
     format!(
-        r"(?P<pre>{before})?\s*(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<mag>万|亿|千)?\s*(?P<post>{after})?\s*(?P<unit>{units})"
+        r"(?P<pre>{before})?\s*(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<mid>{after})?\s*(?P<mag>万|亿|千)?\s*(?P<post>{after})?\s*(?P<unit>{units})"
     )
 }
 
@@ -343,6 +343,12 @@ impl<'v> Extractor<'v> {
                     .filter(|m| !m.after_year && !in_range(m.start))
                     .map(|m| (m.start, m.end, None)),
             )
+            // "今年以来…": the year so far, like a month, is no row's period.
+            .chain(
+                find_words(s, self.vocabulary.periods.to_date.iter().map(String::as_str))
+                    .into_iter()
+                    .map(|(a, b, _)| (a, b, None)),
+            )
             .collect();
         marks.sort_by_key(|h| h.0);
         let percents = self
@@ -481,7 +487,8 @@ impl<'v> Extractor<'v> {
         for &(hp, end, k) in r.marks.iter().filter(|m| m.0 < pos) {
             // 2023年前三季度: the period follows its year; "the first three
             // quarters of 2023": it names the year right after it.
-            let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
+            // (今年以来: a period word holding its year.)
+            let follows_its_year = period_years.iter().all(|&yp| yp <= hp || yp >= pos);
             let names_next_year = period_years.iter().any(|&yp| {
                 yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "in" | "")
             });
@@ -1197,6 +1204,13 @@ impl<'v> Extractor<'v> {
             if self.is_reference(&s[..m.start()]) {
                 continue;
             }
+            let clause_rest = &s[m.end()..clause_end(s, m.end())];
+            if crate::domain::vocabulary::contains_any(
+                clause_rest,
+                &self.vocabulary.qualifiers.since_after,
+            ) {
+                continue;
+            }
             let head = &s[..m.start()];
             let year_end = c.get(2).is_some()
                 || (english
@@ -1386,7 +1400,11 @@ impl<'v> Extractor<'v> {
                 .name("pre")
                 .map(|g| g.as_str().to_string())
                 .filter(|p| is_qualifier(p));
-            let post = c.name("post").map(|g| g.as_str().to_string());
+            // "1580余万件", "1.93万余批": 余 on either side of 万.
+            let post = c
+                .name("post")
+                .or(c.name("mid"))
+                .map(|g| g.as_str().to_string());
             let qualifier = match (&pre, &post) {
                 (Some(a), Some(b)) => Some(format!("{a}…{b}")),
                 (a, b) => a.clone().or(b.clone()),
@@ -1480,10 +1498,13 @@ impl<'v> Extractor<'v> {
             // figure of the same unit.
             if let Some(p) = BARE_BEFORE_AND.captures(&s[..m.start()]) {
                 let n = p.get(1).expect("group 1");
-                let glued = s[..n.start()]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
+                // (Not a year: "… in 2018 and 56.18 million pieces in 2020".)
+                let year = n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
+                let glued = year
+                    || s[..n.start()]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
                 let mag = c.name("mag").map_or("", |g| g.as_str());
                 if let (false, Some(v)) = (glued, scaled(n.as_str(), mag)) {
                     out.push(Figure {
@@ -2119,8 +2140,14 @@ mod tests {
         );
         let ip = |id: &str| row(&facts, "detained_batches", &[("ip_type", id)]).value;
         assert_eq!(
-            (ip("trademark"), ip("patent"), ip("copyright")),
-            (dec("39800"), dec("610"), dec("420"))
+            (ip("trademark"), ip("patent"), ip("copyright"), ip("olympic")),
+            (dec("39800"), dec("610"), dec("420"), dec("70"))
+        );
+        assert_eq!(facts.len(), 4, "{facts:#?}");
+        // An item the vocabulary lacks still holds its place.
+        let facts = extract(
+            "2018年扣留的涉嫌侵犯商标权、专利权、著作权和地理标志的货物分别为3.98万批、610批、420批和70批。",
+            Language::Simplified,
         );
         assert_eq!(facts.len(), 3, "{facts:#?}");
     }

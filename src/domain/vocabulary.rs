@@ -200,6 +200,9 @@ pub struct PeriodWords {
     pub first_quarters: Vec<Numbered>,
     #[serde(default)]
     pub quarters: Vec<Numbered>,
+    /// "今年以来", "截至目前": the year so far, a period no row holds.
+    #[serde(default)]
+    pub to_date: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -210,6 +213,10 @@ pub struct QualifierWords {
     pub after: Vec<String>,
     #[serde(default)]
     pub reference_year: Vec<String>,
+    /// Words after a year that make it a starting point (自2017年…以来):
+    /// the running total since then is not that year's figure.
+    #[serde(default)]
+    pub since_after: Vec<String>,
     /// Qualifiers saying the true value is at least the figure (逾, 余).
     #[serde(default)]
     pub at_least: Vec<String>,
@@ -414,6 +421,7 @@ impl Vocabulary {
         all(&mut self.periods.year);
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
+        all(&mut self.periods.to_date);
         for n in self
             .periods
             .first_quarters
@@ -425,6 +433,7 @@ impl Vocabulary {
         all(&mut self.qualifiers.before);
         all(&mut self.qualifiers.after);
         all(&mut self.qualifiers.reference_year);
+        all(&mut self.qualifiers.since_after);
         all(&mut self.qualifiers.at_least);
         all(&mut self.qualifiers.at_most);
         all(&mut self.qualifiers.about);
@@ -672,7 +681,7 @@ mod tests {
     #[test]
     fn latin_words_match_whole_words_only() {
         let v = shipped();
-        assert!(v.dimension_hits("imported").is_empty());
+        assert!(v.dimension_hits("importer").is_empty());
         assert_eq!(v.dimension_hits("mail channels")[0].value, "mail_express");
     }
 

@@ -345,9 +345,12 @@ impl<'v> Extractor<'v> {
             )
             // "今年以来…": the year so far, like a month, is no row's period.
             .chain(
-                find_words(s, self.vocabulary.periods.to_date.iter().map(String::as_str))
-                    .into_iter()
-                    .map(|(a, b, _)| (a, b, None)),
+                find_words(
+                    s,
+                    self.vocabulary.periods.to_date.iter().map(String::as_str),
+                )
+                .into_iter()
+                .map(|(a, b, _)| (a, b, None)),
             )
             .collect();
         marks.sort_by_key(|h| h.0);
@@ -490,7 +493,9 @@ impl<'v> Extractor<'v> {
             // (今年以来: a period word holding its year.)
             let follows_its_year = period_years.iter().all(|&yp| yp <= hp || yp >= pos);
             let names_next_year = period_years.iter().any(|&yp| {
-                yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "in" | "")
+                yp >= end
+                    && yp < pos
+                    && matches!(s[end..yp].trim(), "of" | "of the year" | "in" | "")
             });
             if !(follows_its_year || names_next_year) {
                 continue;
@@ -728,7 +733,8 @@ impl<'v> Extractor<'v> {
                 // (Nor can one item name several figures of one metric:
                 // "Of the 23,700 detained shipments, over 22,900 … were
                 // exports".)
-                let merged = same_metric && named < members && (words >= members || run.len() < members);
+                let merged =
+                    same_metric && named < members && (words >= members || run.len() < members);
                 (run.len() != members && (run.len() > 1 || named > 1)) || merged
             })
     }
@@ -1344,9 +1350,7 @@ impl<'v> Extractor<'v> {
         out.extend(
             word_hits
                 .iter()
-                .filter(|&&(start, _, i)| {
-                    !(words[i].1 == Scope::Nationwide && in_phrase(start))
-                })
+                .filter(|&&(start, _, i)| !(words[i].1 == Scope::Nationwide && in_phrase(start)))
                 .map(|&(start, _, i)| (start, words[i].1.clone())),
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
@@ -1499,7 +1503,8 @@ impl<'v> Extractor<'v> {
             if let Some(p) = BARE_BEFORE_AND.captures(&s[..m.start()]) {
                 let n = p.get(1).expect("group 1");
                 // (Not a year: "… in 2018 and 56.18 million pieces in 2020".)
-                let year = n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
+                let year =
+                    n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
                 let glued = year
                     || s[..n.start()]
                         .chars()
@@ -2140,7 +2145,12 @@ mod tests {
         );
         let ip = |id: &str| row(&facts, "detained_batches", &[("ip_type", id)]).value;
         assert_eq!(
-            (ip("trademark"), ip("patent"), ip("copyright"), ip("olympic")),
+            (
+                ip("trademark"),
+                ip("patent"),
+                ip("copyright"),
+                ip("olympic")
+            ),
             (dec("39800"), dec("610"), dec("420"), dec("70"))
         );
         assert_eq!(facts.len(), 4, "{facts:#?}");

@@ -240,8 +240,18 @@ static MONTH_RANGE_ZH: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 const MONTH_NAMES: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 static MONTH_RANGE_EN: LazyLock<Regex> = LazyLock::new(|| {
@@ -276,7 +286,12 @@ fn small_number(word: &str) -> Option<u8> {
 
 /// Every [`MonthRange`] in normalized `text` (Chinese or English), in order.
 pub fn month_ranges(text: &str) -> Vec<MonthRange> {
-    let month_of = |name: &str| MONTH_NAMES.iter().position(|m| *m == name).map(|i| i as u8 + 1);
+    let month_of = |name: &str| {
+        MONTH_NAMES
+            .iter()
+            .position(|m| *m == name)
+            .map(|i| i as u8 + 1)
+    };
     let mut out = Vec::new();
     for c in MONTH_RANGE_ZH.captures_iter(text) {
         let (from, to, first) = match (c.get(1), c.get(2), c.get(3)) {
@@ -334,9 +349,8 @@ mod tests {
 
     #[test]
     fn month_ranges_are_read_in_chinese_and_english() {
-        let ranges = |t: &str| -> Vec<(u8, u8)> {
-            month_ranges(t).iter().map(|r| (r.from, r.to)).collect()
-        };
+        let ranges =
+            |t: &str| -> Vec<(u8, u8)> { month_ranges(t).iter().map(|r| (r.from, r.to)).collect() };
         assert_eq!(ranges("今年1至11月，全国海关"), vec![(1, 11)]);
         assert_eq!(ranges("2023年3月至11月组织开展"), vec![(3, 11)]);
         assert_eq!(ranges("今年1月-10月，深圳海关"), vec![(1, 10)]);

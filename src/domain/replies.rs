@@ -39,7 +39,11 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::FirstHalf => format!("H1 {y}"),
             PeriodKind::YearEnd => format!("end of {y}"),
             PeriodKind::Month(m) => format!("{y}-{m:02}"),
-            PeriodKind::Months(a, b) => format!("{}–{} {y}", MONTHS_EN[a as usize - 1], MONTHS_EN[b as usize - 1]),
+            PeriodKind::Months(a, b) => format!(
+                "{}–{} {y}",
+                MONTHS_EN[a as usize - 1],
+                MONTHS_EN[b as usize - 1]
+            ),
         }
     }
 }

@@ -149,6 +149,19 @@ fn figure_pattern_zh(before: &str, after: &str, units: &str) -> String {
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
 });
+/// The month written right after a year (whether it is December, whether
+/// it is a month's end or a date); none when a range of months follows
+/// (2023年3月至11月, read as a period word).
+fn month_after_year(after: &str) -> Option<(bool, bool)> {
+    let range_follows = crate::domain::numbers::month_ranges(after)
+        .first()
+        .is_some_and(|r| after[..r.start].trim().is_empty());
+    MONTH_AFTER_YEAR
+        .captures(after)
+        .filter(|_| !range_follows)
+        .map(|c| (&c[1] == "12", c.get(2).is_some()))
+}
+
 /// "as of the end of March 2025", "by March 31, 2025": a month's stock.
 static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
@@ -1210,11 +1223,7 @@ impl<'v> Extractor<'v> {
             if self.is_reference(&s[..m.start()]) {
                 continue;
             }
-            let clause_rest = &s[m.end()..clause_end(s, m.end())];
-            if crate::domain::vocabulary::contains_any(
-                clause_rest,
-                &self.vocabulary.qualifiers.since_after,
-            ) {
+            if self.is_starting_point(s, m.end()) {
                 continue;
             }
             let head = &s[..m.start()];
@@ -1228,14 +1237,7 @@ impl<'v> Extractor<'v> {
                     .captures(head)
                     .map(|c| (c[1] == *"december", true))
             } else {
-                // (2023年3月至11月: a range of months, read as a period word.)
-                let range_follows = crate::domain::numbers::month_ranges(&s[m.end()..])
-                    .first()
-                    .is_some_and(|r| s[m.end()..m.end() + r.start].trim().is_empty());
-                MONTH_AFTER_YEAR
-                    .captures(&s[m.end()..])
-                    .filter(|_| !range_follows)
-                    .map(|c| (&c[1] == "12", c.get(2).is_some()))
+                month_after_year(&s[m.end()..])
             };
             // 2022年04月26日 on its own is when the text was written; after
             // 截至 it is a stock's date.
@@ -1285,6 +1287,13 @@ impl<'v> Extractor<'v> {
                     .contains("同期"),
             })
             .collect()
+    }
+
+    /// Whether the year ending at `end` starts a running total (自2017年
+    /// 开展…以来).
+    fn is_starting_point(&self, s: &str, end: usize) -> bool {
+        let rest = &s[end..clause_end(s, end)];
+        crate::domain::vocabulary::contains_any(rest, &self.vocabulary.qualifiers.since_after)
     }
 
     fn is_reference(&self, before: &str) -> bool {
@@ -1500,28 +1509,14 @@ impl<'v> Extractor<'v> {
             };
             // "14,300 and 2,310 batches": the bare number before "and" is a
             // figure of the same unit.
-            if let Some(p) = BARE_BEFORE_AND.captures(&s[..m.start()]) {
-                let n = p.get(1).expect("group 1");
-                // (Not a year: "… in 2018 and 56.18 million pieces in 2020".)
-                let year =
-                    n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
-                let glued = year
-                    || s[..n.start()]
-                        .chars()
-                        .next_back()
-                        .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
-                let mag = c.name("mag").map_or("", |g| g.as_str());
-                if let (false, Some(v)) = (glued, scaled(n.as_str(), mag)) {
-                    out.push(Figure {
-                        start: n.start(),
-                        end: n.end(),
-                        metric: metric.clone(),
-                        value: v,
-                        text: format!("{} {}", n.as_str(), unit_text.trim()),
-                        qualifier: None,
-                    });
-                }
-            }
+            let mag = c.name("mag").map_or("", |g| g.as_str());
+            out.extend(figure_before_and(
+                s,
+                m.start(),
+                mag,
+                &metric,
+                unit_text.trim(),
+            ));
             out.push(Figure {
                 start: m.start(),
                 end: m.end(),
@@ -1720,6 +1715,35 @@ fn join_adjacent_houses(
         out.push((start, end, name));
     }
     out
+}
+
+/// "14,300 and " right before a figure of `unit_text` ending at `start`:
+/// that bare number as a figure of the same metric and magnitude (not a
+/// year: "… in 2018 and 56.18 million pieces in 2020").
+fn figure_before_and(
+    s: &str,
+    start: usize,
+    mag: &str,
+    metric: &str,
+    unit_text: &str,
+) -> Option<Figure> {
+    let n = BARE_BEFORE_AND.captures(&s[..start])?.get(1)?;
+    let year = n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
+    let glued = s[..n.start()]
+        .chars()
+        .next_back()
+        .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
+    if year || glued {
+        return None;
+    }
+    Some(Figure {
+        start: n.start(),
+        end: n.end(),
+        metric: metric.to_string(),
+        value: scaled(n.as_str(), mag)?,
+        text: format!("{} {unit_text}", n.as_str()),
+        qualifier: None,
+    })
 }
 
 /// "14,300 and " right before a figure.

@@ -11,7 +11,10 @@
 //!   whatever the score (counted as ../shared/eval/check.py counts them);
 //! - a passage answer quotes no sentence twice and is cut at sentence ends
 //!   only, never mid-word (what check.py's substring grading cannot see);
-//! - an off-topic question (a passport, the weather) gets no passage.
+//! - an off-topic question (a passport, the weather) gets no passage;
+//! - a question naming a campaign and its year gets the campaign's own
+//!   figure for its months (龙腾 3月至11月), and the year's question never
+//!   gets the campaign's figure.
 
 mod support;
 
@@ -69,4 +72,22 @@ fn off_topic_questions_get_no_passage_beside_the_realworld_documents() {
             answer.answer
         );
     }
+}
+
+#[test]
+fn a_campaign_question_gets_its_months_figure_and_the_years_question_never_does() {
+    let snapshot = realworld_snapshot();
+    let campaign = snapshot.answer("龙腾行动2023期间扣留侵权嫌疑货物多少批");
+    let first = campaign.answer.lines().next().unwrap_or("");
+    assert!(
+        campaign.kind == AnswerKind::Fact && first.contains("1.85万") && first.contains("3-11月"),
+        "{}",
+        campaign.answer
+    );
+    let year = snapshot.answer("2023年扣留多少批");
+    assert!(
+        year.answer.contains("6.21万") && !year.answer.contains("1.85万"),
+        "{}",
+        year.answer
+    );
 }

@@ -366,6 +366,9 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         .metric
         .as_deref()
         .expect("a fact question has a metric");
+    if let Some(a) = campaign_fact(snapshot, query, metric) {
+        return a;
+    }
     let period = Period {
         year: query.years[0],
         kind: query.period,
@@ -542,6 +545,66 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
         return reply_none(query, text);
     }
     no_data(snapshot, query)
+}
+
+/// The campaign a question names: the two Han characters before a
+/// campaign word (龙腾行动 → 龙腾), or the English word before it
+/// ("the Longteng Action" → longteng).
+fn campaign_named(query: &Query, v: &crate::domain::vocabulary::Vocabulary) -> Option<String> {
+    let q = query.normalized.as_str();
+    let words = v.question.campaign.iter().map(String::as_str);
+    crate::domain::vocabulary::find_words(q, words)
+        .into_iter()
+        .find_map(|(start, _, _)| {
+            let head = &q[..start];
+            let han: Vec<char> = head
+                .chars()
+                .rev()
+                .take_while(|c| crate::domain::normalize::is_han(*c))
+                .take(2)
+                .collect();
+            if han.len() == 2 {
+                return Some(han.into_iter().rev().collect());
+            }
+            let word = head.trim_end().rsplit(' ').next().unwrap_or("");
+            (word.len() >= 3
+                && word.chars().all(|c| c.is_ascii_alphabetic())
+                && !v.question.filler.iter().any(|f| f == word))
+            .then(|| word.to_string())
+        })
+}
+
+/// "龙腾行动2023期间扣留多少批": a nationwide question naming a campaign
+/// and its year gets the campaign's own figure (for the campaign's months),
+/// from a campaign row of that year whose document names the campaign; none
+/// when such rows give different periods.
+fn campaign_fact(snapshot: &Knowledge<'_>, query: &Query, metric: &str) -> Option<Answer> {
+    if query.scope != Scope::Nationwide || query.period != PeriodKind::Year {
+        return None;
+    }
+    let name = campaign_named(query, &snapshot.vocabulary)?;
+    let year = *query.years.first()?;
+    let names_it = |f: &Fact| {
+        let title = &snapshot.documents[f.doc].meta.title;
+        snapshot.vocabulary.normalize(title).contains(&name)
+            || snapshot.vocabulary.normalize(&f.quote).contains(&name)
+    };
+    let found: Vec<&Fact> = snapshot
+        .facts
+        .iter()
+        .filter(|f| {
+            matches!(f.scope, Scope::Campaign(_))
+                && f.period.year == year
+                && f.metric == metric
+                && f.counted_dims().eq(query.dims.iter())
+                && names_it(f)
+        })
+        .collect();
+    let chosen = choose(snapshot, &found)?;
+    if found.iter().any(|f| f.period != chosen.best.period) {
+        return None;
+    }
+    Some(fact_answer(snapshot, query, &chosen))
 }
 
 /// For a full-year question, the lines of the parts of that year the

@@ -174,6 +174,10 @@ pub struct QuestionWords {
     /// (那, 呢, what about), not a subject of its own.
     #[serde(default)]
     pub follow_up: Vec<String>,
+    /// Words that follow a campaign's name in a question (龙腾行动,
+    /// "the Longteng Action"): the figure asked is the campaign's own.
+    #[serde(default)]
+    pub campaign: Vec<String>,
     /// A message made only of these greets the bot (你好, hello).
     #[serde(default)]
     pub greetings: Vec<String>,
@@ -416,6 +420,7 @@ impl Vocabulary {
         all(&mut self.question.filler);
         all(&mut self.question.generic);
         all(&mut self.question.follow_up);
+        all(&mut self.question.campaign);
         all(&mut self.question.greetings);
         all(&mut self.question.thanks);
         all(&mut self.periods.year);

@@ -383,6 +383,9 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         .metric
         .as_deref()
         .expect("a fact question has a metric");
+    if let Some(a) = campaign_fact(snapshot, query, metric) {
+        return a;
+    }
     let period = Period {
         year: query.years[0],
         kind: query.period,
@@ -536,6 +539,13 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
     let lang = query.language;
     let v = &snapshot.vocabulary;
     let label = replies::metric_label(v, metric, lang);
+    // A year held only in parts (for the house or part asked about too):
+    // "no full-year figure", with the parts.
+    let parts = year_parts(snapshot, query, period, metric);
+    if !parts.is_empty() {
+        let text = replies::no_full_year(period.year, &label, &parts, lang);
+        return reply_none(query, text);
+    }
     if let Some(part) = asked_part(query) {
         let total = choose(
             snapshot,
@@ -550,27 +560,99 @@ fn no_figure(snapshot: &Knowledge<'_>, query: &Query, period: Period, metric: &s
         let text = replies::no_figure_for(&part, &period, &label, nearest, lang);
         return reply_none(query, text);
     }
-    if period.kind == PeriodKind::Year {
-        let frame = Frame::of(snapshot, query);
-        let parts: Vec<String> = [PeriodKind::FirstHalf]
-            .into_iter()
-            .chain((1..=4).map(PeriodKind::Quarter))
-            .chain((2..=3).map(PeriodKind::FirstQuarters))
-            .filter_map(|kind| {
-                let p = Period {
-                    year: period.year,
-                    kind,
-                };
-                choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
-            })
-            .map(|c| replies::fact_line(v, c.best, lang))
-            .collect();
-        if !parts.is_empty() {
-            let text = replies::no_full_year(period.year, &label, &parts, lang);
-            return reply_none(query, text);
-        }
-    }
     no_data(snapshot, query)
+}
+
+/// The campaign a question names: the two Han characters before a
+/// campaign word (龙腾行动 → 龙腾), or the English word before it
+/// ("the Longteng Action" → longteng).
+fn campaign_named(query: &Query, v: &crate::domain::vocabulary::Vocabulary) -> Option<String> {
+    let q = query.normalized.as_str();
+    let words = v.question.campaign.iter().map(String::as_str);
+    crate::domain::vocabulary::find_words(q, words)
+        .into_iter()
+        .find_map(|(start, _, _)| {
+            let head = &q[..start];
+            let han: Vec<char> = head
+                .chars()
+                .rev()
+                .take_while(|c| crate::domain::normalize::is_han(*c))
+                .take(2)
+                .collect();
+            if han.len() == 2 {
+                return Some(han.into_iter().rev().collect());
+            }
+            let word = head.trim_end().rsplit(' ').next().unwrap_or("");
+            (word.len() >= 3
+                && word.chars().all(|c| c.is_ascii_alphabetic())
+                && !v.question.filler.iter().any(|f| f == word))
+            .then(|| word.to_string())
+        })
+}
+
+/// "龙腾行动2023期间扣留多少批": a nationwide question naming a campaign
+/// and its year gets the campaign's own figure (for the campaign's months),
+/// from a campaign row of that year whose document names the campaign; none
+/// when such rows give different periods.
+fn campaign_fact(snapshot: &Knowledge<'_>, query: &Query, metric: &str) -> Option<Answer> {
+    if query.scope != Scope::Nationwide || query.period != PeriodKind::Year {
+        return None;
+    }
+    let name = campaign_named(query, &snapshot.vocabulary)?;
+    let year = *query.years.first()?;
+    let names_it = |f: &Fact| {
+        let title = &snapshot.documents[f.doc].meta.title;
+        snapshot.vocabulary.normalize(title).contains(&name)
+            || snapshot.vocabulary.normalize(&f.quote).contains(&name)
+    };
+    let found: Vec<&Fact> = snapshot
+        .facts
+        .iter()
+        .filter(|f| {
+            matches!(f.scope, Scope::Campaign(_))
+                && f.period.year == year
+                && f.metric == metric
+                && f.counted_dims().eq(query.dims.iter())
+                && names_it(f)
+        })
+        .collect();
+    let chosen = choose(snapshot, &found)?;
+    if found.iter().any(|f| f.period != chosen.best.period) {
+        return None;
+    }
+    Some(fact_answer(snapshot, query, &chosen))
+}
+
+/// For a full-year question, the lines of the parts of that year the
+/// question's frame has (half, quarters, first quarters, month ranges).
+fn year_parts(
+    snapshot: &Knowledge<'_>,
+    query: &Query,
+    period: Period,
+    metric: &str,
+) -> Vec<String> {
+    if period.kind != PeriodKind::Year {
+        return vec![];
+    }
+    let frame = Frame::of(snapshot, query);
+    [PeriodKind::FirstHalf]
+        .into_iter()
+        .chain((1..=4).map(PeriodKind::Quarter))
+        .chain((2..=3).map(PeriodKind::FirstQuarters))
+        .chain(
+            (1..=11u8)
+                .flat_map(|a| (a + 1..=12).map(move |b| PeriodKind::months(a, b)))
+                .filter(|kind| matches!(kind, PeriodKind::Months(..))),
+        )
+        .filter_map(|kind| {
+            let p = Period {
+                year: period.year,
+                kind,
+            };
+            choose(snapshot, &rows(snapshot, &frame, p, metric, &query.dims))
+        })
+        .map(|c| replies::fact_line(&snapshot.vocabulary, c.best, query.language))
+        .collect()
 }
 
 /// The row a single question about this period and metric would cite, in

@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "24";
+pub const EXTRACTION_VERSION: &str = "25";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -141,7 +141,7 @@ struct DocumentFrame {
 /// qualifier, unit, with spaces allowed between them.
 fn figure_pattern_zh(before: &str, after: &str, units: &str) -> String {
     format!(
-        r"(?P<pre>{before})?\s*(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<mag>万|亿|千)?\s*(?P<post>{after})?\s*(?P<unit>{units})"
+        r"(?P<pre>{before})?\s*(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<mid>{after})?\s*(?P<mag>万|亿|千)?\s*(?P<post>{after})?\s*(?P<unit>{units})"
     )
 }
 
@@ -149,6 +149,19 @@ fn figure_pattern_zh(before: &str, after: &str, units: &str) -> String {
 static MONTH_AFTER_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d{1,2})\s*月(底|末|\d{1,2}\s*日)?").expect("fixed pattern")
 });
+/// The month written right after a year (whether it is December, whether
+/// it is a month's end or a date); none when a range of months follows
+/// (2023年3月至11月, read as a period word).
+fn month_after_year(after: &str) -> Option<(bool, bool)> {
+    let range_follows = crate::domain::numbers::month_ranges(after)
+        .first()
+        .is_some_and(|r| after[..r.start].trim().is_empty());
+    MONTH_AFTER_YEAR
+        .captures(after)
+        .filter(|_| !range_follows)
+        .map(|c| (&c[1] == "12", c.get(2).is_some()))
+}
+
 /// "as of the end of March 2025", "by March 31, 2025": a month's stock.
 static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
@@ -231,7 +244,7 @@ impl<'v> Extractor<'v> {
             let reading = self.read(sentence, english, published_year);
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
-        facts
+        drop_restated_title_rows(sentences.first().map(|t| t.index), facts)
     }
 
     /// The document's own year (the first year it names; years written out
@@ -252,11 +265,16 @@ impl<'v> Extractor<'v> {
                     .map(|m| m.year)
             })
         };
-        let document_year = first_year(None).or_else(|| first_year(published_year));
         let title_period = sentences
             .first()
             .and_then(|t| self.period_hits(t.normalized).first().map(|h| h.2))
             .filter(|k| *k != PeriodKind::YearEnd);
+        // "上半年海关扣留…" naming no year at all: the part of the year it
+        // was published in.
+        let part_of_year = title_period.is_some_and(|k| k != PeriodKind::Year);
+        let document_year = first_year(None)
+            .or_else(|| first_year(published_year))
+            .or(published_year.filter(|_| part_of_year));
         (
             document_year,
             Some(title_period.unwrap_or(PeriodKind::Year)),
@@ -326,16 +344,26 @@ impl<'v> Extractor<'v> {
         } else {
             self.figures_zh(s)
         };
-        let mut marks: Vec<PeriodMark> = self
-            .period_hits(s)
+        let hits = self.period_hits(s);
+        let in_range = |pos: usize| hits.iter().any(|h| pos >= h.0 && pos < h.1);
+        let mut marks: Vec<PeriodMark> = hits
             .iter()
             .map(|&(a, b, k)| (a, b, Some(k)))
             .chain(
                 // (After a year the year's mention says it: no period.)
                 crate::domain::numbers::month_mentions(s)
                     .into_iter()
-                    .filter(|m| !m.after_year)
+                    .filter(|m| !m.after_year && !in_range(m.start))
                     .map(|m| (m.start, m.end, None)),
+            )
+            // "今年以来…": the year so far, like a month, is no row's period.
+            .chain(
+                find_words(
+                    s,
+                    self.vocabulary.periods.to_date.iter().map(String::as_str),
+                )
+                .into_iter()
+                .map(|(a, b, _)| (a, b, None)),
             )
             .collect();
         marks.sort_by_key(|h| h.0);
@@ -475,9 +503,12 @@ impl<'v> Extractor<'v> {
         for &(hp, end, k) in r.marks.iter().filter(|m| m.0 < pos) {
             // 2023年前三季度: the period follows its year; "the first three
             // quarters of 2023": it names the year right after it.
-            let follows_its_year = period_years.iter().all(|&yp| yp < hp || yp >= pos);
+            // (今年以来: a period word holding its year.)
+            let follows_its_year = period_years.iter().all(|&yp| yp <= hp || yp >= pos);
             let names_next_year = period_years.iter().any(|&yp| {
-                yp >= end && yp < pos && matches!(s[end..yp].trim(), "of" | "of the year" | "")
+                yp >= end
+                    && yp < pos
+                    && matches!(s[end..yp].trim(), "of" | "of the year" | "in" | "")
             });
             if !(follows_its_year || names_next_year) {
                 continue;
@@ -581,10 +612,20 @@ impl<'v> Extractor<'v> {
             return Scope::Subset(sub.clone());
         }
         let mut scope: Option<Scope> = None;
+        let activity = &self.vocabulary.scope.campaign_activity;
         for (pos, sc) in &r.scope_hits {
-            if *pos < g.start && !matches!(scope, Some(Scope::Campaign(_))) {
-                scope = Some(sc.clone());
+            if *pos >= g.start || matches!(scope, Some(Scope::Campaign(_))) {
+                continue;
             }
+            // "拱北海关…开展…专项行动，共查扣…": the house's own figures.
+            let house = match &scope {
+                Some(s) => matches!(s, Scope::Customs(_)),
+                None => matches!(frame.scope, Scope::Customs(_)),
+            };
+            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
+                continue;
+            }
+            scope = Some(sc.clone());
         }
         match scope {
             // 该关: the customs house the document is about, when it is one.
@@ -615,6 +656,13 @@ impl<'v> Extractor<'v> {
             // English names the category once, often after the figure:
             // the first word of a kind counts.
             if r.english && out.dims.contains_key(&hit.kind) {
+                // "…suspended…, and actually detained 20,870 batches": a
+                // word naming the whole, in the figure's own clause, clears.
+                let clause_start = g.start - clause_before(s, g.start).len();
+                if hit.value.is_empty() && hit.start >= clause_start {
+                    out.dims.remove(&hit.kind);
+                    out.runs.remove(&hit.kind);
+                }
                 continue;
             }
             let gap = last_end.get(&hit.kind).map(|&e| &s[e..hit.start]);
@@ -662,24 +710,45 @@ impl<'v> Extractor<'v> {
     /// A list of items that does not pair with the group's figures (an item
     /// the vocabulary lacks: "海运、陆路和邮递渠道…分别为2150批、310批和
     /// 3.67万批") cannot say which figure is whose.
+    /// So is a list whose items the vocabulary merges into fewer values
+    /// than there are figures of one metric ("14,300 and 2,310 batches …
+    /// in the postal and express channels": both are mail_express), and one
+    /// item after several figures of one metric.
     fn misaligned(&self, r: &Reading<'_>, g: &Group, dims: &GroupDims) -> bool {
-        g.members.len() > 1
+        let members = g.members.len();
+        let metric = |i: &usize| r.figures[*i].metric.as_str();
+        let same_metric = g.members.iter().all(|i| metric(i) == metric(&g.members[0]));
+        let end = if r.english {
+            clause_end(r.s, g.end)
+        } else {
+            g.start
+        };
+        members > 1
             && dims.runs.iter().any(|(kind, run)| {
-                let mut named: Vec<&str> = r
+                let hits: Vec<&DimensionHit> = r
                     .dim_hits
                     .iter()
                     .filter(|h| {
                         &h.kind == kind
                             && !h.value.is_empty()
                             && h.start >= g.previous_end
-                            && h.start < g.start
+                            && h.start < end
+                            && !(h.start >= g.start && h.start < g.end)
                     })
-                    .map(|h| h.value.as_str())
                     .collect();
-                named.sort_unstable();
-                named.dedup();
-                let named = named.len();
-                run.len() != g.members.len() && (run.len() > 1 || named > 1)
+                let distinct = |mut v: Vec<&str>| {
+                    v.sort_unstable();
+                    v.dedup();
+                    v.len()
+                };
+                let named = distinct(hits.iter().map(|h| h.value.as_str()).collect());
+                let words = distinct(hits.iter().map(|h| &r.s[h.start..h.end]).collect());
+                // (Nor can one item name several figures of one metric:
+                // "Of the 23,700 detained shipments, over 22,900 … were
+                // exports".)
+                let merged =
+                    same_metric && named < members && (words >= members || run.len() < members);
+                (run.len() != members && (run.len() > 1 || named > 1)) || merged
             })
     }
 
@@ -1154,6 +1223,9 @@ impl<'v> Extractor<'v> {
             if self.is_reference(&s[..m.start()]) {
                 continue;
             }
+            if self.is_starting_point(s, m.end()) {
+                continue;
+            }
             let head = &s[..m.start()];
             let year_end = c.get(2).is_some()
                 || (english
@@ -1165,9 +1237,7 @@ impl<'v> Extractor<'v> {
                     .captures(head)
                     .map(|c| (c[1] == *"december", true))
             } else {
-                MONTH_AFTER_YEAR
-                    .captures(&s[m.end()..])
-                    .map(|c| (&c[1] == "12", c.get(2).is_some()))
+                month_after_year(&s[m.end()..])
             };
             // 2022年04月26日 on its own is when the text was written; after
             // 截至 it is a stock's date.
@@ -1219,6 +1289,13 @@ impl<'v> Extractor<'v> {
             .collect()
     }
 
+    /// Whether the year ending at `end` starts a running total (自2017年
+    /// 开展…以来).
+    fn is_starting_point(&self, s: &str, end: usize) -> bool {
+        let rest = &s[end..clause_end(s, end)];
+        crate::domain::vocabulary::contains_any(rest, &self.vocabulary.qualifiers.since_after)
+    }
+
     fn is_reference(&self, before: &str) -> bool {
         let tail: String = before
             .chars()
@@ -1236,12 +1313,23 @@ impl<'v> Extractor<'v> {
             .any(|w| tail.ends_with(w.as_str()))
     }
 
+    /// Period words and month ranges (1至11月) in `s`; a year-end word that
+    /// ends a range (自2022年2月1日至年底) is no stock.
     fn period_hits(&self, s: &str) -> Vec<(usize, usize, PeriodKind)> {
         let words = self.vocabulary.period_words();
-        find_words(s, words.iter().map(|w| w.0))
+        let mut hits: Vec<(usize, usize, PeriodKind)> = find_words(s, words.iter().map(|w| w.0))
             .into_iter()
             .map(|(start, end, i)| (start, end, words[i].1))
-            .collect()
+            .filter(|&(start, _, k)| {
+                !(k == PeriodKind::YearEnd && s[..start].trim_end().ends_with(['至', '到']))
+            })
+            .collect();
+        for r in crate::domain::numbers::month_ranges(s) {
+            hits.retain(|h| h.1 <= r.start || h.0 >= r.end);
+            hits.push((r.start, r.end, PeriodKind::months(r.from, r.to)));
+        }
+        hits.sort_by_key(|h| h.0);
+        hits
     }
 
     fn scope_hits(&self, s: &str, english: bool) -> Vec<(usize, Scope)> {
@@ -1264,9 +1352,14 @@ impl<'v> Extractor<'v> {
                 .map(|w| (w.as_str(), Scope::Customs(w.clone()))),
         );
         let word_hits = find_words(s, words.iter().map(|w| w.0));
+        // "按照海关总署统一部署", "在全国率先": a nationwide word that names
+        // no subject.
+        let not_scope = find_words(s, sc.not_scope.iter().map(String::as_str));
+        let in_phrase = |a: usize| not_scope.iter().any(|&(x, y, _)| a >= x && a < y);
         out.extend(
             word_hits
                 .iter()
+                .filter(|&&(start, _, i)| !(words[i].1 == Scope::Nationwide && in_phrase(start)))
                 .map(|&(start, _, i)| (start, words[i].1.clone())),
         );
         let covered = |pos: usize| word_hits.iter().any(|&(a, b, _)| pos >= a && pos < b);
@@ -1320,7 +1413,11 @@ impl<'v> Extractor<'v> {
                 .name("pre")
                 .map(|g| g.as_str().to_string())
                 .filter(|p| is_qualifier(p));
-            let post = c.name("post").map(|g| g.as_str().to_string());
+            // "1580余万件", "1.93万余批": 余 on either side of 万.
+            let post = c
+                .name("post")
+                .or(c.name("mid"))
+                .map(|g| g.as_str().to_string());
             let qualifier = match (&pre, &post) {
                 (Some(a), Some(b)) => Some(format!("{a}…{b}")),
                 (a, b) => a.clone().or(b.clone()),
@@ -1410,6 +1507,16 @@ impl<'v> Extractor<'v> {
             } else {
                 format!("{mid}{unit}")
             };
+            // "14,300 and 2,310 batches": the bare number before "and" is a
+            // figure of the same unit.
+            let mag = c.name("mag").map_or("", |g| g.as_str());
+            out.extend(figure_before_and(
+                s,
+                m.start(),
+                mag,
+                &metric,
+                unit_text.trim(),
+            ));
             out.push(Figure {
                 start: m.start(),
                 end: m.end(),
@@ -1435,7 +1542,7 @@ impl<'v> Extractor<'v> {
         since_previous: &str,
         english: bool,
     ) -> Option<String> {
-        let mut best: Option<(usize, &str)> = None;
+        let mut best: Option<((usize, usize), &str)> = None;
         let mut fallback: Option<&str> = None;
         let mut candidates: Vec<&Metric> = Vec::new();
         for m in &self.vocabulary.metrics {
@@ -1444,9 +1551,11 @@ impl<'v> Extractor<'v> {
                 continue;
             }
             candidates.push(m);
+            // The cue ending nearest the figure; of two ending there, the
+            // longer (备案数量 before 数量).
             let cue_pos = find_words(clause, m.cues.iter().map(String::as_str))
                 .last()
-                .map(|h| h.1);
+                .map(|h| (h.1, h.1 - h.0));
             match cue_pos {
                 Some(p) if best.is_none_or(|(bp, _)| p > bp) => best = Some((p, &m.id)),
                 _ => {}
@@ -1503,6 +1612,14 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
         }
         let prefix: Vec<char> = c[1].chars().collect();
         let tail: String = prefix[prefix.len().saturating_sub(2)..].iter().collect();
+        // "杭州、青岛、黄埔等海关": several houses together, none alone.
+        let listed = s[..m.end()]
+            .strip_suffix("等海关")
+            .and_then(|head| listed_houses_start(s, head.len()));
+        if let Some(start) = listed {
+            out.push((start, m.end(), s[start..m.end()].to_string()));
+            continue;
+        }
         if prefix.len() < 2
             || sc.not_a_name.iter().any(|w| tail.ends_with(w.as_str()))
             || sc
@@ -1522,8 +1639,117 @@ pub fn customs_house_names(s: &str, vocabulary: &Vocabulary) -> Vec<(usize, usiz
             }
         }
     }
+    join_adjacent_houses(s, out)
+}
+
+/// A title's figure that the body states again ("Qingdao Customs Seizes
+/// 230,000 Pieces…" and "from September to November … seizing 230,000
+/// pieces") takes the body's frame: the title's row, which knows less, goes.
+fn drop_restated_title_rows(title: Option<usize>, facts: Vec<Fact>) -> Vec<Fact> {
+    let restated = |t: &Fact| {
+        facts.iter().any(|f| {
+            f.sentence != title && f.metric == t.metric && f.value == t.value && f.scope == t.scope
+        })
+    };
+    let keep: Vec<bool> = facts
+        .iter()
+        .map(|f| title.is_none() || f.sentence != title || !restated(f))
+        .collect();
+    facts
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, k)| k.then_some(f))
+        .collect()
+}
+
+/// Where a list of place names ending at `end` (before 等海关) starts:
+/// names of two to four Han characters joined by 、/和/及/与, at least two
+/// of them; the first name keeps its last two characters (如杭州 → 杭州)
+/// unless the vocabulary knows a longer house by it.
+fn listed_houses_start(s: &str, end: usize) -> Option<usize> {
+    let head = s.get(..end)?;
+    let mut names: Vec<(usize, usize)> = vec![];
+    let mut name_end = end;
+    let mut pos = end;
+    for (i, ch) in head.char_indices().rev() {
+        if "、和及与".contains(ch) {
+            if name_end - (i + ch.len_utf8()) < "两字".len() {
+                return None;
+            }
+            names.push((i + ch.len_utf8(), name_end));
+            name_end = i;
+        } else if !crate::domain::normalize::is_han(ch) {
+            break;
+        }
+        pos = i;
+        if end - pos > 120 {
+            break;
+        }
+    }
+    if names.is_empty() {
+        return None;
+    }
+    // The first name: its last two characters.
+    let first: Vec<(usize, char)> = s[pos..name_end].char_indices().collect();
+    if first.len() < 2 {
+        return None;
+    }
+    Some(pos + first[first.len() - 2].0)
+}
+
+/// "青岛海关、济南海关": two houses joined by one separator are named
+/// together, as one group.
+fn join_adjacent_houses(
+    s: &str,
+    houses: Vec<(usize, usize, String)>,
+) -> Vec<(usize, usize, String)> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    for (start, end, name) in houses {
+        if let Some(last) = out.last_mut() {
+            if last.1 <= start && ["、", "和", "与", "及"].contains(&&s[last.1..start]) {
+                last.1 = end;
+                last.2 = format!("{}、{name}", last.2);
+                continue;
+            }
+        }
+        out.push((start, end, name));
+    }
     out
 }
+
+/// "14,300 and " right before a figure of `unit_text` ending at `start`:
+/// that bare number as a figure of the same metric and magnitude (not a
+/// year: "… in 2018 and 56.18 million pieces in 2020").
+fn figure_before_and(
+    s: &str,
+    start: usize,
+    mag: &str,
+    metric: &str,
+    unit_text: &str,
+) -> Option<Figure> {
+    let n = BARE_BEFORE_AND.captures(&s[..start])?.get(1)?;
+    let year = n.as_str().len() == 4 && ["19", "20"].iter().any(|y| n.as_str().starts_with(y));
+    let glued = s[..n.start()]
+        .chars()
+        .next_back()
+        .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.');
+    if year || glued {
+        return None;
+    }
+    Some(Figure {
+        start: n.start(),
+        end: n.end(),
+        metric: metric.to_string(),
+        value: scaled(n.as_str(), mag)?,
+        text: format!("{} {unit_text}", n.as_str()),
+        qualifier: None,
+    })
+}
+
+/// "14,300 and " right before a figure.
+static BARE_BEFORE_AND: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s+and\s+$").expect("fixed pattern")
+});
 
 static CUSTOMS_EN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([a-z]+) customs\b").expect("fixed pattern"));
@@ -1943,8 +2169,19 @@ mod tests {
         );
         let ip = |id: &str| row(&facts, "detained_batches", &[("ip_type", id)]).value;
         assert_eq!(
-            (ip("trademark"), ip("patent"), ip("copyright")),
-            (dec("39800"), dec("610"), dec("420"))
+            (
+                ip("trademark"),
+                ip("patent"),
+                ip("copyright"),
+                ip("olympic")
+            ),
+            (dec("39800"), dec("610"), dec("420"), dec("70"))
+        );
+        assert_eq!(facts.len(), 4, "{facts:#?}");
+        // An item the vocabulary lacks still holds its place.
+        let facts = extract(
+            "2018年扣留的涉嫌侵犯商标权、专利权、著作权和地理标志的货物分别为3.98万批、610批、420批和70批。",
+            Language::Simplified,
         );
         assert_eq!(facts.len(), 3, "{facts:#?}");
     }

@@ -97,6 +97,24 @@ pub enum PeriodKind {
     /// One month, 1..=12: asked about, never a row (the corpus's monthly
     /// figures are not extracted).
     Month(u8),
+    /// Months `from..=to` of the year (1至11月, a campaign's 3月至11月)
+    /// that no other kind names: see [`PeriodKind::months`].
+    Months(u8, u8),
+}
+
+impl PeriodKind {
+    /// The period of months `from..=to`: the quarter, first quarters, half
+    /// or year they make, else `Months`.
+    pub fn months(from: u8, to: u8) -> PeriodKind {
+        match (from, to) {
+            (1, 12) => PeriodKind::Year,
+            (1, 6) => PeriodKind::FirstHalf,
+            (1, 9) => PeriodKind::FirstQuarters(3),
+            (f, t) if f == t => PeriodKind::Month(f),
+            (f, t) if t == f + 2 && f % 3 == 1 => PeriodKind::Quarter(f / 3 + 1),
+            (f, t) => PeriodKind::Months(f, t),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -123,6 +141,7 @@ impl Period {
             PeriodKind::FirstHalf => format!("{}-H1", self.year),
             PeriodKind::YearEnd => format!("{}-end", self.year),
             PeriodKind::Month(m) => format!("{}-{:02}", self.year, m),
+            PeriodKind::Months(a, b) => format!("{}-{:02}-{:02}", self.year, a, b),
         }
     }
 }

@@ -221,6 +221,116 @@ pub fn month_mentions(text: &str) -> Vec<MonthMention> {
         .collect()
 }
 
+/// A range of months within one year ("1至11月", "3月至11月", "1—6月份",
+/// "前10月", "前11个月", "from January to October", "the first ten
+/// months"): byte range and the first and last month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthRange {
+    pub start: usize,
+    pub end: usize,
+    pub from: u8,
+    pub to: u8,
+}
+
+static MONTH_RANGE_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[^\d.])(?:(\d{1,2})\s*月?\s*(?:-|—|–|~|～|至|到)\s*(\d{1,2})\s*月(?:份)?|前\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*个?\s*月)",
+    )
+    .expect("fixed pattern")
+});
+
+const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+static MONTH_RANGE_EN: LazyLock<Regex> = LazyLock::new(|| {
+    let names = MONTH_NAMES.join("|");
+    Regex::new(&format!(
+        r"\b(?:({names})\s*(?:-|–|—|to|through|until)\s*({names})\b|first\s+(\d{{1,2}}|two|three|four|five|six|seven|eight|nine|ten|eleven)\s+months\b)"
+    ))
+    .expect("fixed pattern")
+});
+
+fn small_number(word: &str) -> Option<u8> {
+    const EN: [&str; 12] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve",
+    ];
+    if let Ok(n) = word.parse::<u8>() {
+        return Some(n);
+    }
+    if let Some(i) = EN.iter().position(|w| *w == word) {
+        return Some(i as u8 + 1);
+    }
+    let digit = |c: char| "一二三四五六七八九".find(c).map(|i| (i / 3) as u8 + 1);
+    match word.chars().collect::<Vec<_>>()[..] {
+        ['十'] => Some(10),
+        ['十', b] => Some(10 + digit(b)?),
+        [a] => digit(a),
+        [a, '十'] => Some(digit(a)? * 10),
+        [a, '十', b] => Some(digit(a)? * 10 + digit(b)?),
+        _ => None,
+    }
+}
+
+/// Every [`MonthRange`] in normalized `text` (Chinese or English), in order.
+pub fn month_ranges(text: &str) -> Vec<MonthRange> {
+    let month_of = |name: &str| {
+        MONTH_NAMES
+            .iter()
+            .position(|m| *m == name)
+            .map(|i| i as u8 + 1)
+    };
+    let mut out = Vec::new();
+    for c in MONTH_RANGE_ZH.captures_iter(text) {
+        let (from, to, first) = match (c.get(1), c.get(2), c.get(3)) {
+            (Some(a), Some(b), _) => (a.as_str().parse().ok(), b.as_str().parse().ok(), a),
+            (_, _, Some(n)) => (Some(1), small_number(n.as_str()), n),
+            _ => continue,
+        };
+        // "前10月": the range starts at 前.
+        let start = match c.get(3) {
+            Some(_) => text[..first.start()].rfind('前').unwrap_or(first.start()),
+            None => first.start(),
+        };
+        out.push((start, c.get(0).expect("group 0").end(), from, to));
+    }
+    for c in MONTH_RANGE_EN.captures_iter(text) {
+        let m = c.get(0).expect("group 0");
+        let (from, to) = match (c.get(1), c.get(2), c.get(3)) {
+            (Some(a), Some(b), _) => (month_of(a.as_str()), month_of(b.as_str())),
+            (_, _, Some(n)) => (Some(1), small_number(n.as_str())),
+            _ => continue,
+        };
+        out.push((m.start(), m.end(), from, to));
+    }
+    let mut out: Vec<MonthRange> = out
+        .into_iter()
+        .filter_map(|(start, end, from, to)| {
+            let (from, to) = (from?, to?);
+            (1 <= from && from < to && to <= 12).then_some(MonthRange {
+                start,
+                end,
+                from,
+                to,
+            })
+        })
+        .collect();
+    out.sort_by_key(|r| r.start);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +345,23 @@ mod tests {
             Some(dec(expected)),
             "{number}{magnitude}"
         );
+    }
+
+    #[test]
+    fn month_ranges_are_read_in_chinese_and_english() {
+        let ranges =
+            |t: &str| -> Vec<(u8, u8)> { month_ranges(t).iter().map(|r| (r.from, r.to)).collect() };
+        assert_eq!(ranges("今年1至11月，全国海关"), vec![(1, 11)]);
+        assert_eq!(ranges("2023年3月至11月组织开展"), vec![(3, 11)]);
+        assert_eq!(ranges("今年1月-10月，深圳海关"), vec![(1, 10)]);
+        assert_eq!(ranges("1—6月份，国内共877家"), vec![(1, 6)]);
+        assert_eq!(ranges("前10月深圳海关"), vec![(1, 10)]);
+        assert_eq!(ranges("前十一个月"), vec![(1, 11)]);
+        assert_eq!(ranges("from september to november in 2017"), vec![(9, 11)]);
+        assert_eq!(ranges("in the first ten months of 2025"), vec![(1, 10)]);
+        // A range of days is no range of months; nor is one month.
+        assert!(ranges("4月19日至5月17日期间").is_empty());
+        assert!(ranges("2025年6月扣留").is_empty());
     }
 
     #[test]

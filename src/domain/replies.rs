@@ -14,6 +14,10 @@ fn zh(language: Language) -> bool {
     language != Language::English
 }
 
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// 2024年 / 2021年第1季度 / 截至2016年底; 2024 / Q1 2021 / end of 2016.
 pub fn period_label(period: &Period, language: Language) -> String {
     let y = period.year;
@@ -25,6 +29,7 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::FirstHalf => format!("{y}年上半年"),
             PeriodKind::YearEnd => format!("截至{y}年底"),
             PeriodKind::Month(m) => format!("{y}年{m}月"),
+            PeriodKind::Months(a, b) => format!("{y}年{a}-{b}月"),
         }
     } else {
         match period.kind {
@@ -34,6 +39,11 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::FirstHalf => format!("H1 {y}"),
             PeriodKind::YearEnd => format!("end of {y}"),
             PeriodKind::Month(m) => format!("{y}-{m:02}"),
+            PeriodKind::Months(a, b) => format!(
+                "{}–{} {y}",
+                MONTHS_EN[a as usize - 1],
+                MONTHS_EN[b as usize - 1]
+            ),
         }
     }
 }

@@ -107,6 +107,11 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     }
     known.extend(dim_hits.iter().map(|h| (h.start, h.end)));
     known.extend(customs.iter().map(|c| (c.0, c.1)));
+    known.extend(
+        crate::domain::numbers::month_ranges(q)
+            .iter()
+            .map(|r| (r.start, r.end)),
+    );
     let subject = subject_words(q, vocabulary, &known);
     let qualifiers = qualifier_words(q, vocabulary, &subject);
     let intent = intent_of(q, vocabulary, metric.is_some(), years.len(), &subject);
@@ -172,6 +177,10 @@ fn read_period(
     period_hits: &[(usize, usize, usize)],
     period_words: &[(&str, PeriodKind)],
 ) -> PeriodKind {
+    // "2025年1至11月", "from January to October": a range of months.
+    if let Some(r) = crate::domain::numbers::month_ranges(q).first() {
+        return PeriodKind::months(r.from, r.to);
+    }
     if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
         return period_words[i].1;
     }

@@ -46,6 +46,7 @@ pub fn seed_snapshot() -> &'static Snapshot {
 }
 
 pub mod fake_bot_api;
+pub mod fixture_set;
 
 use customs_ip_bot::frontends::config::{BotToken, Settings};
 use customs_ip_bot::frontends::telegram::{self, Running};

@@ -603,15 +603,15 @@ fn campaign_fact(snapshot: &Knowledge<'_>, query: &Query, metric: &str) -> Optio
     let names_it = |f: &Fact| {
         let title = &snapshot.documents[f.doc].meta.title;
         snapshot.vocabulary.normalize(title).contains(&name)
-            || snapshot.vocabulary.normalize(&f.quote).contains(&name)
+            || snapshot
+                .vocabulary
+                .normalize(&snapshot.quote(f))
+                .contains(&name)
     };
     let found: Vec<&Fact> = snapshot
-        .facts
-        .iter()
+        .facts_of(year, metric, &query.dims)
         .filter(|f| {
             matches!(f.scope, Scope::Campaign(_))
-                && f.period.year == year
-                && f.metric == metric
                 && f.counted_dims().eq(query.dims.iter())
                 && names_it(f)
         })

@@ -1006,9 +1006,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         if pc < PASSAGE_COVERAGE || !speaks_of_years(snapshot, p, &query.years) {
             continue;
         }
-        let title = snapshot
-            .vocabulary
-            .normalize(&snapshot.documents[p.doc].meta.title);
+        let title = snapshot.normalized_title(p.doc);
         for (si, sentence) in p.sentences.iter().enumerate() {
             let sentence = &sentence.normalized;
             if sentence.trim() == title.trim() {

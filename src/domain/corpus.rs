@@ -28,6 +28,9 @@ pub struct Corpus {
     /// about one year scans, so that answering does not grow with the
     /// years the corpus holds.
     pub by_year: BTreeMap<u16, Vec<usize>>,
+    /// Each document's title normalized, made on first use
+    /// (`normalized_title`).
+    pub normalized_titles: Vec<std::sync::OnceLock<String>>,
     pub conflicts: Vec<Conflict>,
     /// Knowledge files that could not be read, with path and reason.
     pub problems: Vec<String>,
@@ -163,6 +166,14 @@ impl Corpus {
         numbers[start..end.max(start)]
             .iter()
             .filter_map(|&i| self.facts.get(i))
+    }
+
+    /// Document `doc`'s title, normalized as its sentences are.
+    pub fn normalized_title(&self, doc: usize) -> &str {
+        match (self.normalized_titles.get(doc), self.documents.get(doc)) {
+            (Some(cell), Some(d)) => cell.get_or_init(|| self.vocabulary.normalize(&d.meta.title)),
+            _ => "",
+        }
     }
 
     /// The facts of one year (by metric).

@@ -188,7 +188,7 @@ fn schema() -> (Schema, Fields) {
         TextOptions::default().set_indexing_options(indexing),
     );
     let doc = builder.add_text_field("doc", STRING | STORED);
-    let body = builder.add_bytes_field("body", STORED);
+    let body = builder.add_text_field("body", STORED);
     let sentence = builder.add_text_field("sentence", STRING);
     (
         builder.build(),
@@ -214,6 +214,13 @@ struct StoredPassage {
     s: Vec<(String, String)>,
     /// The number (within its document) of its first sentence.
     f: usize,
+}
+
+/// What a search reads of a stored passage (the text as written is skipped).
+#[derive(Debug, serde::Deserialize)]
+struct SearchedPassage {
+    n: String,
+    s: Vec<(String, String)>,
 }
 
 /// A document's passages, each with its sentences, to be indexed under the
@@ -257,7 +264,7 @@ impl IndexBuilder {
                     .map(|s| (s.original.clone(), s.normalized.clone()))
                     .collect(),
             };
-            let body = serde_json::to_vec(&stored).expect("plain data serializes");
+            let body = serde_json::to_string(&stored).expect("plain data serializes");
             let mut passage = doc!(
                 self.fields.text => p.normalized.as_str(),
                 self.fields.doc => document.key,
@@ -468,7 +475,8 @@ impl SearchIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let (doc, stored) = self.stored(&searcher.doc(address).ok()?)?;
+                let (doc, stored): (usize, SearchedPassage) =
+                    self.stored(&searcher.doc(address).ok()?)?;
                 Some(FoundPassage {
                     doc,
                     score,
@@ -486,12 +494,13 @@ impl SearchIndex {
             .collect()
     }
 
-    /// A stored passage with its document's number.
-    fn stored(&self, doc: &TantivyDocument) -> Option<(usize, StoredPassage)> {
+    /// A stored passage (or the part of it `T` reads) with its document's
+    /// number.
+    fn stored<T: serde::de::DeserializeOwned>(&self, doc: &TantivyDocument) -> Option<(usize, T)> {
         let key = doc.get_first(self.fields.doc)?.as_str()?;
         let number = *self.documents.get(key)?;
-        let body = doc.get_first(self.fields.body)?.as_bytes()?;
-        Some((number, serde_json::from_slice(body).ok()?))
+        let body = doc.get_first(self.fields.body)?.as_str()?;
+        Some((number, serde_json::from_str(body).ok()?))
     }
 
     /// The passages of document `doc`, as written, in order.
@@ -589,7 +598,7 @@ impl PassageSearch for SearchIndex {
             .search(&query, &tantivy::collector::DocSetCollector)
             .ok()?;
         let address = found.into_iter().next()?;
-        let (_, passage) = self.stored(&searcher.doc(address).ok()?)?;
+        let (_, passage): (usize, StoredPassage) = self.stored(&searcher.doc(address).ok()?)?;
         let (original, _) = passage
             .s
             .into_iter()

@@ -15,7 +15,7 @@ use sqlx::{Row, SqlitePool};
 use std::path::{Path, PathBuf};
 
 /// The schema of a generation's knowledge.db; bumped with the schema file.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 const SCHEMA: &str = include_str!("../../migrations/knowledge/schema.sql");
 
 /// Why the knowledge tables could not be read or written.

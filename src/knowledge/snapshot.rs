@@ -299,9 +299,11 @@ impl Snapshot {
     }
 
     /// Loads what answering loads on first use (the word segmenter's
-    /// dictionary), for a process that will answer many questions.
+    /// dictionary, the Traditional-to-Simplified tables), for a process
+    /// that will answer many questions.
     pub fn warm_up(&self) {
         self.index.segmenter().words("");
+        self.vocabulary.normalize("臺灣海關");
     }
 
     /// The passages of document `doc`, as written, in order (read from
@@ -314,6 +316,7 @@ impl Snapshot {
         let corpus = Corpus {
             version: t.version,
             vocabulary,
+            normalized_titles: (0..t.documents.len()).map(|_| Default::default()).collect(),
             documents: t.documents,
             passage_count: index.passage_count(),
             by_year: Corpus::index_years(&t.facts),

@@ -115,9 +115,12 @@ async fn preview_sent(
 ) -> anyhow::Result<Outcome> {
     let snapshot = ctx.engine.snapshot();
     let dir = ctx.engine.settings().knowledge_dir.clone();
-    let (name, bytes_kept) = (sent.to_string(), bytes.clone());
-    let preview = tokio::task::spawn_blocking(move || {
-        upload::preview_addition(&snapshot, &dir, &name, &bytes)
+    let name = sent.to_string();
+    // The bytes go to the blocking task and come back for the pending row
+    // (a document may be tens of MB: no copy).
+    let (preview, bytes, snapshot) = tokio::task::spawn_blocking(move || {
+        let preview = upload::preview_addition(&snapshot, &dir, &name, &bytes);
+        (preview, bytes, snapshot)
     })
     .await?;
     let preview = match preview {
@@ -136,10 +139,10 @@ async fn preview_sent(
             chat.0,
             PendingAction::Add,
             &preview.file,
-            &bytes_kept,
+            &bytes,
         )
         .await?;
-    let vocabulary = &ctx.engine.snapshot().vocabulary;
+    let vocabulary = &snapshot.vocabulary;
     let text = wording::document_preview(
         language,
         sent,
@@ -266,10 +269,11 @@ pub async fn remove_command(
         (wording::remove_usage(language), None)
     } else {
         let snapshot = ctx.engine.snapshot();
+        let current = Arc::clone(&snapshot);
         let dir = ctx.engine.settings().knowledge_dir.clone();
         let file = name.clone();
         let preview =
-            tokio::task::spawn_blocking(move || upload::preview_removal(&snapshot, &dir, &file))
+            tokio::task::spawn_blocking(move || upload::preview_removal(&current, &dir, &file))
                 .await?;
         match preview {
             Err(UploadError::NoSuchDocument { .. }) => {
@@ -294,7 +298,7 @@ pub async fn remove_command(
                     p.facts.len(),
                     p.gate.regressions.len()
                 );
-                let vocabulary = &ctx.engine.snapshot().vocabulary;
+                let vocabulary = &snapshot.vocabulary;
                 let text =
                     wording::removal_preview(language, &preview_text(vocabulary, &p, language));
                 (text, Some(preview_buttons(language, id, true, regresses)))

@@ -103,11 +103,22 @@ fn convert_run(run: &str, words: &[String]) -> String {
 /// Byte spans of `words` in `text`: at each place the longest word that
 /// starts there, left to right, never overlapping.
 fn find_kept(text: &str, words: &[String]) -> Vec<(usize, usize)> {
+    // Sorted words (the vocabulary keeps them so): those starting with a
+    // character are one run, found by binary search.
+    let sorted = words.is_sorted();
     let mut hits = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
         let rest = &text[pos..];
-        let longest = words
+        let head = &rest[..rest.chars().next().map_or(1, char::len_utf8)];
+        let candidates = if sorted {
+            let lo = words.partition_point(|w| w.as_str() < head);
+            let run = words[lo..].partition_point(|w| w.starts_with(head));
+            &words[lo..lo + run]
+        } else {
+            words
+        };
+        let longest = candidates
             .iter()
             .filter(|w| !w.is_empty() && rest.starts_with(w.as_str()))
             .map(String::len)

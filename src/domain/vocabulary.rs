@@ -571,13 +571,24 @@ pub fn find_words<'a>(
     words: impl IntoIterator<Item = &'a str>,
 ) -> Vec<(usize, usize, usize)> {
     let words: Vec<&str> = words.into_iter().collect();
+    // The words by their first character, in order: at each place only
+    // those that can start there are tried.
+    let mut by_first: std::collections::HashMap<char, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, w) in words.iter().enumerate() {
+        if let Some(c) = w.chars().next() {
+            by_first.entry(c).or_default().push(i);
+        }
+    }
     let mut hits = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
         let rest = &text[pos..];
         let mut best: Option<(usize, usize)> = None;
-        for (i, w) in words.iter().enumerate() {
-            if w.is_empty() || !rest.starts_with(w) {
+        let first = rest.chars().next().and_then(|c| by_first.get(&c));
+        for &i in first.into_iter().flatten() {
+            let w = words[i];
+            if !rest.starts_with(w) {
                 continue;
             }
             let len = if is_latin_word(w) {

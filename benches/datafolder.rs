@@ -7,7 +7,10 @@
 //! - cold `ask` (a new process, the folder built): time and peak memory;
 //! - warm answers in-process: p50 and p99 over the gating question set.
 
+#[path = "support/memory.rs"]
+mod memory;
 use customs_ip_bot::knowledge::snapshot::Snapshot;
+use memory::peak_memory_mb;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -101,14 +104,10 @@ fn cold_peak_mb(knowledge: &Path, data: &Path) -> f64 {
     writeln!(stdin, "{QUESTION}").unwrap();
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak = peak_memory_mb(child.id());
     drop(stdin);
     child.wait().unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    peak
 }
 
 fn ms(d: Duration) -> f64 {

@@ -7,8 +7,11 @@
 //!   time (target ≤ 300 ms) and the peak resident memory of those processes
 //!   (target ≤ 100 MB).
 
+#[path = "support/memory.rs"]
+mod memory;
 use criterion::Criterion;
 use customs_ip_bot::knowledge::snapshot::Snapshot;
+use memory::peak_memory_mb;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -98,16 +101,6 @@ fn ask_command(data: &Path) -> Command {
         .arg(data)
         .arg("ask");
     command
-}
-
-/// Peak resident memory (VmHWM) of a process, in MB.
-fn peak_memory_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// A process answering from standard input: its peak memory after it

@@ -255,7 +255,7 @@ struct DocumentRows {
 
 /// One document split into passages and sentences, and its facts.
 fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> DocumentRows {
-    debug_assert!(file.unread.is_none(), "{} was not read", file.file);
+    debug_assert!(!file.unread, "{} was not read", file.file);
     let language = file.meta.language;
     let mut rows = DocumentRows::default();
     for raw in split_passages(&file.body, language) {

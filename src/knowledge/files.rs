@@ -47,10 +47,13 @@ pub struct DocumentFile {
     pub meta: DocumentMeta,
     /// The text (empty when `unread`).
     pub body: String,
-    /// Some(its document hash) when the file was not read because the read
-    /// cache shows it unchanged since a build read it: its metadata and
-    /// notes come from the cache, its rows from that build.
-    pub unread: Option<String>,
+    /// Not read, because the read cache shows it unchanged since a build
+    /// read it: its metadata, notes and hash come from the cache, its rows
+    /// from that build.
+    pub unread: bool,
+    /// Its document hash (`document_hash`), made once when the folder is
+    /// read; empty for a file read on its own (`read_one`).
+    pub hash: String,
     /// sha256 of the file's bytes (part of the knowledge version).
     pub bytes_hash: String,
     /// The file's identity on disk when it was read.
@@ -266,8 +269,11 @@ pub fn load_with(dir: &Path, cache: Option<&ReadCache>) -> Result<KnowledgeFiles
         .filter(|c| c.key == cache_key)
         .map(|c| c.documents.iter().map(|d| (d.file.as_str(), d)).collect())
         .unwrap_or_default();
-    let (documents, read_problems) =
+    let (mut documents, read_problems) =
         documents_in(&dir.join("documents"), &sources.documents, &known)?;
+    for d in documents.iter_mut().filter(|d| d.hash.is_empty()) {
+        d.hash = hash_of(&vocabulary_text, d);
+    }
     problems.extend(read_problems);
     for entry in &sources.documents {
         if !documents.iter().any(|d| d.file == entry.file) {
@@ -341,12 +347,13 @@ impl KnowledgeFiles {
         let documents_dir = self.dir.join("documents");
         let mut documents = std::mem::take(&mut self.documents);
         documents.retain_mut(|d| {
-            if d.unread.is_none() || !needed(d) {
+            if !d.unread || !needed(d) {
                 return true;
             }
             let path = documents_dir.join(&d.file);
             match read_document_file(&path, d.file.clone(), &self.sources, &HashMap::new()) {
-                Ok(read) => {
+                Ok(mut read) => {
+                    read.hash = hash_of(&self.vocabulary_text, &read);
                     *d = read;
                     true
                 }
@@ -388,7 +395,7 @@ impl KnowledgeFiles {
 
     /// How many documents were read from disk (not taken from the cache).
     pub fn read_count(&self) -> usize {
-        self.documents.iter().filter(|d| d.unread.is_none()).count()
+        self.documents.iter().filter(|d| !d.unread).count()
     }
 }
 
@@ -396,13 +403,18 @@ impl KnowledgeFiles {
 /// metadata and body, with the extraction version and the vocabulary (a
 /// change of either changes every document's hash).
 pub fn document_hash(files: &KnowledgeFiles, file: &DocumentFile) -> String {
-    if let Some(hash) = &file.unread {
-        return hash.clone();
+    if file.hash.is_empty() {
+        hash_of(&files.vocabulary_text, file)
+    } else {
+        file.hash.clone()
     }
+}
+
+fn hash_of(vocabulary_text: &str, file: &DocumentFile) -> String {
     let mut h = Sha256::new();
     for part in [
         EXTRACTION_VERSION,
-        &files.vocabulary_text,
+        vocabulary_text,
         &file.file,
         &file.meta.title,
         file.meta.publisher.as_deref().unwrap_or(""),
@@ -498,7 +510,8 @@ fn read_document_file(
                 file,
                 meta: cached.meta.clone(),
                 body: String::new(),
-                unread: Some(cached.document_hash.clone()),
+                unread: true,
+                hash: cached.document_hash.clone(),
                 bytes_hash: cached.bytes_hash.clone(),
                 stat: Some(stat),
                 notes: cached.notes.clone(),
@@ -586,7 +599,8 @@ fn document_file(
         file,
         meta,
         body: body.to_string(),
-        unread: None,
+        unread: false,
+        hash: String::new(),
         bytes_hash: hex(&Sha256::digest(bytes)),
         stat: None,
         notes: Vec::new(),

@@ -370,13 +370,9 @@ fn with_bodies<'f>(
         .unwrap_or_default();
     let quoted: HashSet<&str> = files.curated.iter().map(|c| c.document.as_str()).collect();
     let needed = |d: &DocumentFile| {
-        d.unread.as_deref().is_some_and(|h| !have.contains(h)) || quoted.contains(d.file.as_str())
+        (d.unread && !have.contains(d.hash.as_str())) || quoted.contains(d.file.as_str())
     };
-    if !files
-        .documents
-        .iter()
-        .any(|d| d.unread.is_some() && needed(d))
-    {
+    if !files.documents.iter().any(|d| d.unread && needed(d)) {
         return Cow::Borrowed(files);
     }
     let mut read = files.clone();

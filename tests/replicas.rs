@@ -130,7 +130,8 @@ async fn webhook_mode_checks_the_secret_answers_and_never_deletes_the_webhook() 
         "only the update with the secret is answered"
     );
 
-    running.stop().await;
+    let stopped = running.stop().await;
+    assert!(stopped.abandoned.is_empty(), "{stopped:?}");
     assert!(!fake.requests().iter().any(|r| r.method == "deletewebhook"));
     // The listener is closed after the stop.
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -79,6 +79,8 @@ use support::fake_bot_api::{FakeBotApi, BOT_USERNAME};
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(10);
+/// A reload builds a generation (every file synced): slow on a slow disk.
+const RELOAD_WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_checks_the_token_and_registers_the_commands_in_two_languages() {
@@ -223,7 +225,7 @@ async fn reload_by_an_admin_brings_in_a_new_document_that_answers_afterwards() {
     bot.fake.push_update(private_text(ADMIN, "/reload"));
     let report = bot
         .fake
-        .wait_for_text(ADMIN, "2031-customs-news.txt", WAIT)
+        .wait_for_text(ADMIN, "2031-customs-news.txt", RELOAD_WAIT)
         .await;
     assert!(report.text().contains("知识库已更新"), "{}", report.text());
     bot.fake

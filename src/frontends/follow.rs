@@ -146,12 +146,23 @@ impl Follower {
 /// Runs `Engine::reload` on a blocking thread: building a snapshot is CPU
 /// work, and the old snapshot keeps answering meanwhile. `force` swaps in
 /// knowledge that regresses on the gating set.
+///
+/// The reload runs on a runtime of its own on that thread, so nothing it
+/// awaits depends on the caller's runtime: a bot shutting down mid-reload
+/// lets it finish (or fail) instead of leaving it waiting for workers that
+/// are gone, and the shutdown never hangs on it.
 pub async fn reload_in_background(
     engine: Arc<Engine>,
     force: bool,
 ) -> Result<ReloadReport, ReloadError> {
-    let handle = tokio::runtime::Handle::current();
-    match tokio::task::spawn_blocking(move || handle.block_on(engine.reload(force))).await {
+    let reload = move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(ReloadError::Thread)?
+            .block_on(engine.reload(force))
+    };
+    match tokio::task::spawn_blocking(reload).await {
         Ok(result) => result,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }

@@ -57,6 +57,9 @@ pub enum ReloadError {
     /// Another reload is running.
     #[error("a reload is already running")]
     Busy,
+    /// The thread that builds could not get its own runtime.
+    #[error("the reload could not start its build thread: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 pub struct Engine {

@@ -47,6 +47,7 @@ pub fn seed_snapshot() -> &'static Snapshot {
 
 pub mod fake_bot_api;
 pub mod fixture_set;
+pub mod watchdog;
 
 use customs_ip_bot::frontends::config::{BotToken, Settings};
 use customs_ip_bot::frontends::telegram::{self, Running};
@@ -95,6 +96,8 @@ pub struct TestBot {
     pub engine: Arc<Engine>,
     pub store: Store,
     _dir: tempfile::TempDir,
+    /// Fails the run if this test hangs (dropped last, after the bot).
+    _watched: watchdog::Watched,
 }
 
 static NEXT_MESSAGE_ID: AtomicI64 = AtomicI64::new(1);
@@ -131,6 +134,7 @@ impl TestBot {
     }
 
     pub async fn start_with(options: Options) -> TestBot {
+        let watched = watchdog::Watched::start();
         let dir = tempfile::tempdir().unwrap();
         let knowledge = copy_knowledge(dir.path());
         let data = dir.path().join("data");
@@ -151,6 +155,7 @@ impl TestBot {
             engine,
             store,
             _dir: dir,
+            _watched: watched,
         }
     }
 
@@ -158,7 +163,12 @@ impl TestBot {
     /// have refused (see `FakeBotApi::violations`).
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
-            running.stop().await;
+            let stopped = running.stop().await;
+            assert!(
+                stopped.abandoned.is_empty(),
+                "stopping the bot gave up on {:?}",
+                stopped.abandoned
+            );
         }
         let violations = self.fake.violations();
         assert!(

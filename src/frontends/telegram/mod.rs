@@ -80,31 +80,59 @@ pub struct Running {
     ),
 }
 
+/// How long stopping waits for the replies and sends in flight before it
+/// gives up on them (a shutdown never hangs on one stuck request).
+pub const STOP_GRACE: Duration = Duration::from_secs(20);
+
+/// What did not finish within [`STOP_GRACE`] when the bot stopped.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// The parts that were still working and were aborted.
+    pub abandoned: Vec<&'static str>,
+}
+
 impl Running {
-    /// Stops polling, waits for the replies being worked on, saves the counts.
-    pub async fn stop(self) {
+    /// Stops polling, waits (up to [`STOP_GRACE`] for each part) for the
+    /// replies being worked on, saves the counts; says what it gave up on.
+    pub async fn stop(self) -> Stopped {
         // Broadcasts: nothing new is sent; the sends in flight are recorded.
         let _ = self.broadcast_worker.0.send(true);
-        loop {
-            if self.dispatcher.is_finished() {
-                break;
+        let asked = async {
+            loop {
+                if self.dispatcher.is_finished() {
+                    break;
+                }
+                // The future `shutdown` returns can miss the dispatcher's
+                // "done" signal (it registers only when first polled), so
+                // wait on the dispatcher's task instead.
+                match self.shutdown.shutdown() {
+                    Ok(_) => break,
+                    // Not dispatching yet: try again in a moment.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
             }
-            // The future `shutdown` returns can miss the dispatcher's "done"
-            // signal (it registers only when first polled), so wait on the
-            // dispatcher's task instead.
-            match self.shutdown.shutdown() {
-                Ok(_) => break,
-                // Not dispatching yet: try again in a moment.
-                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        };
+        let mut stopped = Stopped::default();
+        if tokio::time::timeout(STOP_GRACE, asked).await.is_err() {
+            stopped.abandoned.push("the dispatcher never started");
+        }
+        for (name, task) in [
+            ("the replies in flight", self.dispatcher),
+            ("the broadcast worker", self.broadcast_worker.1),
+        ] {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(STOP_GRACE, task).await.is_err() {
+                tracing::warn!("{name} did not finish within {STOP_GRACE:?}; abandoned");
+                abort.abort();
+                stopped.abandoned.push(name);
             }
         }
-        let _ = self.dispatcher.await;
-        let _ = self.broadcast_worker.1.await;
         self.saver.abort();
         if let Some(follower) = &self.follower {
             follower.abort();
         }
         self.context.stats.save(&self.context.store).await;
+        stopped
     }
 
     /// Whether the dispatcher has ended by itself (it should not).

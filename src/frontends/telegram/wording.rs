@@ -281,6 +281,7 @@ fn push_changes_with(zh_text: &mut String, en_text: &mut String, changes: &[Chan
 pub fn reload_refused(language: Language, error: &ReloadError) -> String {
     let reason = match error {
         ReloadError::Load(e) => e.to_string(),
+        ReloadError::Thread(e) => e.to_string(),
         ReloadError::Regressed(report) => {
             let mut zh_text = format!(
                 "新知识库有{}道自测题答错了（当前知识库答对）：",

@@ -571,22 +571,31 @@ pub fn find_words<'a>(
     words: impl IntoIterator<Item = &'a str>,
 ) -> Vec<(usize, usize, usize)> {
     let words: Vec<&str> = words.into_iter().collect();
-    // The words by their first character, in order: at each place only
-    // those that can start there are tried.
-    let mut by_first: std::collections::HashMap<char, Vec<usize>> =
-        std::collections::HashMap::new();
-    for (i, w) in words.iter().enumerate() {
-        if let Some(c) = w.chars().next() {
-            by_first.entry(c).or_default().push(i);
-        }
-    }
+    // Only the words whose first character occurs in the text can match;
+    // sorted by that character (in list order within it), so that at each
+    // place only those that can start there are tried. (No hash map: a
+    // question is short and the lists are long.)
+    let mut firsts: Vec<char> = text.chars().collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    let mut by_first: Vec<(char, usize)> = words
+        .iter()
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let c = w.chars().next()?;
+            firsts.binary_search(&c).is_ok().then_some((c, i))
+        })
+        .collect();
+    by_first.sort_unstable();
     let mut hits = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
         let rest = &text[pos..];
         let mut best: Option<(usize, usize)> = None;
-        let first = rest.chars().next().and_then(|c| by_first.get(&c));
-        for &i in first.into_iter().flatten() {
+        let c = rest.chars().next().unwrap_or_default();
+        let from = by_first.partition_point(|&(x, _)| x < c);
+        let to = by_first.partition_point(|&(x, _)| x <= c);
+        for &(_, i) in &by_first[from..to] {
             let w = words[i];
             if !rest.starts_with(w) {
                 continue;

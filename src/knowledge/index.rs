@@ -202,14 +202,22 @@ fn schema() -> (Schema, Fields) {
 }
 
 /// What the index stores of a passage, read back when a search finds it.
+/// Its text as written and normalized are stored only when they are not
+/// its sentences joined (as they nearly always are): a search decodes
+/// every passage it finds, and the text stored once decodes twice as fast.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct StoredPassage {
     /// Its number within its document.
     i: usize,
-    /// As written.
-    o: String,
-    /// Normalized.
-    n: String,
+    /// As written, when not its sentences joined by `j`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<String>,
+    /// Normalized, when not its sentences' normalized text joined by `j`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    n: Option<String>,
+    /// Its sentences are joined by a space (English), not directly.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    j: bool,
     /// Its sentences, as written and normalized.
     s: Vec<(String, String)>,
     /// The number (within its document) of its first sentence.
@@ -219,8 +227,52 @@ struct StoredPassage {
 /// What a search reads of a stored passage (the text as written is skipped).
 #[derive(Debug, serde::Deserialize)]
 struct SearchedPassage {
-    n: String,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    j: bool,
     s: Vec<(String, String)>,
+}
+
+fn joined<'a>(parts: impl Iterator<Item = &'a str>, spaced: bool) -> String {
+    let parts: Vec<&str> = parts.collect();
+    parts.join(if spaced { " " } else { "" })
+}
+
+impl StoredPassage {
+    fn new(i: usize, p: &Passage, sentences: &[Sentence]) -> StoredPassage {
+        let s: Vec<(String, String)> = sentences
+            .iter()
+            .map(|s| (s.original.clone(), s.normalized.clone()))
+            .collect();
+        let originals = |spaced| joined(s.iter().map(|x| x.0.as_str()), spaced);
+        let j = p.original != originals(false) && p.original == originals(true);
+        let o = (p.original != originals(j)).then(|| p.original.clone());
+        let n = (p.normalized != joined(s.iter().map(|x| x.1.as_str()), j))
+            .then(|| p.normalized.clone());
+        StoredPassage {
+            i,
+            o,
+            n,
+            j,
+            s,
+            f: p.first_sentence,
+        }
+    }
+
+    fn original(self) -> String {
+        let j = self.j;
+        self.o
+            .unwrap_or_else(|| joined(self.s.iter().map(|x| x.0.as_str()), j))
+    }
+}
+
+impl SearchedPassage {
+    fn normalized(&self) -> String {
+        self.n
+            .clone()
+            .unwrap_or_else(|| joined(self.s.iter().map(|x| x.1.as_str()), self.j))
+    }
 }
 
 /// A document's passages, each with its sentences, to be indexed under the
@@ -254,16 +306,7 @@ impl IndexBuilder {
         for (i, p) in document.passages.iter().enumerate() {
             let sentences =
                 &document.sentences[p.first_sentence..p.first_sentence + p.sentence_count];
-            let stored = StoredPassage {
-                i,
-                f: p.first_sentence,
-                o: p.original.clone(),
-                n: p.normalized.clone(),
-                s: sentences
-                    .iter()
-                    .map(|s| (s.original.clone(), s.normalized.clone()))
-                    .collect(),
-            };
+            let stored = StoredPassage::new(i, p, sentences);
             let body = serde_json::to_string(&stored).expect("plain data serializes");
             let mut passage = doc!(
                 self.fields.text => p.normalized.as_str(),
@@ -480,7 +523,7 @@ impl SearchIndex {
                 Some(FoundPassage {
                     doc,
                     score,
-                    normalized: stored.n,
+                    normalized: stored.normalized(),
                     sentences: stored
                         .s
                         .into_iter()
@@ -505,7 +548,10 @@ impl SearchIndex {
 
     /// The passages of document `doc`, as written, in order.
     pub fn passages_of(&self, doc: usize) -> Vec<String> {
-        self.stored_passages(doc).into_iter().map(|p| p.o).collect()
+        self.stored_passages(doc)
+            .into_iter()
+            .map(StoredPassage::original)
+            .collect()
     }
 
     /// What the index stores of document `doc`'s passages, in order.
@@ -608,5 +654,70 @@ impl PassageSearch for SearchIndex {
 
     fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {
         SearchIndex::search(self, words, limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn passage(original: &str, normalized: &str, sentences: &[(&str, &str)]) -> StoredPassage {
+        let sentences: Vec<Sentence> = sentences
+            .iter()
+            .map(|(o, n)| Sentence {
+                doc: 0,
+                passage: 0,
+                original: o.to_string(),
+                normalized: n.to_string(),
+            })
+            .collect();
+        let p = Passage {
+            doc: 0,
+            original: original.into(),
+            normalized: normalized.into(),
+            first_sentence: 0,
+            sentence_count: sentences.len(),
+        };
+        let stored = StoredPassage::new(0, &p, &sentences);
+        let body = serde_json::to_string(&stored).unwrap();
+        serde_json::from_str(&body).unwrap()
+    }
+
+    #[test]
+    fn a_stored_passage_gives_back_its_text_whether_or_not_it_is_its_sentences_joined() {
+        let cases = [
+            (
+                "海关扣留。共4万批。",
+                "海关扣留。共4万批。",
+                vec![("海关扣留。", "海关扣留。"), ("共4万批。", "共4万批。")],
+            ),
+            (
+                "Customs acted. It detained 40,000.",
+                "customs acted. it detained 40,000.",
+                vec![
+                    ("Customs acted.", "customs acted."),
+                    ("It detained 40,000.", "it detained 40,000."),
+                ],
+            ),
+            (
+                "知識產權 保護",
+                "知识产权 保护",
+                vec![("知識產權", "知识产权"), ("保護", "保护")],
+            ),
+            ("甲\n乙", "甲 乙", vec![("甲", "甲"), ("乙", "乙")]),
+        ];
+        for (original, normalized, sentences) in cases {
+            let stored = passage(original, normalized, &sentences);
+            let searched: SearchedPassage =
+                serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
+            assert_eq!(searched.normalized(), normalized, "{original}");
+            assert_eq!(stored.original(), original);
+        }
+        let joined = passage(
+            "甲。乙。",
+            "甲。乙。",
+            &[("甲。", "甲。"), ("乙。", "乙。")],
+        );
+        assert!(joined.o.is_none() && joined.n.is_none(), "stored once");
     }
 }

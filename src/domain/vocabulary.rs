@@ -570,7 +570,6 @@ pub fn find_words<'a>(
     text: &str,
     words: impl IntoIterator<Item = &'a str>,
 ) -> Vec<(usize, usize, usize)> {
-    let words: Vec<&str> = words.into_iter().collect();
     // Only the words whose first character occurs in the text can match;
     // sorted by that character (in list order within it), so that at each
     // place only those that can start there are tried. (No hash map: a
@@ -578,12 +577,12 @@ pub fn find_words<'a>(
     let mut firsts: Vec<char> = text.chars().collect();
     firsts.sort_unstable();
     firsts.dedup();
-    let mut by_first: Vec<(char, usize)> = words
-        .iter()
+    let mut by_first: Vec<(char, usize, &str)> = words
+        .into_iter()
         .enumerate()
         .filter_map(|(i, w)| {
             let c = w.chars().next()?;
-            firsts.binary_search(&c).is_ok().then_some((c, i))
+            firsts.binary_search(&c).is_ok().then_some((c, i, w))
         })
         .collect();
     by_first.sort_unstable();
@@ -593,10 +592,9 @@ pub fn find_words<'a>(
         let rest = &text[pos..];
         let mut best: Option<(usize, usize)> = None;
         let c = rest.chars().next().unwrap_or_default();
-        let from = by_first.partition_point(|&(x, _)| x < c);
-        let to = by_first.partition_point(|&(x, _)| x <= c);
-        for &(_, i) in &by_first[from..to] {
-            let w = words[i];
+        let from = by_first.partition_point(|&(x, _, _)| x < c);
+        let to = by_first.partition_point(|&(x, _, _)| x <= c);
+        for &(_, i, w) in &by_first[from..to] {
             if !rest.starts_with(w) {
                 continue;
             }

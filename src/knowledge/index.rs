@@ -234,9 +234,16 @@ struct SearchedPassage {
     s: Vec<(String, String)>,
 }
 
+/// `parts` joined by a space (`spaced`) or directly.
 fn joined<'a>(parts: impl Iterator<Item = &'a str>, spaced: bool) -> String {
-    let parts: Vec<&str> = parts.collect();
-    parts.join(if spaced { " " } else { "" })
+    let mut text = String::new();
+    for (i, part) in parts.enumerate() {
+        if spaced && i > 0 {
+            text.push(' ');
+        }
+        text.push_str(part);
+    }
+    text
 }
 
 impl StoredPassage {

@@ -252,9 +252,9 @@ impl StoredPassage {
             .iter()
             .map(|s| (s.original.clone(), s.normalized.clone()))
             .collect();
-        let originals = |spaced| joined(s.iter().map(|x| x.0.as_str()), spaced);
-        let j = p.original != originals(false) && p.original == originals(true);
-        let o = (p.original != originals(j)).then(|| p.original.clone());
+        let direct = joined(s.iter().map(|x| x.0.as_str()), false);
+        let j = p.original != direct && p.original == joined(s.iter().map(|x| x.0.as_str()), true);
+        let o = (!j && p.original != direct).then(|| p.original.clone());
         let n = (p.normalized != joined(s.iter().map(|x| x.1.as_str()), j))
             .then(|| p.normalized.clone());
         StoredPassage {
@@ -275,9 +275,9 @@ impl StoredPassage {
 }
 
 impl SearchedPassage {
-    fn normalized(&self) -> String {
+    fn normalized(&mut self) -> String {
         self.n
-            .clone()
+            .take()
             .unwrap_or_else(|| joined(self.s.iter().map(|x| x.1.as_str()), self.j))
     }
 }
@@ -525,7 +525,7 @@ impl SearchIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let (doc, stored): (usize, SearchedPassage) =
+                let (doc, mut stored): (usize, SearchedPassage) =
                     self.stored(&searcher.doc(address).ok()?)?;
                 Some(FoundPassage {
                     doc,
@@ -715,7 +715,7 @@ mod tests {
         ];
         for (original, normalized, sentences) in cases {
             let stored = passage(original, normalized, &sentences);
-            let searched: SearchedPassage =
+            let mut searched: SearchedPassage =
                 serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
             assert_eq!(searched.normalized(), normalized, "{original}");
             assert_eq!(stored.original(), original);

@@ -22,7 +22,11 @@
 //!   documents (the read cache), a changed one reads only what changed, and
 //!   either way the knowledge version is the one a full read gives; a fact
 //!   read back from a generation is cited to its sentence (from the index);
-//! - a damaged read cache costs only a full read, and is rewritten.
+//! - a damaged read cache costs only a full read, and is rewritten;
+//! - a folder whose files all have the stats last recorded with its
+//!   knowledge version (its signature) is opened without the read cache,
+//!   and a document changed in place, even to the same size, is read again
+//!   whether it changed a moment or long before the next process.
 
 mod support;
 
@@ -498,4 +502,60 @@ fn an_unreadable_read_cache_is_only_a_slower_start() {
         customs_ip_bot::knowledge::files::ReadCache::load(&cache).is_some(),
         "the next process rewrites it"
     );
+}
+
+/// Waits until files written now count as settled (their change time too
+/// old for a change in the same clock tick to hide).
+fn wait_to_settle() {
+    std::thread::sleep(Duration::from_millis(2100));
+}
+
+fn asks(knowledge: &Path, data: &Path, question: &str) -> String {
+    let output = command(knowledge, data, &["ask", question])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn a_folder_as_last_recorded_opens_without_the_read_cache_and_a_change_in_place_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = copy_knowledge(dir.path());
+    let data = dir.path().join("data");
+    reindex(&knowledge, &data);
+    wait_to_settle();
+    assert_answers(&knowledge, &data, &[]);
+    let folder = DataFolder::open(&data, false).unwrap();
+    assert!(
+        folder.signature_path().exists(),
+        "a settled folder's signature is recorded"
+    );
+    std::fs::remove_file(folder.read_cache_path()).unwrap();
+    assert_answers(&knowledge, &data, &[]);
+    assert!(
+        !folder.read_cache_path().exists(),
+        "the folder as recorded was opened without reading (or writing) the read cache"
+    );
+
+    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut body = std::fs::read_to_string(&names[0]).unwrap();
+    body.push_str("\n\n2031年全国海关共扣留侵权嫌疑货物2.22万批。\n");
+    std::fs::write(&names[0], &body).unwrap();
+    let said = asks(&knowledge, &data, "2031年扣留多少批?");
+    assert!(
+        said.contains("2.22万批"),
+        "a change of a moment ago: {said}"
+    );
+    wait_to_settle();
+    assert!(asks(&knowledge, &data, "2031年扣留多少批?").contains("2.22万批"));
+    // The same size, changed in place, long before the next process.
+    std::fs::write(&names[0], body.replace("2.22万批", "2.33万批")).unwrap();
+    wait_to_settle();
+    let said = asks(&knowledge, &data, "2031年扣留多少批?");
+    assert!(said.contains("2.33万批"), "a settled change: {said}");
 }

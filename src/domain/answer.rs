@@ -759,9 +759,9 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         return no_data(snapshot, query);
     };
     let picked: Vec<&Fact> = snapshot
-        .by_year
-        .keys()
-        .filter_map(|&year| {
+        .years()
+        .into_iter()
+        .filter_map(|year| {
             let period = Period {
                 year,
                 kind: query.period,
@@ -927,17 +927,13 @@ fn summary_changes<'a>(
     let mut lines = Vec::new();
     for f in headline {
         let previous = snapshot
-            .by_year
-            .range(..f.period.year)
+            .facts
+            .entries()
+            .iter()
             .rev()
-            .map(|(&year, _)| year)
-            .find(|&year| {
-                snapshot.facts_of(year, &f.metric, &[]).any(|p| {
-                    p.period.kind == PeriodKind::Year
-                        && p.scope == Scope::Nationwide
-                        && p.dims.is_empty()
-                })
-            });
+            .filter(|e| e.year < f.period.year)
+            .find(|e| e.plain_metrics.contains(&f.metric))
+            .map(|e| e.year);
         let Some(p) = previous.and_then(|py| headline_figure(snapshot, py, &f.metric)) else {
             continue;
         };

@@ -163,7 +163,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> ReloadReport {
     let new_docs: BTreeSet<&str> = new.documents.iter().map(|d| d.file.as_str()).collect();
     let keyed = |s: &Snapshot| -> BTreeMap<String, BTreeSet<String>> {
         let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for f in &s.facts {
+        for f in s.facts.iter() {
             m.entry(fact_key(f))
                 .or_default()
                 .insert(f.value.normalize().to_string());

@@ -152,6 +152,108 @@ impl ReadCache {
     }
 }
 
+/// The knowledge folder's files as they stand, without reading a document:
+/// a hash of the extraction version, the texts of `vocabulary.toml`,
+/// `sources.toml` and `facts.toml`, and every document file's name and stat.
+/// While it stays the same, so does the knowledge version, so a process
+/// that finds the signature it recorded with a version (`Signature::save`)
+/// knows the version without reading the read cache or any document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature(String);
+
+impl Signature {
+    /// The folder's signature now; None when it cannot be listed or a file
+    /// changed too recently for its stat to be trusted.
+    pub fn of(dir: &Path) -> Option<Signature> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        let mut hasher = Sha256::new();
+        hasher.update(EXTRACTION_VERSION.as_bytes());
+        for name in ["vocabulary.toml", "sources.toml", "facts.toml"] {
+            let text = std::fs::read(dir.join(name)).unwrap_or_default();
+            hasher.update((text.len() as u64).to_le_bytes());
+            hasher.update(&text);
+        }
+        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir.join("documents"))
+            .ok()?
+            .collect::<Result<_, _>>()
+            .ok()?;
+        // Stat on all cores: at 10,000 documents the stats are most of it.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = entries.len().div_ceil(threads).max(1);
+        type Listed = Option<Vec<Option<(String, FileStat)>>>;
+        let parts: Vec<Listed> = std::thread::scope(|scope| {
+            let workers: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(listed).collect()))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let mut files: Vec<(String, FileStat)> = Vec::new();
+        for part in parts {
+            files.extend(part?.into_iter().flatten());
+        }
+        if files
+            .iter()
+            .any(|(_, stat)| now - stat.modified_ns.max(stat.changed_ns) <= SETTLED_NS)
+        {
+            return None;
+        }
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (name, stat) in &files {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(stat.len.to_le_bytes());
+            hasher.update(stat.modified_ns.to_le_bytes());
+            hasher.update(stat.changed_ns.to_le_bytes());
+            hasher.update(stat.inode.to_le_bytes());
+        }
+        Some(Signature(hex(&hasher.finalize()[..16])))
+    }
+
+    /// The signature recorded at `path`, with its knowledge version.
+    pub fn recorded(path: &Path) -> Option<(Signature, String)> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let (signature, version) = text.trim().split_once(' ')?;
+        Some((Signature(signature.to_string()), version.to_string()))
+    }
+
+    /// Records at `path` that files of this signature have `version`
+    /// (atomically; a failure only costs the next process the slow way).
+    pub fn save(&self, path: &Path, version: &str) {
+        if Signature::recorded(path).is_some_and(|(s, v)| s == *self && v == version) {
+            return;
+        }
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        let written = std::fs::write(&tmp, format!("{} {version}\n", self.0))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::debug!(path = %path.display(), error = %e, "signature not written");
+        }
+    }
+}
+
+/// A listed document file's name and stat: Some(None) for what is not a
+/// document (a folder, a hidden file), None when it cannot be stat'ed.
+fn listed(entry: &std::fs::DirEntry) -> Option<Option<(String, FileStat)>> {
+    let name = entry.file_name().to_string_lossy().into_owned();
+    let kind = entry.file_type().ok()?;
+    let meta = if kind.is_symlink() {
+        std::fs::metadata(entry.path()).ok()?
+    } else {
+        entry.metadata().ok()?
+    };
+    if name.starts_with('.') || meta.is_dir() {
+        return Some(None);
+    }
+    Some(Some((name, FileStat::of(&meta))))
+}
+
 /// A curated fact from `facts.toml`: a figure that no sentence states
 /// plainly, with a quote that must occur in its document.
 #[derive(Debug, Clone, Deserialize)]

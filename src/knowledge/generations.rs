@@ -6,10 +6,13 @@
 //! - `build.lock`: the builder lock (an advisory file lock), holding the
 //!   pid of the process that builds;
 //! - `CURRENT`: the name of the complete generation that answers;
-//! - `generations/NAME/`: one build (`knowledge.db`, `index/`, `lease`);
+//! - `generations/NAME/`: one build (`knowledge.db`, `facts.bin`,
+//!   `index/`, `lease`);
 //! - `read-cache.json`: what reading each knowledge document gave, keyed
-//!   by the file's stat (only a cache: replaced atomically, ignored when
-//!   missing or unreadable).
+//!   by the file's stat, and `read-cache.signature`: the knowledge version
+//!   of the folder's files as they last stood (the signature of their
+//!   names and stats): only caches, replaced atomically, ignored when
+//!   missing or unreadable.
 //!
 //! Invariants: one builder per data folder (the builder lock). A
 //! generation is named in `CURRENT` only once all its files are synced,
@@ -33,6 +36,7 @@ const GENERATIONS: &str = "generations";
 const BUILD_LOCK: &str = "build.lock";
 const LEASE: &str = "lease";
 const READ_CACHE: &str = "read-cache.json";
+const SIGNATURE: &str = "read-cache.signature";
 
 /// Why the data folder could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +101,9 @@ impl Generation {
     }
     pub fn database(&self) -> PathBuf {
         self.dir.join("knowledge.db")
+    }
+    pub fn facts_file(&self) -> PathBuf {
+        self.dir.join(crate::knowledge::facts_file::FACTS_FILE)
     }
     pub fn index_dir(&self) -> PathBuf {
         self.dir.join("index")
@@ -172,6 +179,12 @@ impl DataFolder {
     /// document file gave, so that an unchanged file is not read again.
     pub fn read_cache_path(&self) -> PathBuf {
         self.root.join(READ_CACHE)
+    }
+
+    /// The knowledge version of the folder's files as they last stood
+    /// (`knowledge::files::Signature`).
+    pub fn signature_path(&self) -> PathBuf {
+        self.root.join(SIGNATURE)
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -337,6 +350,9 @@ pub struct NewGeneration {
 impl NewGeneration {
     pub fn database(&self) -> PathBuf {
         self.dir.join("knowledge.db")
+    }
+    pub fn facts_file(&self) -> PathBuf {
+        self.dir.join(crate::knowledge::facts_file::FACTS_FILE)
     }
     pub fn index_dir(&self) -> PathBuf {
         self.dir.join("index")

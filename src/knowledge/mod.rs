@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod engine;
+pub mod facts_file;
 pub mod files;
 pub mod formats;
 pub mod gating;

@@ -27,6 +27,12 @@ pub enum PersistError {
     /// A stored row does not decode (written by another version?).
     #[error("knowledge tables {path}: a stored row does not decode: {reason}")]
     Decode { path: PathBuf, reason: String },
+    /// A file of the generation could not be written or read.
+    #[error("knowledge tables {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The previous generation's file could not be copied.
     #[error("knowledge tables {path}: copying {from}: {source}")]
     Copy {

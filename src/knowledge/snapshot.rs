@@ -7,13 +7,16 @@
 //! the current generation instead of rebuilt.
 
 use crate::domain::answer;
-use crate::domain::corpus::{Corpus, Knowledge};
-use crate::domain::model::{Answer, Language};
+use crate::domain::corpus::{Chunks, Corpus, FactTable, Knowledge};
+use crate::domain::model::{Answer, Conflict, Language};
 use crate::domain::understand::understand;
 use crate::domain::vocabulary::Vocabulary;
 use crate::knowledge::build::{self, segmenter_for, BuildError, Previous};
 pub use crate::knowledge::build::{document_hash, fact_key, find_conflicts, BuildStats};
-use crate::knowledge::files::{self, DocumentFile, KnowledgeError, KnowledgeFiles, ReadCache};
+use crate::knowledge::facts_file;
+use crate::knowledge::files::{
+    self, DocumentFile, KnowledgeError, KnowledgeFiles, ReadCache, Signature,
+};
 use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
 use crate::knowledge::index::{IndexError, SearchIndex};
 use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
@@ -140,6 +143,24 @@ impl Snapshot {
             };
             return Snapshot::from_generation(generation, None).await;
         }
+        // Taken before any file is read (a change made meanwhile shows as
+        // another signature next time), on other threads while the
+        // generation recorded for the last signature opens.
+        let dir = knowledge_dir.to_path_buf();
+        let signing = std::thread::spawn(move || Signature::of(&dir));
+        let recorded = match access.rebuild {
+            false => Snapshot::open_recorded(&folder).await,
+            true => None,
+        };
+        let signature = signing.join().ok().flatten();
+        if let (Some(signature), Some((snapshot, of))) = (&signature, recorded) {
+            if *signature == of {
+                if let Ok(Some(lock)) = folder.try_lock_builder() {
+                    lock.remove_unused();
+                }
+                return Ok(snapshot);
+            }
+        }
         let cache_path = folder.read_cache_path();
         let cache = ReadCache::load(&cache_path);
         let files = files::load_with(knowledge_dir, cache.as_ref())?;
@@ -150,7 +171,24 @@ impl Snapshot {
                 fresh.save(&cache_path);
             }
         }
+        if let Some(signature) = signature {
+            signature.save(&folder.signature_path(), &files.version);
+        }
         opened
+    }
+
+    /// The current generation, when it was built for the knowledge
+    /// version last recorded with a signature of the folder, and that
+    /// signature: when the folder still has it, the process reads no
+    /// document and no read cache.
+    async fn open_recorded(folder: &DataFolder) -> Option<(Snapshot, Signature)> {
+        let (signature, version) = Signature::recorded(&folder.signature_path())?;
+        let current = folder.current().ok().flatten()?;
+        if current.version() != version {
+            return None;
+        }
+        let snapshot = Snapshot::from_generation(current, None).await.ok()?;
+        Some((snapshot, signature))
     }
 
     /// Opens the generation built for `files`, or builds it.
@@ -223,52 +261,63 @@ impl Snapshot {
         let dir = new.dir.clone();
         let written = async {
             let built = build::build(files, previous, &new).await?;
-            let generation = lock.publish(new)?;
-            Ok::<_, SnapshotError>((built, generation))
+            let mut snapshot =
+                Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
+            facts_file::write(
+                &new.facts_file(),
+                &snapshot.corpus,
+                &built.stored.document_hashes,
+                &files.vocabulary_text,
+            )?;
+            snapshot.generation = Some(lock.publish(new)?);
+            snapshot.built = Some(built.stats);
+            Ok::<_, SnapshotError>(snapshot)
         }
         .await;
-        match written {
-            Ok((built, generation)) => {
-                let mut snapshot =
-                    Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
-                snapshot.generation = Some(generation);
-                snapshot.built = Some(built.stats);
-                Ok(snapshot)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                Err(e)
-            }
+        if written.is_err() {
+            let _ = std::fs::remove_dir_all(&dir);
         }
+        written
     }
 
-    /// Opens a complete generation; `files` (when they are what it was
-    /// built from) spare parsing its stored vocabulary.
+    /// Opens a complete generation: the header of its facts file (each
+    /// year's facts are read when first needed) and its index; `files`
+    /// (when they are what it was built from) spare parsing its stored
+    /// vocabulary.
     async fn from_generation(
         generation: Generation,
         files: Option<&KnowledgeFiles>,
     ) -> Result<Snapshot, SnapshotError> {
-        let path = generation.database();
-        let store = TableStore::open_read_only(&path).await?;
-        let loaded = store.load().await;
-        store.close().await;
-        let Some((tables, stored)) = loaded? else {
-            return Err(DataFolderError::Damaged { path }.into());
-        };
-        let vocabulary = match files.filter(|f| f.version == tables.version) {
+        let path = generation.facts_file();
+        let (header, facts) = facts_file::open(&path)?;
+        let vocabulary = match files.filter(|f| f.version == header.version) {
             Some(f) => f.vocabulary.clone(),
-            None => Vocabulary::parse(&stored.vocabulary).map_err(|e| {
+            None => Vocabulary::parse(&header.vocabulary).map_err(|e| {
                 SnapshotError::StoredVocabulary {
                     path: path.clone(),
                     reason: e.to_string(),
                 }
             })?,
         };
-        let keys: Vec<&str> = stored.document_hashes.iter().map(String::as_str).collect();
+        let keys: Vec<&str> = header.document_hashes.iter().map(String::as_str).collect();
         let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary), &keys)?;
-        let mut snapshot = Snapshot::from_tables(vocabulary, tables, index);
-        snapshot.generation = Some(generation);
-        Ok(snapshot)
+        let (facts, documents) = header.tables(facts);
+        let corpus = Corpus {
+            version: header.version,
+            vocabulary,
+            normalized_titles: (0..documents.len()).map(|_| Default::default()).collect(),
+            documents,
+            passage_count: index.passage_count(),
+            facts,
+            conflicts: header.conflicts,
+            problems: header.problems,
+        };
+        Ok(Snapshot {
+            corpus,
+            index,
+            generation: Some(generation),
+            built: None,
+        })
     }
 
     /// How many documents this process extracted and reused to build it
@@ -298,10 +347,13 @@ impl Snapshot {
         self.knowledge().quote(f)
     }
 
-    /// Loads what answering loads on first use (the word segmenter's
-    /// dictionary, the Traditional-to-Simplified tables), for a process
+    /// Loads what answering loads on first use (every year's facts, the
+    /// word segmenter's dictionary, the Traditional-to-Simplified tables), for a process
     /// that will answer many questions.
     pub fn warm_up(&self) {
+        for k in 0..self.facts.chunk_count() {
+            self.facts.chunk(k);
+        }
         self.index.segmenter().words("");
         self.vocabulary.normalize("臺灣海關");
     }
@@ -312,16 +364,30 @@ impl Snapshot {
         self.index.passages_of(doc)
     }
 
+    /// A snapshot of tables in build order: the facts numbered by year
+    /// (`FactTable`), the conflicts renumbered with them.
     fn from_tables(vocabulary: Vocabulary, t: SnapshotTables, index: SearchIndex) -> Snapshot {
+        let (facts, renumbered) = FactTable::from_facts(t.facts);
+        let conflicts = t
+            .conflicts
+            .into_iter()
+            .map(|c| Conflict {
+                facts: c
+                    .facts
+                    .iter()
+                    .filter_map(|&i| renumbered.get(i).copied())
+                    .collect(),
+                ..c
+            })
+            .collect();
         let corpus = Corpus {
             version: t.version,
             vocabulary,
             normalized_titles: (0..t.documents.len()).map(|_| Default::default()).collect(),
-            documents: t.documents,
+            documents: Chunks::loaded(vec![t.documents]),
             passage_count: index.passage_count(),
-            by_year: Corpus::index_years(&t.facts),
-            facts: t.facts,
-            conflicts: t.conflicts,
+            facts,
+            conflicts,
             problems: t.problems,
         };
         Snapshot {

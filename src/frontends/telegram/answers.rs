@@ -132,8 +132,11 @@ pub fn fact_rows(snapshot: &Snapshot, query: &Query, answer: &Answer) -> Vec<usi
                 && f.value.normalize().to_string() == r.value
                 && snapshot.quote(f) == r.source
         };
-        let candidates: Vec<usize> = (0..snapshot.facts.len())
-            .filter(|&i| matching(&snapshot.facts[i]))
+        let candidates: Vec<usize> = snapshot
+            .facts
+            .numbered()
+            .filter(|(_, f)| matching(f))
+            .map(|(i, _)| i)
             .collect();
         let best = candidates
             .iter()
@@ -221,7 +224,7 @@ fn rows_by_year(
     kind: PeriodKind,
 ) -> BTreeMap<u16, usize> {
     let mut by_year = BTreeMap::new();
-    for (i, f) in snapshot.facts.iter().enumerate() {
+    for (i, f) in snapshot.facts.numbered() {
         if f.metric == metric
             && f.dims == dims
             && f.period.kind == kind

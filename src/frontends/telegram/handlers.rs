@@ -16,7 +16,7 @@ use super::flood::{FloodDecision, FloodLimit};
 use super::format::linked_messages;
 use super::send::{edit_html, send_reply, RetryPolicy};
 use super::wording::{self, StatsView};
-use crate::domain::model::{AnswerKind, Language};
+use crate::domain::model::{AnswerKind, Document, Language};
 use crate::domain::normalize::detect_language;
 use crate::domain::replies;
 use crate::domain::small_talk::{small_talk, SmallTalk};
@@ -374,13 +374,13 @@ async fn respond(
             Reply::notice(&wording::years(language, &labels))
         }
         Request::Command(Command::Sources) => {
-            let documents = &snapshot.documents;
+            let documents: Vec<&Document> = snapshot.documents.iter().collect();
             let links: Vec<(&str, &str)> = documents
                 .iter()
                 .filter_map(|d| Some((d.meta.title.as_str(), d.meta.url.as_deref()?)))
                 .collect();
             Reply::html(linked_messages(
-                &wording::sources(language, documents),
+                &wording::sources(language, &documents),
                 &links,
             ))
         }

@@ -226,7 +226,7 @@ pub async fn documents_command(msg: &Message, ctx: &Arc<Context>, language: Lang
     } else {
         let snapshot = ctx.engine.snapshot();
         let mut counts = vec![0usize; snapshot.documents.len()];
-        for f in &snapshot.facts {
+        for f in snapshot.facts.iter() {
             if let Some(n) = counts.get_mut(f.doc) {
                 *n += 1;
             }

@@ -170,7 +170,7 @@ pub fn years(language: Language, labels: &[String]) -> String {
     )
 }
 
-pub fn sources(language: Language, documents: &[Document]) -> String {
+pub fn sources(language: Language, documents: &[&Document]) -> String {
     let mut lines = vec![pick(
         language,
         format!("资料来源（{}份文件）：", documents.len()),

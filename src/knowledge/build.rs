@@ -21,7 +21,7 @@ pub use crate::knowledge::files::document_hash;
 use crate::knowledge::files::{self, CuratedFact, KnowledgeFiles};
 use crate::knowledge::generations::{Generation, NewGeneration};
 use crate::knowledge::index::{DocumentPassages, IndexBuilder, IndexError, SearchIndex, Segmenter};
-use crate::knowledge::persist::{PersistError, SnapshotTables, Stored, TableStore};
+use crate::knowledge::persist::{SnapshotTables, Stored};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -47,8 +47,6 @@ pub struct Previous {
 pub enum BuildError {
     #[error(transparent)]
     Index(#[from] IndexError),
-    #[error(transparent)]
-    Persist(#[from] PersistError),
 }
 
 /// What a build made: the tables and the index, opened.
@@ -118,25 +116,14 @@ fn plan(files: &KnowledgeFiles, previous: Option<&mut Previous>) -> Plan {
 }
 
 /// Builds the tables and index of a new generation in `new` (from the
-/// previous generation's when it has some of the documents).
-pub async fn build(
+/// previous generation's when it has some of the documents); the caller
+/// writes the tables (`facts_file`).
+pub fn build(
     files: &KnowledgeFiles,
     mut previous: Option<Previous>,
     new: &NewGeneration,
 ) -> Result<Built, BuildError> {
-    let (built, from) = index_and_assemble(files, previous.as_mut(), Some(new))?;
-    let store = match from.as_ref() {
-        Some(p) => TableStore::copy_from(&p.generation.database(), &new.database()).await?,
-        None => TableStore::create(&new.database()).await?,
-    };
-    let written: Vec<usize> = match from {
-        Some(_) => built.changed.clone(),
-        None => (0..built.tables.documents.len()).collect(),
-    };
-    let saved = store.save(&built.tables, &built.stored, &written).await;
-    store.close().await;
-    saved?;
-    Ok(built)
+    Ok(index_and_assemble(files, previous.as_mut(), Some(new))?.0)
 }
 
 /// Builds the tables and an index in memory (no data folder).

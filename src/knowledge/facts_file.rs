@@ -15,7 +15,7 @@
 
 use crate::domain::corpus::{ChunkSource, Chunks, Corpus, FactTable, YearEntry};
 use crate::domain::model::{Conflict, Document, Fact};
-use crate::knowledge::persist::PersistError;
+use crate::knowledge::persist::{PersistError, SnapshotTables, Stored};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -79,6 +79,34 @@ fn bad(path: &Path, e: impl std::fmt::Display) -> PersistError {
     }
 }
 
+/// A fact as stored: without its sentence when the index has it (the
+/// sentence is not kept twice). Reads back as a `Fact`.
+struct StoredFact<'a>(&'a Fact);
+
+impl Serialize for StoredFact<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = self.0;
+        let quote = if f.sentence.is_some() { "" } else { &f.quote };
+        let mut st = s.serialize_struct("Fact", 14)?;
+        st.serialize_field("period", &f.period)?;
+        st.serialize_field("scope", &f.scope)?;
+        st.serialize_field("metric", &f.metric)?;
+        st.serialize_field("dims", &f.dims)?;
+        st.serialize_field("value", &f.value)?;
+        st.serialize_field("text", &f.text)?;
+        st.serialize_field("qualifier", &f.qualifier)?;
+        st.serialize_field("share", &f.share)?;
+        st.serialize_field("yoy", &f.yoy)?;
+        st.serialize_field("doc", &f.doc)?;
+        st.serialize_field("sentence", &f.sentence)?;
+        st.serialize_field("quote", quote)?;
+        st.serialize_field("excerpt", &f.excerpt)?;
+        st.serialize_field("curated", &f.curated)?;
+        st.end()
+    }
+}
+
 /// Appends `rows` to `body` as one chunk.
 fn push_chunk<T: Serialize>(
     path: &Path,
@@ -105,19 +133,7 @@ pub fn write(
     let mut body = Vec::new();
     let mut fact_chunks = Vec::new();
     for k in 0..corpus.facts.chunk_count() {
-        // The sentence is not kept twice: the index stores it.
-        let rows: Vec<Fact> = corpus
-            .facts
-            .chunk(k)
-            .iter()
-            .map(|f| Fact {
-                quote: match f.sentence {
-                    Some(_) => String::new(),
-                    None => f.quote.clone(),
-                },
-                ..f.clone()
-            })
-            .collect();
+        let rows: Vec<StoredFact> = corpus.facts.chunk(k).iter().map(StoredFact).collect();
         fact_chunks.push(push_chunk(path, &mut body, &rows)?);
     }
     let documents: Vec<&Document> = corpus.documents.iter().collect();
@@ -218,6 +234,32 @@ impl ChunkSource<Document> for FactFile {
     fn load(&self, chunk: usize) -> Vec<Document> {
         or_none(self.read(self.document_chunks.get(chunk)))
     }
+}
+
+/// Every table of the file at `path` read at once (a build takes the rows
+/// of its unchanged documents from them), with what it stores besides.
+pub fn read_all(path: &Path) -> Result<(SnapshotTables, Stored), PersistError> {
+    let (header, file) = open(path)?;
+    let mut facts = Vec::new();
+    for chunk in &file.fact_chunks {
+        facts.extend(file.read::<Fact>(Some(chunk))?);
+    }
+    let mut documents = Vec::new();
+    for chunk in &file.document_chunks {
+        documents.extend(file.read::<Document>(Some(chunk))?);
+    }
+    let tables = SnapshotTables {
+        version: header.version,
+        documents,
+        facts,
+        conflicts: header.conflicts,
+        problems: header.problems,
+    };
+    let stored = Stored {
+        vocabulary: header.vocabulary,
+        document_hashes: header.document_hashes,
+    };
+    Ok((tables, stored))
 }
 
 impl Header {

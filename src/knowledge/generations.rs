@@ -6,8 +6,8 @@
 //! - `build.lock`: the builder lock (an advisory file lock), holding the
 //!   pid of the process that builds;
 //! - `CURRENT`: the name of the complete generation that answers;
-//! - `generations/NAME/`: one build (`knowledge.db`, `facts.bin`,
-//!   `index/`, `lease`);
+//! - `generations/NAME/`: one build (`facts.bin`: its tables, `index/`,
+//!   `lease`);
 //! - `read-cache.json`: what reading each knowledge document gave, keyed
 //!   by the file's stat, and `read-cache.signature`: the knowledge version
 //!   of the folder's files as they last stood (the signature of their
@@ -98,9 +98,6 @@ impl Generation {
     /// The knowledge version the generation was built for.
     pub fn version(&self) -> &str {
         version_of(&self.name)
-    }
-    pub fn database(&self) -> PathBuf {
-        self.dir.join("knowledge.db")
     }
     pub fn facts_file(&self) -> PathBuf {
         self.dir.join(crate::knowledge::facts_file::FACTS_FILE)
@@ -348,9 +345,6 @@ pub struct NewGeneration {
 }
 
 impl NewGeneration {
-    pub fn database(&self) -> PathBuf {
-        self.dir.join("knowledge.db")
-    }
     pub fn facts_file(&self) -> PathBuf {
         self.dir.join(crate::knowledge::facts_file::FACTS_FILE)
     }

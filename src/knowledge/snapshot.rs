@@ -19,7 +19,7 @@ use crate::knowledge::files::{
 };
 use crate::knowledge::generations::{BuilderLock, DataFolder, DataFolderError, Generation, Wait};
 use crate::knowledge::index::{IndexError, SearchIndex};
-use crate::knowledge::persist::{PersistError, SnapshotTables, TableStore};
+use crate::knowledge::persist::{PersistError, SnapshotTables};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
@@ -57,7 +57,6 @@ impl From<BuildError> for SnapshotError {
     fn from(e: BuildError) -> SnapshotError {
         match e {
             BuildError::Index(e) => SnapshotError::Index(e),
-            BuildError::Persist(e) => SnapshotError::Persist(Box::new(e)),
         }
     }
 }
@@ -260,7 +259,7 @@ impl Snapshot {
         let new = lock.new_generation(&files.version)?;
         let dir = new.dir.clone();
         let written = async {
-            let built = build::build(files, previous, &new).await?;
+            let built = build::build(files, previous, &new)?;
             let mut snapshot =
                 Snapshot::from_tables(files.vocabulary.clone(), built.tables, built.index);
             facts_file::write(
@@ -450,12 +449,7 @@ fn with_bodies<'f>(
 /// documents; None when there is none or it does not read back.
 async fn previous_build(lock: &BuilderLock) -> Option<Previous> {
     let generation = lock.folder().current().ok().flatten()?;
-    let store = TableStore::open_read_only(&generation.database())
-        .await
-        .ok()?;
-    let loaded = store.load().await;
-    store.close().await;
-    let (tables, stored) = loaded.ok().flatten()?;
+    let (tables, stored) = facts_file::read_all(&generation.facts_file()).ok()?;
     Some(Previous {
         tables,
         stored,

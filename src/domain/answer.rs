@@ -241,10 +241,19 @@ fn rows<'a>(
     metric: &str,
     dims: &[(String, String)],
 ) -> Vec<&'a Fact> {
-    snapshot
+    let found: Vec<&Fact> = snapshot
         .facts_of(period.year, metric, dims)
         .filter(|f| f.period == period && frame.matches(f, dims))
-        .collect()
+        .collect();
+    // A question naming a row's qualifier (东部沿海地区) asks for that
+    // part, not for the total beside it.
+    if found.iter().any(|f| f.dim(QUALIFIER_DIM).is_some()) {
+        return found
+            .into_iter()
+            .filter(|f| f.dim(QUALIFIER_DIM).is_some())
+            .collect();
+    }
+    found
 }
 
 /// The row to cite and how the others stand to it.
@@ -278,7 +287,14 @@ fn choose<'a>(snapshot: &Corpus, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
         conflict: vec![],
         preliminary: vec![],
     };
-    for f in rows.iter().copied().filter(|f| !std::ptr::eq(*f, best)) {
+    // A row with another qualifier is another part: never a different
+    // figure for this one.
+    let same_part = |f: &Fact| f.dim(QUALIFIER_DIM) == best.dim(QUALIFIER_DIM);
+    for f in rows
+        .iter()
+        .copied()
+        .filter(|f| !std::ptr::eq(*f, best) && same_part(f))
+    {
         if agrees(f) {
             chosen.agree.push(f);
         } else if f.is_preliminary() && !best.is_preliminary() {
@@ -415,11 +431,21 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         }
     }
     if query.wants_share && !query.wants_change {
-        return match with_share(chosen) {
+        return match led_by(chosen, |f| f.share.is_some()) {
             Ok(chosen) => fact_answer(snapshot, query, &chosen),
             Err(best) => reply_none(
                 query,
                 replies::no_share(best, &snapshot.vocabulary, query.language),
+            ),
+        };
+    }
+    // "同比增长多少": the change, never the figure in its place.
+    if query.wants_change && !query.wants_share {
+        return match led_by(chosen, |f| f.yoy.is_some()) {
+            Ok(chosen) => fact_answer(snapshot, query, &chosen),
+            Err(best) => reply_none(
+                query,
+                replies::no_change(best, &snapshot.vocabulary, query.language),
             ),
         };
     }
@@ -458,14 +484,14 @@ fn qualified_part<'a>(
         .flatten()
 }
 
-/// For a share question: the chosen rows led by one that gives its share
-/// (a restatement that agrees may be the one that does), or the best row
-/// when none does.
-fn with_share(chosen: Chosen<'_>) -> Result<Chosen<'_>, &Fact> {
-    if chosen.best.share.is_some() {
+/// For a share (or change) question: the chosen rows led by one that
+/// gives it (a restatement that agrees may be the one that does), or the
+/// best row when none does.
+fn led_by(chosen: Chosen<'_>, gives: impl Fn(&Fact) -> bool) -> Result<Chosen<'_>, &Fact> {
+    if gives(chosen.best) {
         return Ok(chosen);
     }
-    let Some(i) = chosen.agree.iter().position(|f| f.share.is_some()) else {
+    let Some(i) = chosen.agree.iter().position(|f| gives(f)) else {
         return Err(chosen.best);
     };
     let mut chosen = chosen;

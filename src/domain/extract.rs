@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "25";
+pub const EXTRACTION_VERSION: &str = "26";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -230,8 +230,14 @@ impl<'v> Extractor<'v> {
     ) -> Vec<Fact> {
         let mut facts = Vec::new();
         let english = language == Language::English;
-        let frame = self.document_frame(doc, sentences, english);
-        let document_period = self.document_period(sentences, english, published_year);
+        // A note in brackets before the headline ("（本文为…）") is not
+        // the title.
+        let from_title = sentences
+            .iter()
+            .position(|s| !is_bracketed(s.normalized))
+            .map_or(sentences, |i| &sentences[i..]);
+        let frame = self.document_frame(doc, from_title, english);
+        let document_period = self.document_period(from_title, english, published_year);
         let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
@@ -244,7 +250,7 @@ impl<'v> Extractor<'v> {
             let reading = self.read(sentence, english, published_year);
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
-        drop_restated_title_rows(sentences.first().map(|t| t.index), facts)
+        drop_restated_title_rows(from_title.first().map(|t| t.index), facts)
     }
 
     /// The document's own year (the first year it names; years written out
@@ -317,8 +323,17 @@ impl<'v> Extractor<'v> {
             })
             .map_or("", |s| s.normalized);
         let lead_start: String = lead.chars().take(16).collect();
+        // A campaign's note ("Chinese customs seized … in 'Longteng Action
+        // 2019'"): its figures are the campaign's.
+        let campaign = || {
+            let names = &self.vocabulary.scope.campaign_names;
+            find_words(title, names.iter().map(String::as_str))
+                .first()
+                .map(|&(_, _, i)| Scope::Campaign(names[i].clone()))
+        };
         let scope = local(title)
             .or_else(|| (!english).then(|| local(&lead_start)).flatten())
+            .or_else(campaign)
             .unwrap_or(Scope::Nationwide);
         let release = &self.vocabulary.release.preliminary;
         let preliminary = crate::domain::vocabulary::contains_any(title, release)
@@ -625,6 +640,10 @@ impl<'v> Extractor<'v> {
             if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
                 continue;
             }
+            // In a campaign's note, "全国海关" are the campaign's actors.
+            if *sc == Scope::Nationwide && matches!(frame.scope, Scope::Campaign(_)) {
+                continue;
+            }
             scope = Some(sc.clone());
         }
         match scope {
@@ -646,7 +665,7 @@ impl<'v> Extractor<'v> {
     fn dimensions_of(&self, r: &Reading<'_>, g: &Group) -> GroupDims {
         let s = r.s;
         let limit = if r.english {
-            clause_end(s, g.end)
+            self.english_frame_end(r, g)
         } else {
             g.start
         };
@@ -719,7 +738,7 @@ impl<'v> Extractor<'v> {
         let metric = |i: &usize| r.figures[*i].metric.as_str();
         let same_metric = g.members.iter().all(|i| metric(i) == metric(&g.members[0]));
         let end = if r.english {
-            clause_end(r.s, g.end)
+            self.english_frame_end(r, g)
         } else {
             g.start
         };
@@ -821,6 +840,15 @@ impl<'v> Extractor<'v> {
             .into_iter()
             .map(|(a, b, _)| span[a..b].to_string())
             .collect();
+        out.extend(self.unknown_label_en(r, g));
+        // "22,400 of the detained shipments, …": a part of a total, named
+        // nowhere in the sentence by a word the vocabulary knows.
+        if let Some(part) = partitive_en(r) {
+            let named = r.dim_hits.iter().any(|h| !h.value.is_empty());
+            if !named {
+                out.push(part.to_string());
+            }
+        }
         let words: Vec<&str> = span
             .split(|c: char| c.is_whitespace() || ",;".contains(c))
             .collect();
@@ -841,6 +869,59 @@ impl<'v> Extractor<'v> {
             }
         }
         out
+    }
+
+    /// Where an English figure's frame ends: its clause, or the sentence
+    /// when the sentence speaks of a part ("22,400 of the detained
+    /// shipments, involving …, were detained on the customs' own
+    /// initiative").
+    fn english_frame_end(&self, r: &Reading<'_>, g: &Group) -> usize {
+        if partitive_en(r).is_some() {
+            r.s.len()
+        } else {
+            clause_end(r.s, g.end)
+        }
+    }
+
+    /// "Goods infringing self-owned Chinese brands: customs seized 341
+    /// batches": a label before a colon, ahead of the group, naming goods
+    /// with a word the vocabulary does not know, names a part: kept as
+    /// written.
+    fn unknown_label_en(&self, r: &Reading<'_>, g: &Group) -> Option<String> {
+        let s = r.s;
+        let colon = s[..g.start].rfind(':')?;
+        // "China Customs H1 2025: …": a label naming who is a headline's
+        // lead, not a part.
+        if r.scope_hits.iter().any(|h| h.0 < colon) {
+            return None;
+        }
+        let label = s[..colon].trim();
+        let words: Vec<&str> = label
+            .split(|c: char| c.is_whitespace() || ",;\"'()".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() || words.len() > 8 {
+            return None;
+        }
+        let v = self.vocabulary;
+        let known_dims: Vec<&str> = v
+            .dimension_hits(label)
+            .iter()
+            .flat_map(|h| label[h.start..h.end].split_whitespace())
+            .collect();
+        let known = |w: &str| {
+            let listed = |list: &[String]| list.iter().any(|x| x == w);
+            listed(&v.frame.stops_en)
+                || listed(&v.frame.not_qualifiers)
+                || listed(&v.english.goods_after_of)
+                || listed(&v.question.filler)
+                || v.metrics.iter().any(|m| listed(&m.cues) || listed(&m.units_en))
+                || known_dims.contains(&w)
+                || w.chars().all(|c| c.is_ascii_digit())
+        };
+        // (A heading, "Enforcement Actions:", names no goods.)
+        let names_goods = words.iter().any(|w| v.english.goods_after_of.iter().any(|g| g == w));
+        (names_goods && words.iter().any(|w| !known(w))).then(|| label.to_string())
     }
 
     /// Whether the text before `pos` ends with a year that is a point of
@@ -927,11 +1008,24 @@ impl<'v> Extractor<'v> {
 
     /// "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
     /// one list after the last group for every figure of the sentence.
+    /// An amount of money after the last figure ("案值约4410.6万元") takes
+    /// its place in the list too, after the figures: the list's first items
+    /// are theirs.
     fn sentence_wide(&self, r: &Reading<'_>) -> Option<Vec<(PercentKind, Decimal)>> {
+        static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
+        });
         let last = r.groups.last()?;
-        (r.groups.len() > 1)
-            .then(|| self.percents_after(r, last.end, r.s.len()).0)
-            .filter(|k| k.len() == r.figures.len() && self.says_respectively(r.s))
+        if r.groups.len() < 2 || !self.says_respectively(r.s) {
+            return None;
+        }
+        let mut kinds = self.percents_after(r, last.end, r.s.len()).0;
+        let list_start = r.percents.iter().find(|p| p.0 >= last.end)?.0;
+        let amounts = MONEY.find_iter(&r.s[last.end..list_start]).count();
+        if kinds.len() == r.figures.len() + amounts {
+            kinds.truncate(r.figures.len());
+        }
+        (kinds.len() == r.figures.len()).then_some(kinds)
     }
 
     /// The rows of one group of figures.
@@ -1300,7 +1394,7 @@ impl<'v> Extractor<'v> {
         let tail: String = before
             .chars()
             .rev()
-            .take(6)
+            .take(24)
             .collect::<Vec<_>>()
             .into_iter()
             .rev()
@@ -1819,6 +1913,28 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
         "…"
     };
     format!("{head}{body}{tail}")
+}
+
+/// A line wholly in brackets ("(Made-up test document.)", "（编者按…）").
+fn is_bracketed(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with(['(', '（', '[', '【']) && s.ends_with([')', '）', ']', '】'])
+}
+
+/// "22,400 of the detained shipments", "23,200 of these": the sentence's
+/// first figure is a part of a total; the words after its number.
+fn partitive_en<'a>(r: &Reading<'a>) -> Option<&'a str> {
+    static PART: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\d.,]+\s*(?:million|billion|thousand)?\s+(of\s+(?:the|these|those|which|them)\b.*)$")
+            .expect("fixed pattern")
+    });
+    if !r.english {
+        return None;
+    }
+    let first = r.figures.first()?;
+    PART.captures(&r.s[first.start..first.end])
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
 }
 
 /// The clause before `pos`: from the last clause break to `pos`.

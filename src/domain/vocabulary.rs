@@ -108,6 +108,11 @@ pub struct ScopeWords {
     /// the figures stay the house's.
     #[serde(default)]
     pub campaign_activity: Vec<String>,
+    /// Names of campaigns (龙腾行动, "Longteng Action"): a document whose
+    /// title names one reports the campaign's figures, even where a
+    /// sentence says "全国海关" or "Chinese customs".
+    #[serde(default)]
+    pub campaign_names: Vec<String>,
     /// Phrases holding a word of `nationwide` that name no subject
     /// (按照海关总署统一部署, 在全国率先, 排名全国前列).
     #[serde(default)]
@@ -405,6 +410,7 @@ impl Vocabulary {
         all(&mut self.scope.nationwide);
         all(&mut self.scope.campaign);
         all(&mut self.scope.campaign_activity);
+        all(&mut self.scope.campaign_names);
         all(&mut self.scope.not_scope);
         all(&mut self.scope.customs);
         for h in &mut self.scope.houses {

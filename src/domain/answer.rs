@@ -413,8 +413,12 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
             return fact_answer(snapshot, query, &part);
         }
         // A question about a subject of its own may still have a passage
-        // (not for a month's figure, which no passage states as a row).
-        if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
+        // (not for a month's figure, which no passage states as a row, nor
+        // for a year held only in parts: those are said to be parts).
+        if !query.subject.is_empty()
+            && !matches!(query.period, PeriodKind::Month(_))
+            && year_parts(snapshot, query, period, metric).is_empty()
+        {
             if let Some(a) = passage(snapshot, query) {
                 return a;
             }

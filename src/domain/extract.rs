@@ -80,6 +80,8 @@ struct YearMention {
     year: u16,
     kind: Option<PeriodKind>,
     same_period: bool,
+    /// Part of a day's date ("on April 26, 2022").
+    dated: bool,
 }
 
 /// A period word (前三季度) or a month (None: a month's figure).
@@ -161,6 +163,12 @@ fn month_after_year(after: &str) -> Option<(bool, bool)> {
         .filter(|_| !range_follows)
         .map(|c| (&c[1] == "12", c.get(2).is_some()))
 }
+
+/// "April 26, 2022": a day's date.
+static DATE_EN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2},?\s*$")
+        .expect("fixed pattern")
+});
 
 /// "as of the end of March 2025", "by March 31, 2025": a month's stock.
 static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
@@ -263,11 +271,13 @@ impl<'v> Extractor<'v> {
         english: bool,
         published_year: Option<u16>,
     ) -> Carried {
-        let first_year = |published: Option<u16>| {
+        // (A year spoken of beats a day's date: a dateline or "on April
+        // 26, 2022, the GACC released its 2021 report".)
+        let first_year = |published: Option<u16>, dated: bool| {
             sentences.iter().find_map(|s| {
                 self.year_mentions(s.normalized, english, published)
                     .iter()
-                    .find(|m| m.kind.is_some())
+                    .find(|m| m.kind.is_some() && (dated || !m.dated))
                     .map(|m| m.year)
             })
         };
@@ -278,8 +288,9 @@ impl<'v> Extractor<'v> {
         // "上半年海关扣留…" naming no year at all: the part of the year it
         // was published in.
         let part_of_year = title_period.is_some_and(|k| k != PeriodKind::Year);
-        let document_year = first_year(None)
-            .or_else(|| first_year(published_year))
+        let document_year = first_year(None, false)
+            .or_else(|| first_year(None, true))
+            .or_else(|| first_year(published_year, true))
             .or(published_year.filter(|_| part_of_year));
         (
             document_year,
@@ -327,9 +338,13 @@ impl<'v> Extractor<'v> {
         // 2019'"): its figures are the campaign's.
         let campaign = || {
             let names = &self.vocabulary.scope.campaign_names;
-            find_words(title, names.iter().map(String::as_str))
+            let words: Vec<(&str, &str)> = names
+                .iter()
+                .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
+                .collect();
+            find_words(title, words.iter().map(|w| w.0))
                 .first()
-                .map(|&(_, _, i)| Scope::Campaign(names[i].clone()))
+                .map(|&(_, _, i)| Scope::Campaign(words[i].1.to_string()))
         };
         let scope = local(title)
             .or_else(|| (!english).then(|| local(&lead_start)).flatten())
@@ -676,9 +691,11 @@ impl<'v> Extractor<'v> {
             // the first word of a kind counts.
             if r.english && out.dims.contains_key(&hit.kind) {
                 // "…suspended…, and actually detained 20,870 batches": a
-                // word naming the whole, in the figure's own clause, clears.
+                // word naming the whole, in the figure's own clause up to
+                // its unit, clears ("21,330 … were accepted … and 17,436
+                // were approved": the later word is the next figure's).
                 let clause_start = g.start - clause_before(s, g.start).len();
-                if hit.value.is_empty() && hit.start >= clause_start {
+                if hit.value.is_empty() && hit.start >= clause_start && hit.start < g.end {
                     out.dims.remove(&hit.kind);
                     out.runs.remove(&hit.kind);
                 }
@@ -1048,12 +1065,21 @@ impl<'v> Extractor<'v> {
         let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
             return;
         };
+        // "2019全年及2020年第一季度": periods added together are none of them.
+        if joins_two_years(r, g.start) {
+            return;
+        }
         let scope = self.scope_of(frame, r, g, subset);
         let dims = self.dimensions_of(r, g);
         if self.misaligned(r, g, &dims) {
             return;
         }
-        let qualifiers = self.literal_qualifiers(r, g);
+        let mut qualifiers = self.literal_qualifiers(r, g);
+        // A customs house's figure in a campaign's note is the house's part
+        // of the campaign.
+        if let (Scope::Campaign(name), Scope::Customs(_)) = (&frame.scope, &scope) {
+            qualifiers.push(name.clone());
+        }
         let (kinds, last_used_percent) = self.percents_after(r, g.end, g.next_start);
         let percentages = GroupPercentages::new(self, r, g, kinds);
         let excerpt = self.excerpt_for(r, gi, last_used_percent);
@@ -1288,7 +1314,7 @@ impl<'v> Extractor<'v> {
         english: bool,
         published_year: Option<u16>,
     ) -> Vec<YearMention> {
-        let mut out: Vec<(usize, u16, Option<PeriodKind>)> = Vec::new();
+        let mut out: Vec<(usize, u16, Option<PeriodKind>, bool)> = Vec::new();
         let re = if english {
             &self.year_en
         } else {
@@ -1321,6 +1347,9 @@ impl<'v> Extractor<'v> {
                 continue;
             }
             let head = &s[..m.start()];
+            // "On April 26, 2022, …", "Friday, May 6, 2022": a day's date
+            // (unless a stock's: "as of March 31, 2025").
+            let dated = english && DATE_EN.is_match(head) && !MONTH_BEFORE_YEAR.is_match(head);
             let year_end = c.get(2).is_some()
                 || (english
                     && ["end of ", "end of the year "]
@@ -1353,7 +1382,7 @@ impl<'v> Extractor<'v> {
                 None if year_end => Some(PeriodKind::YearEnd),
                 None => Some(PeriodKind::Year),
             };
-            out.push((m.start(), year, kind));
+            out.push((m.start(), year, kind, dated));
         }
         if let Some(published) = published_year {
             for relative in &self.vocabulary.relative_years {
@@ -1361,7 +1390,7 @@ impl<'v> Extractor<'v> {
                     for (pos, _) in s.match_indices(word.as_str()) {
                         if !self.is_reference(&s[..pos]) {
                             let year = (published as i32 + relative.delta) as u16;
-                            out.push((pos, year, Some(PeriodKind::Year)));
+                            out.push((pos, year, Some(PeriodKind::Year), false));
                         }
                     }
                 }
@@ -1370,10 +1399,11 @@ impl<'v> Extractor<'v> {
         out.sort_by_key(|m| m.0);
         // 去年同期, 2024年同期: the period in force, a year earlier.
         out.into_iter()
-            .map(|(pos, year, kind)| YearMention {
+            .map(|(pos, year, kind, dated)| YearMention {
                 pos,
                 year,
                 kind,
+                dated,
                 same_period: s[pos..]
                     .chars()
                     .take(8)
@@ -1913,6 +1943,22 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
         "…"
     };
     format!("{head}{body}{tail}")
+}
+
+/// Whether the latest years before `pos` are two different ones joined
+/// into one period ("2019全年及2020年第一季度", "2019年至2021年").
+fn joins_two_years(r: &Reading<'_>, pos: usize) -> bool {
+    static JOINED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"((?:19|20)\d{2})\s*(?:年度?)?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)?\s*(?:以及|及|和|与|至|到|-|—|~)\s*((?:19|20)\d{2})\s*年")
+            .expect("fixed pattern")
+    });
+    if r.english {
+        return false;
+    }
+    JOINED.captures_iter(&r.s[..pos]).any(|c| {
+        let end = c.get(0).map_or(0, |m| m.end());
+        c[1] != c[2] && !r.years.iter().any(|y| y.pos >= end && y.pos < pos)
+    })
 }
 
 /// A line wholly in brackets ("(Made-up test document.)", "（编者按…）").

@@ -112,7 +112,7 @@ pub struct ScopeWords {
     /// title names one reports the campaign's figures, even where a
     /// sentence says "全国海关" or "Chinese customs".
     #[serde(default)]
-    pub campaign_names: Vec<String>,
+    pub campaign_names: Vec<CampaignName>,
     /// Phrases holding a word of `nationwide` that name no subject
     /// (按照海关总署统一部署, 在全国率先, 排名全国前列).
     #[serde(default)]
@@ -126,6 +126,14 @@ pub struct ScopeWords {
     /// the English one.
     #[serde(default)]
     pub houses: Vec<CustomsHouse>,
+}
+
+/// One campaign's names: the name rows carry and the words naming it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignName {
+    /// 龙腾行动 (normalized): the name rows carry, whichever word names it.
+    pub name: String,
+    pub words: Vec<String>,
 }
 
 /// One customs house's names.
@@ -410,7 +418,10 @@ impl Vocabulary {
         all(&mut self.scope.nationwide);
         all(&mut self.scope.campaign);
         all(&mut self.scope.campaign_activity);
-        all(&mut self.scope.campaign_names);
+        for c in &mut self.scope.campaign_names {
+            c.name = normalize(&c.name);
+            all(&mut c.words);
+        }
         all(&mut self.scope.not_scope);
         all(&mut self.scope.customs);
         for h in &mut self.scope.houses {

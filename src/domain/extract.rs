@@ -932,12 +932,16 @@ impl<'v> Extractor<'v> {
                 || listed(&v.frame.not_qualifiers)
                 || listed(&v.english.goods_after_of)
                 || listed(&v.question.filler)
-                || v.metrics.iter().any(|m| listed(&m.cues) || listed(&m.units_en))
+                || v.metrics
+                    .iter()
+                    .any(|m| listed(&m.cues) || listed(&m.units_en))
                 || known_dims.contains(&w)
                 || w.chars().all(|c| c.is_ascii_digit())
         };
         // (A heading, "Enforcement Actions:", names no goods.)
-        let names_goods = words.iter().any(|w| v.english.goods_after_of.iter().any(|g| g == w));
+        let names_goods = words
+            .iter()
+            .any(|w| v.english.goods_after_of.iter().any(|g| g == w));
         (names_goods && words.iter().any(|w| !known(w))).then(|| label.to_string())
     }
 
@@ -1045,6 +1049,20 @@ impl<'v> Extractor<'v> {
         (kinds.len() == r.figures.len()).then_some(kinds)
     }
 
+    /// The period of a group's figures; none when it cannot be told: the
+    /// figure of a year compared with, restated ("较2022年的6.09万批"), a
+    /// stock at a month's end inside the year, periods added together
+    /// ("2019全年及2020年第一季度").
+    fn group_period(&self, r: &Reading<'_>, carried: Carried, g: &Group) -> Option<Period> {
+        if self.follows_reference_year(r.s, g.start) || joins_two_years(r, g.start) {
+            return None;
+        }
+        let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
+            return None;
+        };
+        Some(Period { year, kind })
+    }
+
     /// The rows of one group of figures.
     fn emit_rows(
         &self,
@@ -1056,19 +1074,9 @@ impl<'v> Extractor<'v> {
         facts: &mut Vec<Fact>,
     ) {
         let g = &r.groups[gi];
-        // "较2022年的6.09万批": the figure of a year compared with, restated.
-        if self.follows_reference_year(r.s, g.start) {
-            return;
-        }
-        // A stock at a month's end inside the year is no period we answer
-        // for: better no row than a wrong one.
-        let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
+        let Some(Period { year, kind }) = self.group_period(r, carried, g) else {
             return;
         };
-        // "2019全年及2020年第一季度": periods added together are none of them.
-        if joins_two_years(r, g.start) {
-            return;
-        }
         let scope = self.scope_of(frame, r, g, subset);
         let dims = self.dimensions_of(r, g);
         if self.misaligned(r, g, &dims) {
@@ -1325,25 +1333,7 @@ impl<'v> Extractor<'v> {
             let Some(year) = c[1].parse::<u16>().ok().or_else(|| chinese_year(&c[1])) else {
                 continue;
             };
-            if english
-                && s[m.end()..]
-                    .trim_start()
-                    .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%')
-            {
-                continue;
-            }
-            // A date stamp (2021/3/2, 2021-03-02) is when the text was
-            // written, not the year it speaks of.
-            let mut after = s[m.end()..].chars();
-            if matches!(after.next(), Some('/' | '-' | '.'))
-                && after.next().is_some_and(|ch| ch.is_ascii_digit())
-            {
-                continue;
-            }
-            if self.is_reference(&s[..m.start()]) {
-                continue;
-            }
-            if self.is_starting_point(s, m.end()) {
+            if self.is_no_year_spoken_of(s, m.start(), m.end(), english) {
                 continue;
             }
             let head = &s[..m.start()];
@@ -1362,20 +1352,6 @@ impl<'v> Extractor<'v> {
             } else {
                 month_after_year(&s[m.end()..])
             };
-            // 2022年04月26日 on its own is when the text was written; after
-            // 截至 it is a stock's date.
-            if !english {
-                let dated = MONTH_AFTER_YEAR
-                    .captures(&s[m.end()..])
-                    .and_then(|c| c.get(2))
-                    .is_some_and(|d| d.as_str().ends_with('日'));
-                let stock = ["截至", "截止", "至", "到"]
-                    .iter()
-                    .any(|w| head.trim_end().ends_with(w));
-                if dated && !stock {
-                    continue;
-                }
-            }
             let kind = match month {
                 Some((true, true)) => Some(PeriodKind::YearEnd),
                 Some(_) => None,
@@ -1411,6 +1387,34 @@ impl<'v> Extractor<'v> {
                     .contains("同期"),
             })
             .collect()
+    }
+
+    /// A year written at `start..end` that is no year the sentence speaks
+    /// of: a number's digits, a date stamp (2021/3/2, or 2022年04月26日 on
+    /// its own: when the text was written; after 截至 a stock's date), a
+    /// point of comparison or a running total's start.
+    fn is_no_year_spoken_of(&self, s: &str, start: usize, end: usize, english: bool) -> bool {
+        let rest = &s[end..];
+        let mut after = rest.chars();
+        let stamp = matches!(after.next(), Some('/' | '-' | '.'))
+            && after.next().is_some_and(|ch| ch.is_ascii_digit());
+        let digits_follow = english
+            && rest
+                .trim_start()
+                .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%');
+        let written_on = !english
+            && MONTH_AFTER_YEAR
+                .captures(rest)
+                .and_then(|c| c.get(2))
+                .is_some_and(|d| d.as_str().ends_with('日'))
+            && !["截至", "截止", "至", "到"]
+                .iter()
+                .any(|w| s[..start].trim_end().ends_with(w));
+        digits_follow
+            || stamp
+            || written_on
+            || self.is_reference(&s[..start])
+            || self.is_starting_point(s, end)
     }
 
     /// Whether the year ending at `end` starts a running total (自2017年

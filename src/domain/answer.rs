@@ -402,6 +402,15 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     if let Some(a) = campaign_fact(snapshot, query, metric) {
         return a;
     }
+    // "2019年全年及2020年第一季度…": periods added together are no row's;
+    // the sentence that says so, if any.
+    if asks_joined_periods(query) {
+        let quoted = passage(snapshot, query).filter(|a| {
+            let first = a.answer.lines().next().unwrap_or("");
+            query.years.iter().all(|y| first.contains(&y.to_string()))
+        });
+        return quoted.unwrap_or_else(|| no_data(snapshot, query));
+    }
     let period = Period {
         year: query.years[0],
         kind: query.period,
@@ -419,7 +428,9 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
             && !matches!(query.period, PeriodKind::Month(_))
             && year_parts(snapshot, query, period, metric).is_empty()
         {
-            if let Some(a) = passage(snapshot, query) {
+            if let Some(a) = passage(snapshot, query)
+                .filter(|a| !quotes_another_period(snapshot, query.period, &a.answer))
+            {
                 return a;
             }
         }
@@ -454,6 +465,29 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         };
     }
     fact_answer(snapshot, query, &chosen)
+}
+
+/// Whether the question asks for two years' periods added together
+/// ("2019年全年及2020年第一季度").
+fn asks_joined_periods(query: &Query) -> bool {
+    static JOINED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:19|20)\d{2}\s*年?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)\s*(?:以及|及)\s*(?:19|20)\d{2}\s*年")
+            .expect("fixed pattern")
+    });
+    query.years.len() >= 2 && JOINED.is_match(&query.normalized)
+}
+
+/// Whether a passage answer's first line (the sentence answering) names a
+/// period other than the one asked (2021年第一季度 for a full year): its
+/// figure is not the one asked for.
+fn quotes_another_period(snapshot: &Knowledge<'_>, asked: PeriodKind, answer: &str) -> bool {
+    let first = snapshot
+        .vocabulary
+        .normalize(answer.lines().next().unwrap_or(""));
+    let words = snapshot.vocabulary.period_words();
+    crate::domain::vocabulary::find_words(&first, words.iter().map(|w| w.0))
+        .iter()
+        .any(|&(_, _, i)| words[i].1 != asked && words[i].1 != PeriodKind::YearEnd)
 }
 
 /// A customs house's figure that its document gives only for a part
@@ -785,8 +819,11 @@ fn comparison(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
 fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let lang = query.language;
     let v = &snapshot.vocabulary;
+    // "邮递渠道侵权案件呈现什么新趋势": with no figures over the years, the
+    // passage that describes the trend.
+    let described = || passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query));
     let Some(metric) = query.metric.as_deref() else {
-        return no_data(snapshot, query);
+        return described();
     };
     let picked: Vec<&Fact> = snapshot
         .by_year
@@ -800,7 +837,7 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         })
         .collect();
     if picked.is_empty() {
-        return no_data(snapshot, query);
+        return described();
     }
     let mut lines = vec![replies::trend_head(v, metric, &query.dims, lang)];
     for (i, f) in picked.iter().enumerate() {

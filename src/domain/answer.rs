@@ -29,6 +29,15 @@ pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     if query.normalized.trim().is_empty() {
         return reply_none(query, replies::empty_question(query.language));
     }
+    // "2019年全年及2020年第一季度…": periods added together are no row's;
+    // the sentence that says so, if any.
+    if asks_joined_periods(query) {
+        let quoted = passage(snapshot, query).filter(|a| {
+            let first = a.answer.lines().next().unwrap_or("");
+            query.years.iter().all(|y| first.contains(&y.to_string()))
+        });
+        return quoted.unwrap_or_else(|| no_data(snapshot, query));
+    }
     match query.intent {
         Intent::Summary => {
             let year = query
@@ -401,15 +410,6 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         .expect("a fact question has a metric");
     if let Some(a) = campaign_fact(snapshot, query, metric) {
         return a;
-    }
-    // "2019年全年及2020年第一季度…": periods added together are no row's;
-    // the sentence that says so, if any.
-    if asks_joined_periods(query) {
-        let quoted = passage(snapshot, query).filter(|a| {
-            let first = a.answer.lines().next().unwrap_or("");
-            query.years.iter().all(|y| first.contains(&y.to_string()))
-        });
-        return quoted.unwrap_or_else(|| no_data(snapshot, query));
     }
     let period = Period {
         year: query.years[0],

@@ -434,6 +434,9 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
                 return a;
             }
         }
+        if let Some(a) = running_total(snapshot, query) {
+            return a;
+        }
         return no_figure(snapshot, query, period, metric);
     };
     // A question about something the fact's sentence does not mention is
@@ -465,6 +468,30 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         };
     }
     fact_answer(snapshot, query, &chosen)
+}
+
+/// "截至2022年12月，…当年查获多少批": the year so far up to a month, which
+/// no row holds; the passage whose answering sentence is a running total
+/// (今年以来) of that year, if any.
+fn running_total(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
+    let p = &snapshot.vocabulary.periods;
+    let as_of = crate::domain::vocabulary::contains_any(&query.normalized, &p.as_of);
+    if !as_of || !matches!(query.period, PeriodKind::Month(_)) {
+        return None;
+    }
+    // (The sentence names no year and no month: its page's date does.)
+    let year = query.years.first()?.to_string();
+    let mut so_far = query.clone();
+    so_far.years.clear();
+    so_far.period = PeriodKind::Year;
+    passage(snapshot, &so_far).filter(|a| {
+        let first = snapshot
+            .vocabulary
+            .normalize(a.answer.lines().next().unwrap_or(""));
+        let dated = a.sources.first().and_then(|s| s.published.as_deref());
+        crate::domain::vocabulary::contains_any(&first, &p.to_date)
+            && dated.is_some_and(|d| d.starts_with(&year))
+    })
 }
 
 /// Whether the question asks for two years' periods added together

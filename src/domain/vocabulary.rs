@@ -220,6 +220,10 @@ pub struct PeriodWords {
     /// "今年以来", "截至目前": the year so far, a period no row holds.
     #[serde(default)]
     pub to_date: Vec<String>,
+    /// "截至2022年12月": a question asking for the year so far up to a
+    /// month, which only a running total's sentence ("今年以来") answers.
+    #[serde(default)]
+    pub as_of: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -444,6 +448,7 @@ impl Vocabulary {
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
         all(&mut self.periods.to_date);
+        all(&mut self.periods.as_of);
         for n in self
             .periods
             .first_quarters

@@ -29,6 +29,15 @@ pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     if query.normalized.trim().is_empty() {
         return reply_none(query, replies::empty_question(query.language));
     }
+    // "2019年全年及2020年第一季度…": periods added together are no row's;
+    // the sentence that says so, if any.
+    if asks_joined_periods(query) {
+        let quoted = passage(snapshot, query).filter(|a| {
+            let first = a.answer.lines().next().unwrap_or("");
+            query.years.iter().all(|y| first.contains(&y.to_string()))
+        });
+        return quoted.unwrap_or_else(|| no_data(snapshot, query));
+    }
     match query.intent {
         Intent::Summary => {
             let year = query
@@ -241,10 +250,19 @@ fn rows<'a>(
     metric: &str,
     dims: &[(String, String)],
 ) -> Vec<&'a Fact> {
-    snapshot
+    let found: Vec<&Fact> = snapshot
         .facts_of(period.year, metric, dims)
         .filter(|f| f.period == period && frame.matches(f, dims))
-        .collect()
+        .collect();
+    // A question naming a row's qualifier (东部沿海地区) asks for that
+    // part, not for the total beside it.
+    if found.iter().any(|f| f.dim(QUALIFIER_DIM).is_some()) {
+        return found
+            .into_iter()
+            .filter(|f| f.dim(QUALIFIER_DIM).is_some())
+            .collect();
+    }
+    found
 }
 
 /// The row to cite and how the others stand to it.
@@ -278,7 +296,14 @@ fn choose<'a>(snapshot: &Corpus, rows: &[&'a Fact]) -> Option<Chosen<'a>> {
         conflict: vec![],
         preliminary: vec![],
     };
-    for f in rows.iter().copied().filter(|f| !std::ptr::eq(*f, best)) {
+    // A row with another qualifier is another part: never a different
+    // figure for this one.
+    let same_part = |f: &Fact| f.dim(QUALIFIER_DIM) == best.dim(QUALIFIER_DIM);
+    for f in rows
+        .iter()
+        .copied()
+        .filter(|f| !std::ptr::eq(*f, best) && same_part(f))
+    {
         if agrees(f) {
             chosen.agree.push(f);
         } else if f.is_preliminary() && !best.is_preliminary() {
@@ -397,11 +422,20 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
             return fact_answer(snapshot, query, &part);
         }
         // A question about a subject of its own may still have a passage
-        // (not for a month's figure, which no passage states as a row).
-        if !query.subject.is_empty() && !matches!(query.period, PeriodKind::Month(_)) {
-            if let Some(a) = passage(snapshot, query) {
+        // (not for a month's figure, which no passage states as a row, nor
+        // for a year held only in parts: those are said to be parts).
+        if !query.subject.is_empty()
+            && !matches!(query.period, PeriodKind::Month(_))
+            && year_parts(snapshot, query, period, metric).is_empty()
+        {
+            if let Some(a) = passage(snapshot, query)
+                .filter(|a| !quotes_another_period(snapshot, query.period, &a.answer))
+            {
                 return a;
             }
+        }
+        if let Some(a) = running_total(snapshot, query) {
+            return a;
         }
         return no_figure(snapshot, query, period, metric);
     };
@@ -415,7 +449,7 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         }
     }
     if query.wants_share && !query.wants_change {
-        return match with_share(chosen) {
+        return match led_by(chosen, |f| f.share.is_some()) {
             Ok(chosen) => fact_answer(snapshot, query, &chosen),
             Err(best) => reply_none(
                 query,
@@ -423,7 +457,64 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
             ),
         };
     }
+    // "同比增长多少": the change, never the figure in its place.
+    if query.wants_change && !query.wants_share {
+        return match led_by(chosen, |f| f.yoy.is_some()) {
+            Ok(chosen) => fact_answer(snapshot, query, &chosen),
+            Err(best) => reply_none(
+                query,
+                replies::no_change(best, &snapshot.vocabulary, query.language),
+            ),
+        };
+    }
     fact_answer(snapshot, query, &chosen)
+}
+
+/// "截至2022年12月，…当年查获多少批": the year so far up to a month, which
+/// no row holds; the passage whose answering sentence is a running total
+/// (今年以来) of that year, if any.
+fn running_total(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
+    let p = &snapshot.vocabulary.periods;
+    let as_of = crate::domain::vocabulary::contains_any(&query.normalized, &p.as_of);
+    if !as_of || !matches!(query.period, PeriodKind::Month(_)) {
+        return None;
+    }
+    // (The sentence names no year and no month: its page's date does.)
+    let year = query.years.first()?.to_string();
+    let mut so_far = query.clone();
+    so_far.years.clear();
+    so_far.period = PeriodKind::Year;
+    passage(snapshot, &so_far).filter(|a| {
+        let first = snapshot
+            .vocabulary
+            .normalize(a.answer.lines().next().unwrap_or(""));
+        let dated = a.sources.first().and_then(|s| s.published.as_deref());
+        crate::domain::vocabulary::contains_any(&first, &p.to_date)
+            && dated.is_some_and(|d| d.starts_with(&year))
+    })
+}
+
+/// Whether the question asks for two years' periods added together
+/// ("2019年全年及2020年第一季度").
+fn asks_joined_periods(query: &Query) -> bool {
+    static JOINED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:19|20)\d{2}\s*年?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)\s*(?:以及|及)\s*(?:19|20)\d{2}\s*年")
+            .expect("fixed pattern")
+    });
+    query.years.len() >= 2 && JOINED.is_match(&query.normalized)
+}
+
+/// Whether a passage answer's first line (the sentence answering) names a
+/// period other than the one asked (2021年第一季度 for a full year): its
+/// figure is not the one asked for.
+fn quotes_another_period(snapshot: &Knowledge<'_>, asked: PeriodKind, answer: &str) -> bool {
+    let first = snapshot
+        .vocabulary
+        .normalize(answer.lines().next().unwrap_or(""));
+    let words = snapshot.vocabulary.period_words();
+    crate::domain::vocabulary::find_words(&first, words.iter().map(|w| w.0))
+        .iter()
+        .any(|&(_, _, i)| words[i].1 != asked && words[i].1 != PeriodKind::YearEnd)
 }
 
 /// A customs house's figure that its document gives only for a part
@@ -458,14 +549,14 @@ fn qualified_part<'a>(
         .flatten()
 }
 
-/// For a share question: the chosen rows led by one that gives its share
-/// (a restatement that agrees may be the one that does), or the best row
-/// when none does.
-fn with_share(chosen: Chosen<'_>) -> Result<Chosen<'_>, &Fact> {
-    if chosen.best.share.is_some() {
+/// For a share (or change) question: the chosen rows led by one that
+/// gives it (a restatement that agrees may be the one that does), or the
+/// best row when none does.
+fn led_by(chosen: Chosen<'_>, gives: impl Fn(&Fact) -> bool) -> Result<Chosen<'_>, &Fact> {
+    if gives(chosen.best) {
         return Ok(chosen);
     }
-    let Some(i) = chosen.agree.iter().position(|f| f.share.is_some()) else {
+    let Some(i) = chosen.agree.iter().position(|f| gives(f)) else {
         return Err(chosen.best);
     };
     let mut chosen = chosen;
@@ -755,8 +846,11 @@ fn comparison(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
 fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let lang = query.language;
     let v = &snapshot.vocabulary;
+    // "邮递渠道侵权案件呈现什么新趋势": with no figures over the years, the
+    // passage that describes the trend.
+    let described = || passage(snapshot, query).unwrap_or_else(|| no_data(snapshot, query));
     let Some(metric) = query.metric.as_deref() else {
-        return no_data(snapshot, query);
+        return described();
     };
     let picked: Vec<&Fact> = snapshot
         .years()
@@ -770,7 +864,7 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         })
         .collect();
     if picked.is_empty() {
-        return no_data(snapshot, query);
+        return described();
     }
     let mut lines = vec![replies::trend_head(v, metric, &query.dims, lang)];
     for (i, f) in picked.iter().enumerate() {

@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "25";
+pub const EXTRACTION_VERSION: &str = "26";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -80,6 +80,8 @@ struct YearMention {
     year: u16,
     kind: Option<PeriodKind>,
     same_period: bool,
+    /// Part of a day's date ("on April 26, 2022").
+    dated: bool,
 }
 
 /// A period word (前三季度) or a month (None: a month's figure).
@@ -162,6 +164,12 @@ fn month_after_year(after: &str) -> Option<(bool, bool)> {
         .map(|c| (&c[1] == "12", c.get(2).is_some()))
 }
 
+/// "April 26, 2022": a day's date.
+static DATE_EN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2},?\s*$")
+        .expect("fixed pattern")
+});
+
 /// "as of the end of March 2025", "by March 31, 2025": a month's stock.
 static MONTH_BEFORE_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:as of|by|until|through|end of)\s+(?:the end of\s+)?(january|february|march|april|may|june|july|august|september|october|november|december)\s*(?:\d{1,2},?\s*)?$")
@@ -230,8 +238,14 @@ impl<'v> Extractor<'v> {
     ) -> Vec<Fact> {
         let mut facts = Vec::new();
         let english = language == Language::English;
-        let frame = self.document_frame(doc, sentences, english);
-        let document_period = self.document_period(sentences, english, published_year);
+        // A note in brackets before the headline ("（本文为…）") is not
+        // the title.
+        let from_title = sentences
+            .iter()
+            .position(|s| !is_bracketed(s.normalized))
+            .map_or(sentences, |i| &sentences[i..]);
+        let frame = self.document_frame(doc, from_title, english);
+        let document_period = self.document_period(from_title, english, published_year);
         let mut period = document_period;
         let mut passage = None;
         for sentence in sentences {
@@ -244,7 +258,7 @@ impl<'v> Extractor<'v> {
             let reading = self.read(sentence, english, published_year);
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
-        drop_restated_title_rows(sentences.first().map(|t| t.index), facts)
+        drop_restated_title_rows(from_title.first().map(|t| t.index), facts)
     }
 
     /// The document's own year (the first year it names; years written out
@@ -257,11 +271,13 @@ impl<'v> Extractor<'v> {
         english: bool,
         published_year: Option<u16>,
     ) -> Carried {
-        let first_year = |published: Option<u16>| {
+        // (A year spoken of beats a day's date: a dateline or "on April
+        // 26, 2022, the GACC released its 2021 report".)
+        let first_year = |published: Option<u16>, dated: bool| {
             sentences.iter().find_map(|s| {
                 self.year_mentions(s.normalized, english, published)
                     .iter()
-                    .find(|m| m.kind.is_some())
+                    .find(|m| m.kind.is_some() && (dated || !m.dated))
                     .map(|m| m.year)
             })
         };
@@ -272,8 +288,9 @@ impl<'v> Extractor<'v> {
         // "上半年海关扣留…" naming no year at all: the part of the year it
         // was published in.
         let part_of_year = title_period.is_some_and(|k| k != PeriodKind::Year);
-        let document_year = first_year(None)
-            .or_else(|| first_year(published_year))
+        let document_year = first_year(None, false)
+            .or_else(|| first_year(None, true))
+            .or_else(|| first_year(published_year, true))
             .or(published_year.filter(|_| part_of_year));
         (
             document_year,
@@ -317,8 +334,21 @@ impl<'v> Extractor<'v> {
             })
             .map_or("", |s| s.normalized);
         let lead_start: String = lead.chars().take(16).collect();
+        // A campaign's note ("Chinese customs seized … in 'Longteng Action
+        // 2019'"): its figures are the campaign's.
+        let campaign = || {
+            let names = &self.vocabulary.scope.campaign_names;
+            let words: Vec<(&str, &str)> = names
+                .iter()
+                .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
+                .collect();
+            find_words(title, words.iter().map(|w| w.0))
+                .first()
+                .map(|&(_, _, i)| Scope::Campaign(words[i].1.to_string()))
+        };
         let scope = local(title)
             .or_else(|| (!english).then(|| local(&lead_start)).flatten())
+            .or_else(campaign)
             .unwrap_or(Scope::Nationwide);
         let release = &self.vocabulary.release.preliminary;
         let preliminary = crate::domain::vocabulary::contains_any(title, release)
@@ -625,6 +655,10 @@ impl<'v> Extractor<'v> {
             if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
                 continue;
             }
+            // In a campaign's note, "全国海关" are the campaign's actors.
+            if *sc == Scope::Nationwide && matches!(frame.scope, Scope::Campaign(_)) {
+                continue;
+            }
             scope = Some(sc.clone());
         }
         match scope {
@@ -646,7 +680,7 @@ impl<'v> Extractor<'v> {
     fn dimensions_of(&self, r: &Reading<'_>, g: &Group) -> GroupDims {
         let s = r.s;
         let limit = if r.english {
-            clause_end(s, g.end)
+            self.english_frame_end(r, g)
         } else {
             g.start
         };
@@ -657,9 +691,11 @@ impl<'v> Extractor<'v> {
             // the first word of a kind counts.
             if r.english && out.dims.contains_key(&hit.kind) {
                 // "…suspended…, and actually detained 20,870 batches": a
-                // word naming the whole, in the figure's own clause, clears.
+                // word naming the whole, in the figure's own clause up to
+                // its unit, clears ("21,330 … were accepted … and 17,436
+                // were approved": the later word is the next figure's).
                 let clause_start = g.start - clause_before(s, g.start).len();
-                if hit.value.is_empty() && hit.start >= clause_start {
+                if hit.value.is_empty() && hit.start >= clause_start && hit.start < g.end {
                     out.dims.remove(&hit.kind);
                     out.runs.remove(&hit.kind);
                 }
@@ -719,7 +755,7 @@ impl<'v> Extractor<'v> {
         let metric = |i: &usize| r.figures[*i].metric.as_str();
         let same_metric = g.members.iter().all(|i| metric(i) == metric(&g.members[0]));
         let end = if r.english {
-            clause_end(r.s, g.end)
+            self.english_frame_end(r, g)
         } else {
             g.start
         };
@@ -821,6 +857,15 @@ impl<'v> Extractor<'v> {
             .into_iter()
             .map(|(a, b, _)| span[a..b].to_string())
             .collect();
+        out.extend(self.unknown_label_en(r, g));
+        // "22,400 of the detained shipments, …": a part of a total, named
+        // nowhere in the sentence by a word the vocabulary knows.
+        if let Some(part) = partitive_en(r) {
+            let named = r.dim_hits.iter().any(|h| !h.value.is_empty());
+            if !named {
+                out.push(part.to_string());
+            }
+        }
         let words: Vec<&str> = span
             .split(|c: char| c.is_whitespace() || ",;".contains(c))
             .collect();
@@ -841,6 +886,63 @@ impl<'v> Extractor<'v> {
             }
         }
         out
+    }
+
+    /// Where an English figure's frame ends: its clause, or the sentence
+    /// when the sentence speaks of a part ("22,400 of the detained
+    /// shipments, involving …, were detained on the customs' own
+    /// initiative").
+    fn english_frame_end(&self, r: &Reading<'_>, g: &Group) -> usize {
+        if partitive_en(r).is_some() {
+            r.s.len()
+        } else {
+            clause_end(r.s, g.end)
+        }
+    }
+
+    /// "Goods infringing self-owned Chinese brands: customs seized 341
+    /// batches": a label before a colon, ahead of the group, naming goods
+    /// with a word the vocabulary does not know, names a part: kept as
+    /// written.
+    fn unknown_label_en(&self, r: &Reading<'_>, g: &Group) -> Option<String> {
+        let s = r.s;
+        let colon = s[..g.start].rfind(':')?;
+        // "China Customs H1 2025: …": a label naming who is a headline's
+        // lead, not a part.
+        if r.scope_hits.iter().any(|h| h.0 < colon) {
+            return None;
+        }
+        let label = s[..colon].trim();
+        let words: Vec<&str> = label
+            .split(|c: char| c.is_whitespace() || ",;\"'()".contains(c))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() || words.len() > 8 {
+            return None;
+        }
+        let v = self.vocabulary;
+        let known_dims: Vec<&str> = v
+            .dimension_hits(label)
+            .iter()
+            .flat_map(|h| label[h.start..h.end].split_whitespace())
+            .collect();
+        let known = |w: &str| {
+            let listed = |list: &[String]| list.iter().any(|x| x == w);
+            listed(&v.frame.stops_en)
+                || listed(&v.frame.not_qualifiers)
+                || listed(&v.english.goods_after_of)
+                || listed(&v.question.filler)
+                || v.metrics
+                    .iter()
+                    .any(|m| listed(&m.cues) || listed(&m.units_en))
+                || known_dims.contains(&w)
+                || w.chars().all(|c| c.is_ascii_digit())
+        };
+        // (A heading, "Enforcement Actions:", names no goods.)
+        let names_goods = words
+            .iter()
+            .any(|w| v.english.goods_after_of.iter().any(|g| g == w));
+        (names_goods && words.iter().any(|w| !known(w))).then(|| label.to_string())
     }
 
     /// Whether the text before `pos` ends with a year that is a point of
@@ -927,11 +1029,38 @@ impl<'v> Extractor<'v> {
 
     /// "7.08万次，扣留6.45万批、7732.56万件，同比分别增长5.1%、3.2%和5.6%":
     /// one list after the last group for every figure of the sentence.
+    /// An amount of money after the last figure ("案值约4410.6万元") takes
+    /// its place in the list too, after the figures: the list's first items
+    /// are theirs.
     fn sentence_wide(&self, r: &Reading<'_>) -> Option<Vec<(PercentKind, Decimal)>> {
+        static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
+        });
         let last = r.groups.last()?;
-        (r.groups.len() > 1)
-            .then(|| self.percents_after(r, last.end, r.s.len()).0)
-            .filter(|k| k.len() == r.figures.len() && self.says_respectively(r.s))
+        if r.groups.len() < 2 || !self.says_respectively(r.s) {
+            return None;
+        }
+        let mut kinds = self.percents_after(r, last.end, r.s.len()).0;
+        let list_start = r.percents.iter().find(|p| p.0 >= last.end)?.0;
+        let amounts = MONEY.find_iter(&r.s[last.end..list_start]).count();
+        if kinds.len() == r.figures.len() + amounts {
+            kinds.truncate(r.figures.len());
+        }
+        (kinds.len() == r.figures.len()).then_some(kinds)
+    }
+
+    /// The period of a group's figures; none when it cannot be told: the
+    /// figure of a year compared with, restated ("较2022年的6.09万批"), a
+    /// stock at a month's end inside the year, periods added together
+    /// ("2019全年及2020年第一季度").
+    fn group_period(&self, r: &Reading<'_>, carried: Carried, g: &Group) -> Option<Period> {
+        if self.follows_reference_year(r.s, g.start) || joins_two_years(r, g.start) {
+            return None;
+        }
+        let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
+            return None;
+        };
+        Some(Period { year, kind })
     }
 
     /// The rows of one group of figures.
@@ -945,13 +1074,7 @@ impl<'v> Extractor<'v> {
         facts: &mut Vec<Fact>,
     ) {
         let g = &r.groups[gi];
-        // "较2022年的6.09万批": the figure of a year compared with, restated.
-        if self.follows_reference_year(r.s, g.start) {
-            return;
-        }
-        // A stock at a month's end inside the year is no period we answer
-        // for: better no row than a wrong one.
-        let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
+        let Some(Period { year, kind }) = self.group_period(r, carried, g) else {
             return;
         };
         let scope = self.scope_of(frame, r, g, subset);
@@ -959,7 +1082,12 @@ impl<'v> Extractor<'v> {
         if self.misaligned(r, g, &dims) {
             return;
         }
-        let qualifiers = self.literal_qualifiers(r, g);
+        let mut qualifiers = self.literal_qualifiers(r, g);
+        // A customs house's figure in a campaign's note is the house's part
+        // of the campaign.
+        if let (Scope::Campaign(name), Scope::Customs(_)) = (&frame.scope, &scope) {
+            qualifiers.push(name.clone());
+        }
         let (kinds, last_used_percent) = self.percents_after(r, g.end, g.next_start);
         let percentages = GroupPercentages::new(self, r, g, kinds);
         let excerpt = self.excerpt_for(r, gi, last_used_percent);
@@ -1194,7 +1322,7 @@ impl<'v> Extractor<'v> {
         english: bool,
         published_year: Option<u16>,
     ) -> Vec<YearMention> {
-        let mut out: Vec<(usize, u16, Option<PeriodKind>)> = Vec::new();
+        let mut out: Vec<(usize, u16, Option<PeriodKind>, bool)> = Vec::new();
         let re = if english {
             &self.year_en
         } else {
@@ -1205,28 +1333,13 @@ impl<'v> Extractor<'v> {
             let Some(year) = c[1].parse::<u16>().ok().or_else(|| chinese_year(&c[1])) else {
                 continue;
             };
-            if english
-                && s[m.end()..]
-                    .trim_start()
-                    .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%')
-            {
-                continue;
-            }
-            // A date stamp (2021/3/2, 2021-03-02) is when the text was
-            // written, not the year it speaks of.
-            let mut after = s[m.end()..].chars();
-            if matches!(after.next(), Some('/' | '-' | '.'))
-                && after.next().is_some_and(|ch| ch.is_ascii_digit())
-            {
-                continue;
-            }
-            if self.is_reference(&s[..m.start()]) {
-                continue;
-            }
-            if self.is_starting_point(s, m.end()) {
+            if self.is_no_year_spoken_of(s, m.start(), m.end(), english) {
                 continue;
             }
             let head = &s[..m.start()];
+            // "On April 26, 2022, …", "Friday, May 6, 2022": a day's date
+            // (unless a stock's: "as of March 31, 2025").
+            let dated = english && DATE_EN.is_match(head) && !MONTH_BEFORE_YEAR.is_match(head);
             let year_end = c.get(2).is_some()
                 || (english
                     && ["end of ", "end of the year "]
@@ -1239,27 +1352,13 @@ impl<'v> Extractor<'v> {
             } else {
                 month_after_year(&s[m.end()..])
             };
-            // 2022年04月26日 on its own is when the text was written; after
-            // 截至 it is a stock's date.
-            if !english {
-                let dated = MONTH_AFTER_YEAR
-                    .captures(&s[m.end()..])
-                    .and_then(|c| c.get(2))
-                    .is_some_and(|d| d.as_str().ends_with('日'));
-                let stock = ["截至", "截止", "至", "到"]
-                    .iter()
-                    .any(|w| head.trim_end().ends_with(w));
-                if dated && !stock {
-                    continue;
-                }
-            }
             let kind = match month {
                 Some((true, true)) => Some(PeriodKind::YearEnd),
                 Some(_) => None,
                 None if year_end => Some(PeriodKind::YearEnd),
                 None => Some(PeriodKind::Year),
             };
-            out.push((m.start(), year, kind));
+            out.push((m.start(), year, kind, dated));
         }
         if let Some(published) = published_year {
             for relative in &self.vocabulary.relative_years {
@@ -1267,7 +1366,7 @@ impl<'v> Extractor<'v> {
                     for (pos, _) in s.match_indices(word.as_str()) {
                         if !self.is_reference(&s[..pos]) {
                             let year = (published as i32 + relative.delta) as u16;
-                            out.push((pos, year, Some(PeriodKind::Year)));
+                            out.push((pos, year, Some(PeriodKind::Year), false));
                         }
                     }
                 }
@@ -1276,10 +1375,11 @@ impl<'v> Extractor<'v> {
         out.sort_by_key(|m| m.0);
         // 去年同期, 2024年同期: the period in force, a year earlier.
         out.into_iter()
-            .map(|(pos, year, kind)| YearMention {
+            .map(|(pos, year, kind, dated)| YearMention {
                 pos,
                 year,
                 kind,
+                dated,
                 same_period: s[pos..]
                     .chars()
                     .take(8)
@@ -1287,6 +1387,34 @@ impl<'v> Extractor<'v> {
                     .contains("同期"),
             })
             .collect()
+    }
+
+    /// A year written at `start..end` that is no year the sentence speaks
+    /// of: a number's digits, a date stamp (2021/3/2, or 2022年04月26日 on
+    /// its own: when the text was written; after 截至 a stock's date), a
+    /// point of comparison or a running total's start.
+    fn is_no_year_spoken_of(&self, s: &str, start: usize, end: usize, english: bool) -> bool {
+        let rest = &s[end..];
+        let mut after = rest.chars();
+        let stamp = matches!(after.next(), Some('/' | '-' | '.'))
+            && after.next().is_some_and(|ch| ch.is_ascii_digit());
+        let digits_follow = english
+            && rest
+                .trim_start()
+                .starts_with(|ch: char| ch.is_ascii_digit() || ch == '%');
+        let written_on = !english
+            && MONTH_AFTER_YEAR
+                .captures(rest)
+                .and_then(|c| c.get(2))
+                .is_some_and(|d| d.as_str().ends_with('日'))
+            && !["截至", "截止", "至", "到"]
+                .iter()
+                .any(|w| s[..start].trim_end().ends_with(w));
+        digits_follow
+            || stamp
+            || written_on
+            || self.is_reference(&s[..start])
+            || self.is_starting_point(s, end)
     }
 
     /// Whether the year ending at `end` starts a running total (自2017年
@@ -1300,7 +1428,7 @@ impl<'v> Extractor<'v> {
         let tail: String = before
             .chars()
             .rev()
-            .take(6)
+            .take(24)
             .collect::<Vec<_>>()
             .into_iter()
             .rev()
@@ -1819,6 +1947,44 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
         "…"
     };
     format!("{head}{body}{tail}")
+}
+
+/// Whether the latest years before `pos` are two different ones joined
+/// into one period ("2019全年及2020年第一季度", "2019年至2021年").
+fn joins_two_years(r: &Reading<'_>, pos: usize) -> bool {
+    static JOINED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"((?:19|20)\d{2})\s*(?:年度?)?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)?\s*(?:以及|及|和|与|至|到|-|—|~)\s*((?:19|20)\d{2})\s*年")
+            .expect("fixed pattern")
+    });
+    if r.english {
+        return false;
+    }
+    JOINED.captures_iter(&r.s[..pos]).any(|c| {
+        let end = c.get(0).map_or(0, |m| m.end());
+        c[1] != c[2] && !r.years.iter().any(|y| y.pos >= end && y.pos < pos)
+    })
+}
+
+/// A line wholly in brackets ("(Made-up test document.)", "（编者按…）").
+fn is_bracketed(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with(['(', '（', '[', '【']) && s.ends_with([')', '）', ']', '】'])
+}
+
+/// "22,400 of the detained shipments", "23,200 of these": the sentence's
+/// first figure is a part of a total; the words after its number.
+fn partitive_en<'a>(r: &Reading<'a>) -> Option<&'a str> {
+    static PART: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\d.,]+\s*(?:million|billion|thousand)?\s+(of\s+(?:the|these|those|which|them)\b.*)$")
+            .expect("fixed pattern")
+    });
+    if !r.english {
+        return None;
+    }
+    let first = r.figures.first()?;
+    PART.captures(&r.s[first.start..first.end])
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str())
 }
 
 /// The clause before `pos`: from the last clause break to `pos`.

@@ -43,6 +43,11 @@ const TAIL_MARKERS: &[&str] = &[
     "热门词条",
     "联络我们",
     "阅读剩余全文",
+    "relatedposts",
+    "relatedarticles",
+    "relatedreading",
+    "relatednews",
+    "youmayalsolike",
 ];
 
 /// Lines longer than this are text, whatever words they contain.
@@ -55,6 +60,7 @@ const FURNITURE: &[&str] = &[
     "微信好友",
     "正在阅读",
     "首页>",
+    "home>",
     "责编",
     "编辑:",
     "未经授权不得转载",
@@ -71,6 +77,13 @@ const FURNITURE: &[&str] = &[
     "打印本页",
     "关闭窗口",
     "字号:",
+    // A neighbouring article's headline (its figures are not this page's).
+    "上一篇",
+    "下一篇",
+    "上一条",
+    "下一条",
+    "previouspost",
+    "nextpost",
 ];
 
 static HTML_TAG: LazyLock<Regex> =

@@ -91,13 +91,17 @@ pub fn chinese_small(text: &str) -> Option<u32> {
 
 /// Formats a value the Chinese way when it is large: 41600 → 4.16万,
 /// 81605100 → 8160.51万, 345 → 345.
+/// A value that would need more than two decimals of 万 (12214, not
+/// 1.2214万) is written out, as reports write it.
 pub fn format_chinese(value: Decimal) -> String {
     let wan = Decimal::from(10_000);
     let yi = Decimal::from(100_000_000);
-    if value.abs() >= yi {
-        format!("{}亿", (value / yi).normalize())
-    } else if value.abs() >= wan {
-        format!("{}万", (value / wan).normalize())
+    let in_yi = (value / yi).normalize();
+    let in_wan = (value / wan).normalize();
+    if value.abs() >= yi && in_yi.scale() <= 4 {
+        format!("{in_yi}亿")
+    } else if value.abs() >= wan && in_wan.scale() <= 2 {
+        format!("{in_wan}万")
     } else {
         value.normalize().to_string()
     }
@@ -394,6 +398,7 @@ mod tests {
         assert_eq!(format_chinese(dec("41600")), "4.16万");
         assert_eq!(format_chinese(dec("81605100")), "8160.51万");
         assert_eq!(format_chinese(dec("345")), "345");
+        assert_eq!(format_chinese(dec("12214")), "12214");
         assert_eq!(format_english(dec("56181900")), "56,181,900");
         assert_eq!(format_english(dec("-1234.5")), "-1,234.5");
     }

@@ -297,6 +297,22 @@ pub fn no_share(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> Str
     }
 }
 
+pub fn no_change(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> String {
+    let period = period_label(&fact.period, language);
+    let metric = metric_label(vocabulary, &fact.metric, language);
+    let dims = dims_label(vocabulary, &fact.dims, language);
+    let scope = scope_label(vocabulary, &fact.scope, language);
+    if zh(language) {
+        format!(
+            "没有{period}{scope}{metric}{dims}的同比变化数据。\n文件中有这一项的数量，但没有给出它的同比变化。"
+        )
+    } else {
+        capitalized(format!(
+            "No year-on-year change for {metric}{dims}, {scope}, {period}.\nThe documents give the figure itself, but not its change."
+        ))
+    }
+}
+
 pub fn evidence_line(quote: &str, language: Language) -> String {
     if zh(language) {
         format!("原文：“{quote}”")

@@ -88,8 +88,8 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let period_words = vocabulary.period_words();
     let period_hits = find_words(q, period_words.iter().map(|w| w.0));
     let period = read_period(q, &period_hits, &period_words);
-    let (metric, metric_hits) = read_metric(q, vocabulary);
     let dim_hits = vocabulary.dimension_hits(q);
+    let (metric, metric_hits) = read_metric(q, vocabulary, &dim_hits);
     let dims = read_dims(&dim_hits);
     let mut customs = crate::domain::extract::customs_house_names(q, vocabulary);
     if language == Language::English {
@@ -191,8 +191,13 @@ fn read_period(
 }
 
 /// The metric: the longest ask word; words naming a metric beat words that
-/// only name its unit. Also the hits, to cover them in the subject.
-fn read_metric(q: &str, vocabulary: &Vocabulary) -> (Option<String>, Vec<(usize, usize, usize)>) {
+/// only name its unit; an ask word inside a longer dimension word (企业 in
+/// 国内企业) names no metric. Also the hits, to cover them in the subject.
+fn read_metric(
+    q: &str,
+    vocabulary: &Vocabulary,
+    dim_hits: &[crate::domain::vocabulary::DimensionHit],
+) -> (Option<String>, Vec<(usize, usize, usize)>) {
     let mut ask: Vec<(&str, &str, bool)> = Vec::new();
     for m in &vocabulary.metrics {
         ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
@@ -202,7 +207,15 @@ fn read_metric(q: &str, vocabulary: &Vocabulary) -> (Option<String>, Vec<(usize,
                 .map(|w| (w.as_str(), m.id.as_str(), false)),
         );
     }
-    let metric_hits = find_words(q, ask.iter().map(|a| a.0));
+    let inside_dimension = |h: &(usize, usize, usize)| {
+        dim_hits
+            .iter()
+            .any(|d| d.start <= h.0 && d.end >= h.1 && d.end - d.start > h.1 - h.0)
+    };
+    let metric_hits: Vec<(usize, usize, usize)> = find_words(q, ask.iter().map(|a| a.0))
+        .into_iter()
+        .filter(|h| !inside_dimension(h))
+        .collect();
     let metric = metric_hits
         .iter()
         .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))

@@ -108,6 +108,11 @@ pub struct ScopeWords {
     /// the figures stay the house's.
     #[serde(default)]
     pub campaign_activity: Vec<String>,
+    /// Names of campaigns (龙腾行动, "Longteng Action"): a document whose
+    /// title names one reports the campaign's figures, even where a
+    /// sentence says "全国海关" or "Chinese customs".
+    #[serde(default)]
+    pub campaign_names: Vec<CampaignName>,
     /// Phrases holding a word of `nationwide` that name no subject
     /// (按照海关总署统一部署, 在全国率先, 排名全国前列).
     #[serde(default)]
@@ -121,6 +126,14 @@ pub struct ScopeWords {
     /// the English one.
     #[serde(default)]
     pub houses: Vec<CustomsHouse>,
+}
+
+/// One campaign's names: the name rows carry and the words naming it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CampaignName {
+    /// 龙腾行动 (normalized): the name rows carry, whichever word names it.
+    pub name: String,
+    pub words: Vec<String>,
 }
 
 /// One customs house's names.
@@ -207,6 +220,10 @@ pub struct PeriodWords {
     /// "今年以来", "截至目前": the year so far, a period no row holds.
     #[serde(default)]
     pub to_date: Vec<String>,
+    /// "截至2022年12月": a question asking for the year so far up to a
+    /// month, which only a running total's sentence ("今年以来") answers.
+    #[serde(default)]
+    pub as_of: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -405,6 +422,10 @@ impl Vocabulary {
         all(&mut self.scope.nationwide);
         all(&mut self.scope.campaign);
         all(&mut self.scope.campaign_activity);
+        for c in &mut self.scope.campaign_names {
+            c.name = normalize(&c.name);
+            all(&mut c.words);
+        }
         all(&mut self.scope.not_scope);
         all(&mut self.scope.customs);
         for h in &mut self.scope.houses {
@@ -427,6 +448,7 @@ impl Vocabulary {
         all(&mut self.periods.year_end);
         all(&mut self.periods.first_half);
         all(&mut self.periods.to_date);
+        all(&mut self.periods.as_of);
         for n in self
             .periods
             .first_quarters

@@ -365,18 +365,29 @@ fn an_empty_read_only_folder_fails_with_one_message_naming_the_path() {
     }
 }
 
-fn reindex_says(knowledge: &Path, data: &Path) -> String {
-    let output = command(knowledge, data, &["reindex"]).output().unwrap();
+/// The knowledge folder's document files, in name order.
+fn document_paths(knowledge: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What a command that succeeds prints.
+fn says(knowledge: &Path, data: &Path, args: &[&str]) -> String {
+    let output = command(knowledge, data, args).output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+fn reindex_says(knowledge: &Path, data: &Path) -> String {
+    says(knowledge, data, &["reindex"])
+}
+
 fn facts(knowledge: &Path, data: &Path) -> String {
-    let output = command(knowledge, data, &["facts", "--json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    says(knowledge, data, &["facts", "--json"])
 }
 
 #[test]
@@ -395,11 +406,7 @@ fn a_reindex_after_one_changed_document_extracts_only_it_and_equals_a_full_build
         "{said}"
     );
 
-    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
+    let names = document_paths(&knowledge);
     let changed = &names[names.len() / 2];
     let mut body = std::fs::read_to_string(changed).unwrap();
     body.push_str("\n\n2031年全国海关共扣留侵权嫌疑货物2.22万批。\n");
@@ -463,11 +470,7 @@ async fn an_unchanged_knowledge_folder_is_opened_without_reading_its_documents()
     assert_eq!(cached.version, read.version);
     assert_eq!(cached.problems, read.problems);
 
-    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
+    let names = document_paths(&knowledge);
     let mut body = std::fs::read_to_string(&names[0]).unwrap();
     body.push_str("\n\n2031年全国海关共扣留侵权嫌疑货物2.22万批。\n");
     std::fs::write(&names[0], body).unwrap();
@@ -511,11 +514,7 @@ fn wait_to_settle() {
 }
 
 fn asks(knowledge: &Path, data: &Path, question: &str) -> String {
-    let output = command(knowledge, data, &["ask", question])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    says(knowledge, data, &["ask", question])
 }
 
 #[test]
@@ -538,11 +537,7 @@ fn a_folder_as_last_recorded_opens_without_the_read_cache_and_a_change_in_place_
         "the folder as recorded was opened without reading (or writing) the read cache"
     );
 
-    let mut names: Vec<PathBuf> = std::fs::read_dir(knowledge.join("documents"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
+    let names = document_paths(&knowledge);
     let mut body = std::fs::read_to_string(&names[0]).unwrap();
     body.push_str("\n\n2031年全国海关共扣留侵权嫌疑货物2.22万批。\n");
     std::fs::write(&names[0], &body).unwrap();

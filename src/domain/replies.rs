@@ -281,11 +281,18 @@ pub fn share_line(
 
 /// A share question whose figure the documents give without its share:
 /// the figure is named, not stated, so that it is not read as the share.
+/// A fact's period, metric, dimensions and scope, as a reply names them.
+fn labels(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> [String; 4] {
+    [
+        period_label(&fact.period, language),
+        metric_label(vocabulary, &fact.metric, language),
+        dims_label(vocabulary, &fact.dims, language),
+        scope_label(vocabulary, &fact.scope, language),
+    ]
+}
+
 pub fn no_share(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> String {
-    let period = period_label(&fact.period, language);
-    let metric = metric_label(vocabulary, &fact.metric, language);
-    let dims = dims_label(vocabulary, &fact.dims, language);
-    let scope = scope_label(vocabulary, &fact.scope, language);
+    let [period, metric, dims, scope] = labels(fact, vocabulary, language);
     if zh(language) {
         format!(
             "没有{period}{scope}{metric}{dims}占总数的比例数据。\n文件中有这一项的数量，但没有给出它的占比。"
@@ -298,10 +305,7 @@ pub fn no_share(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> Str
 }
 
 pub fn no_change(fact: &Fact, vocabulary: &Vocabulary, language: Language) -> String {
-    let period = period_label(&fact.period, language);
-    let metric = metric_label(vocabulary, &fact.metric, language);
-    let dims = dims_label(vocabulary, &fact.dims, language);
-    let scope = scope_label(vocabulary, &fact.scope, language);
+    let [period, metric, dims, scope] = labels(fact, vocabulary, language);
     if zh(language) {
         format!(
             "没有{period}{scope}{metric}{dims}的同比变化数据。\n文件中有这一项的数量，但没有给出它的同比变化。"

@@ -32,7 +32,9 @@ pub struct Corpus {
     /// Each document's title normalized, made on first use
     /// (`normalized_title`).
     pub normalized_titles: Vec<std::sync::OnceLock<String>>,
-    pub conflicts: Vec<Conflict>,
+    /// Figures of one frame that disagree (one chunk, read when first
+    /// needed when opened from a generation).
+    pub conflicts: Chunks<Conflict>,
     /// Knowledge files that could not be read, with path and reason.
     pub problems: Vec<String>,
 }

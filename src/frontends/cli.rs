@@ -238,7 +238,7 @@ fn print_facts(
             )?;
         }
     }
-    for c in &snapshot.conflicts {
+    for c in snapshot.conflicts.iter() {
         eprintln!("conflict: {} (rows {:?})", c.key, c.facts);
     }
     Ok(())

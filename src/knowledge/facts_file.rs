@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 /// The file's name in a generation's folder.
 pub const FACTS_FILE: &str = "facts.bin";
-const MAGIC: &[u8; 8] = b"CIBFACT2";
+const MAGIC: &[u8; 8] = b"CIBFACT3";
 /// Documents a chunk: an answer citing one reads its chunk.
 const DOCUMENTS_A_CHUNK: usize = 256;
 
@@ -34,16 +34,16 @@ pub struct Header {
     pub version: String,
     /// `vocabulary.toml` as the generation was built with it.
     pub vocabulary: String,
-    /// Each document's content hash, by document number.
-    pub document_hashes: Vec<String>,
     pub problems: Vec<String>,
-    /// Conflicts, by fact number of the table.
-    pub conflicts: Vec<Conflict>,
     pub years: Vec<YearEntry>,
     /// Each year's chunk of facts.
     fact_chunks: Vec<Chunk>,
     /// Each run of documents' chunk.
     document_chunks: Vec<Chunk>,
+    /// The same runs' content hashes.
+    hash_chunks: Vec<Chunk>,
+    /// The conflicts, by fact number of the table, in one chunk.
+    conflict_chunk: Chunk,
 }
 
 /// Where a chunk is (its offset after the header and its length), and how
@@ -63,6 +63,8 @@ pub struct FactFile {
     base: u64,
     fact_chunks: Vec<Chunk>,
     document_chunks: Vec<Chunk>,
+    hash_chunks: Vec<Chunk>,
+    conflict_chunk: Chunk,
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> PersistError + '_ {
@@ -137,19 +139,24 @@ pub fn write(
         fact_chunks.push(push_chunk(path, &mut body, &rows)?);
     }
     let documents: Vec<&Document> = corpus.documents.iter().collect();
-    let mut document_chunks = Vec::new();
-    for run in documents.chunks(DOCUMENTS_A_CHUNK) {
+    let (mut document_chunks, mut hash_chunks) = (Vec::new(), Vec::new());
+    for (run, hashes) in documents
+        .chunks(DOCUMENTS_A_CHUNK)
+        .zip(document_hashes.chunks(DOCUMENTS_A_CHUNK))
+    {
         document_chunks.push(push_chunk(path, &mut body, run)?);
+        hash_chunks.push(push_chunk(path, &mut body, hashes)?);
     }
+    let conflicts: Vec<&Conflict> = corpus.conflicts.iter().collect();
     let header = Header {
         version: corpus.version.clone(),
         vocabulary: vocabulary.to_string(),
-        document_hashes: document_hashes.to_vec(),
         problems: corpus.problems.clone(),
-        conflicts: corpus.conflicts.clone(),
         years: corpus.facts.entries().to_vec(),
         fact_chunks,
         document_chunks,
+        hash_chunks,
+        conflict_chunk: push_chunk(path, &mut body, &conflicts)?,
     };
     let header = serde_json::to_vec(&header).map_err(|e| bad(path, e))?;
     let mut file = File::create(path).map_err(io(path))?;
@@ -178,14 +185,14 @@ pub fn open(path: &Path) -> Result<(Header, FactFile), PersistError> {
     let mut header = vec![0; length as usize];
     file.read_exact(&mut header).map_err(io(path))?;
     let header: Header = serde_json::from_slice(&header).map_err(|e| bad(path, e))?;
-    let documents: usize = header.document_chunks.iter().map(|c| c.rows).sum();
+    let counts = |chunks: &[Chunk]| chunks.iter().map(|c| c.rows).collect::<Vec<_>>();
     if header.fact_chunks.len() != header.years.len()
         || header
             .fact_chunks
             .iter()
             .zip(&header.years)
             .any(|(c, y)| c.rows != y.count)
-        || documents != header.document_hashes.len()
+        || counts(&header.document_chunks) != counts(&header.hash_chunks)
     {
         return Err(bad(path, "the header's counts do not agree"));
     }
@@ -195,6 +202,8 @@ pub fn open(path: &Path) -> Result<(Header, FactFile), PersistError> {
         base: 16 + length,
         fact_chunks: header.fact_chunks.clone(),
         document_chunks: header.document_chunks.clone(),
+        hash_chunks: header.hash_chunks.clone(),
+        conflict_chunk: header.conflict_chunk,
     };
     Ok((header, facts))
 }
@@ -214,6 +223,17 @@ impl FactFile {
                 .map_err(io(path))?;
         }
         serde_json::from_slice(&bytes).map_err(|e| bad(path, e))
+    }
+
+    fn read_chunks<T: serde::de::DeserializeOwned>(
+        &self,
+        chunks: &[Chunk],
+    ) -> Result<Vec<T>, PersistError> {
+        let mut rows = Vec::new();
+        for chunk in chunks {
+            rows.extend(self.read(Some(chunk))?);
+        }
+        Ok(rows)
     }
 }
 
@@ -240,36 +260,56 @@ impl ChunkSource<Document> for FactFile {
 /// of its unchanged documents from them), with what it stores besides.
 pub fn read_all(path: &Path) -> Result<(SnapshotTables, Stored), PersistError> {
     let (header, file) = open(path)?;
-    let mut facts = Vec::new();
-    for chunk in &file.fact_chunks {
-        facts.extend(file.read::<Fact>(Some(chunk))?);
-    }
-    let mut documents = Vec::new();
-    for chunk in &file.document_chunks {
-        documents.extend(file.read::<Document>(Some(chunk))?);
-    }
+    let facts: Vec<Fact> = file.read_chunks(&file.fact_chunks)?;
+    let documents: Vec<Document> = file.read_chunks(&file.document_chunks)?;
+    let document_hashes: Vec<String> = file.read_chunks(&file.hash_chunks)?;
     let tables = SnapshotTables {
         version: header.version,
         documents,
         facts,
-        conflicts: header.conflicts,
+        conflicts: file.read(Some(&file.conflict_chunk))?,
         problems: header.problems,
     };
     let stored = Stored {
         vocabulary: header.vocabulary,
-        document_hashes: header.document_hashes,
+        document_hashes,
     };
     Ok((tables, stored))
 }
 
+impl ChunkSource<String> for FactFile {
+    fn load(&self, chunk: usize) -> Vec<String> {
+        or_none(self.read(self.hash_chunks.get(chunk)))
+    }
+}
+
+impl ChunkSource<Conflict> for FactFile {
+    fn load(&self, _: usize) -> Vec<Conflict> {
+        or_none(self.read(Some(&self.conflict_chunk)))
+    }
+}
+
+/// The tables of an open file, each chunk read when first needed.
+pub struct Opened {
+    pub facts: FactTable,
+    pub documents: Chunks<Document>,
+    /// Each document's content hash, by document number.
+    pub document_hashes: Chunks<String>,
+    pub conflicts: Chunks<Conflict>,
+}
+
 impl Header {
-    /// The fact table and the documents of this header, each chunk read
-    /// from `file` when first needed.
-    pub fn tables(&self, file: FactFile) -> (FactTable, Chunks<Document>) {
-        let counts: Vec<usize> = self.document_chunks.iter().map(|c| c.rows).collect();
+    /// The tables of this header, each chunk read from `file` when first
+    /// needed.
+    pub fn tables(&self, file: FactFile) -> Opened {
+        let counts = |chunks: &[Chunk]| chunks.iter().map(|c| c.rows).collect::<Vec<_>>();
         let file = Arc::new(file);
-        let documents = Chunks::stored(&counts, file.clone());
-        (FactTable::stored(self.years.clone(), file), documents)
+        Opened {
+            documents: Chunks::stored(&counts(&self.document_chunks), file.clone()),
+            document_hashes: Chunks::stored(&counts(&self.hash_chunks), file.clone()),
+            conflicts: Chunks::stored(&[self.conflict_chunk.rows], file.clone()),
+            facts: FactTable::stored(self.years.clone(), file),
+        }
     }
 }
 
@@ -296,9 +336,20 @@ mod tests {
         let (header, file) = open(&path).unwrap();
         assert_eq!(header.version, snapshot.version);
         assert_eq!(header.vocabulary, "vocabulary text");
-        assert_eq!(header.document_hashes, hashes);
-        assert_eq!(header.conflicts, snapshot.conflicts);
-        let (facts, documents) = header.tables(file);
+        let Opened {
+            facts,
+            documents,
+            document_hashes,
+            conflicts,
+        } = header.tables(file);
+        assert_eq!(
+            document_hashes.iter().collect::<Vec<_>>(),
+            hashes.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            conflicts.iter().collect::<Vec<_>>(),
+            snapshot.conflicts.iter().collect::<Vec<_>>()
+        );
         assert_eq!(
             documents.iter().collect::<Vec<_>>(),
             snapshot.documents.iter().collect::<Vec<_>>()
@@ -335,11 +386,10 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
         let (header, file) = open(&path).expect("the header is whole");
-        let (facts, documents) = header.tables(file);
-        assert!(
-            documents.iter().count() < snapshot.documents.len(),
-            "the cut chunk reads as none"
-        );
+        let Opened {
+            facts, conflicts, ..
+        } = header.tables(file);
+        assert_eq!(conflicts.iter().count(), 0, "the cut chunk reads as none");
         assert!(facts.iter().count() > 0, "the other chunks still read");
         for cut in [0, 12, 40] {
             std::fs::write(&path, &bytes[..cut]).unwrap();

@@ -9,7 +9,7 @@
 //! Invariant: queries are built in code from segmented terms, never parsed
 //! from user text; a complete generation's index is never written.
 
-use crate::domain::corpus::{FoundPassage, FoundSentence, PassageSearch};
+use crate::domain::corpus::{Chunks, FoundPassage, FoundSentence, PassageSearch};
 use crate::domain::model::{Passage, Sentence};
 use jieba_rs::Jieba;
 use std::collections::HashMap;
@@ -148,10 +148,12 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     segmenter: Segmenter,
-    /// Document key (content hash) to its number in the corpus.
-    documents: HashMap<String, usize>,
-    /// Each document's key, by number.
-    keys: Vec<String>,
+    /// Document key (content hash) to its number in the corpus, made from
+    /// `keys` on the first search.
+    documents: std::sync::OnceLock<HashMap<String, usize>>,
+    /// Each document's key, by number (a run of them read when first
+    /// needed when opened from a generation).
+    keys: Chunks<String>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -351,7 +353,8 @@ impl IndexBuilder {
                 path: path.clone(),
                 source,
             })?;
-        SearchIndex::from_index(index, &path, segmenter, documents)
+        let keys = Chunks::loaded(vec![documents.iter().map(|k| k.to_string()).collect()]);
+        SearchIndex::from_index(index, &path, segmenter, keys)
     }
 }
 
@@ -453,7 +456,7 @@ impl SearchIndex {
     pub fn open(
         dir: &Path,
         segmenter: Segmenter,
-        documents: &[&str],
+        documents: Chunks<String>,
     ) -> Result<SearchIndex, IndexError> {
         let err = |source| IndexError::Tantivy {
             path: dir.to_path_buf(),
@@ -469,7 +472,7 @@ impl SearchIndex {
         index: Index,
         path: &Path,
         segmenter: Segmenter,
-        documents: &[&str],
+        keys: Chunks<String>,
     ) -> Result<SearchIndex, IndexError> {
         let (_, fields) = schema();
         let reader = index
@@ -484,13 +487,15 @@ impl SearchIndex {
             reader,
             fields,
             segmenter,
-            documents: documents
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k.to_string(), i))
-                .collect(),
-            keys: documents.iter().map(|k| k.to_string()).collect(),
+            documents: std::sync::OnceLock::new(),
+            keys,
         })
+    }
+
+    /// Document numbers by key.
+    fn numbers(&self) -> &HashMap<String, usize> {
+        self.documents
+            .get_or_init(|| self.keys.numbered().map(|(i, k)| (k.clone(), i)).collect())
     }
 
     pub fn segmenter(&self) -> &Segmenter {
@@ -548,7 +553,7 @@ impl SearchIndex {
     /// number.
     fn stored<T: serde::de::DeserializeOwned>(&self, doc: &TantivyDocument) -> Option<(usize, T)> {
         let key = doc.get_first(self.fields.doc)?.as_str()?;
-        let number = *self.documents.get(key)?;
+        let number = *self.numbers().get(key)?;
         let body = doc.get_first(self.fields.body)?.as_str()?;
         Some((number, serde_json::from_str(body).ok()?))
     }

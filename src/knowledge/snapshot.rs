@@ -298,17 +298,21 @@ impl Snapshot {
                 }
             })?,
         };
-        let keys: Vec<&str> = header.document_hashes.iter().map(String::as_str).collect();
-        let index = SearchIndex::open(&generation.index_dir(), segmenter_for(&vocabulary), &keys)?;
-        let (facts, documents) = header.tables(facts);
+        let opened = header.tables(facts);
+        let index = SearchIndex::open(
+            &generation.index_dir(),
+            segmenter_for(&vocabulary),
+            opened.document_hashes,
+        )?;
+        let documents = opened.documents;
         let corpus = Corpus {
             version: header.version,
             vocabulary,
             normalized_titles: (0..documents.len()).map(|_| Default::default()).collect(),
             documents,
             passage_count: index.passage_count(),
-            facts,
-            conflicts: header.conflicts,
+            facts: opened.facts,
+            conflicts: opened.conflicts,
             problems: header.problems,
         };
         Ok(Snapshot {
@@ -379,6 +383,7 @@ impl Snapshot {
                 ..c
             })
             .collect();
+        let conflicts = Chunks::loaded(vec![conflicts]);
         let corpus = Corpus {
             version: t.version,
             vocabulary,

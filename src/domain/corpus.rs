@@ -380,6 +380,29 @@ fn year_entry(year: u16, rows: &[Fact]) -> YearEntry {
 }
 
 impl Corpus {
+    /// A corpus of these tables (each document's normalized title made on
+    /// first use).
+    pub fn new(
+        version: String,
+        vocabulary: Vocabulary,
+        documents: Chunks<Document>,
+        passage_count: usize,
+        facts: FactTable,
+        conflicts: Chunks<Conflict>,
+        problems: Vec<String>,
+    ) -> Corpus {
+        Corpus {
+            version,
+            vocabulary,
+            normalized_titles: (0..documents.len()).map(|_| Default::default()).collect(),
+            documents,
+            passage_count,
+            facts,
+            conflicts,
+            problems,
+        }
+    }
+
     /// The facts of one year, metric and dimensions (leaving out the
     /// release and the qualifier), in table order: the rows a question
     /// about them weighs, found without scanning the year.

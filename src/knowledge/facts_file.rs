@@ -55,6 +55,11 @@ struct Chunk {
     rows: usize,
 }
 
+/// Each chunk's row count.
+fn counts(chunks: &[Chunk]) -> Vec<usize> {
+    chunks.iter().map(|c| c.rows).collect()
+}
+
 /// The open file, giving each chunk's rows when asked.
 pub struct FactFile {
     path: PathBuf,
@@ -185,7 +190,6 @@ pub fn open(path: &Path) -> Result<(Header, FactFile), PersistError> {
     let mut header = vec![0; length as usize];
     file.read_exact(&mut header).map_err(io(path))?;
     let header: Header = serde_json::from_slice(&header).map_err(|e| bad(path, e))?;
-    let counts = |chunks: &[Chunk]| chunks.iter().map(|c| c.rows).collect::<Vec<_>>();
     if header.fact_chunks.len() != header.years.len()
         || header
             .fact_chunks
@@ -302,7 +306,6 @@ impl Header {
     /// The tables of this header, each chunk read from `file` when first
     /// needed.
     pub fn tables(&self, file: FactFile) -> Opened {
-        let counts = |chunks: &[Chunk]| chunks.iter().map(|c| c.rows).collect::<Vec<_>>();
         let file = Arc::new(file);
         Opened {
             documents: Chunks::stored(&counts(&self.document_chunks), file.clone()),

@@ -180,22 +180,9 @@ impl Signature {
             .collect::<Result<_, _>>()
             .ok()?;
         // Stat on all cores: at 10,000 documents the stats are most of it.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = entries.len().div_ceil(threads).max(1);
-        type Listed = Option<Vec<Option<(String, FileStat)>>>;
-        let parts: Vec<Listed> = std::thread::scope(|scope| {
-            let workers: Vec<_> = entries
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(listed).collect()))
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
         let mut files: Vec<(String, FileStat)> = Vec::new();
-        for part in parts {
-            files.extend(part?.into_iter().flatten());
+        for file in on_all_cores(&entries, listed) {
+            files.extend(file?);
         }
         if files
             .iter()
@@ -236,6 +223,23 @@ impl Signature {
             tracing::debug!(path = %path.display(), error = %e, "signature not written");
         }
     }
+}
+
+/// `f` of each item, in order, the items split between all cores.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// A listed document file's name and stat: Some(None) for what is not a
@@ -564,26 +568,11 @@ fn documents_in(
             todo.push((path, file));
         }
     }
-    // Read and decoded on all cores, in chunks kept in name order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = todo.len().div_ceil(threads).max(1);
-    let read: Vec<Vec<Result<DocumentFile, Vec<String>>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = todo
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(path, file)| read_document_file(path, file.clone(), sources, known))
-                        .collect()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    // Read and decoded on all cores, kept in name order.
+    let read = on_all_cores(&todo, |(path, file)| {
+        read_document_file(path, file.clone(), sources, known)
     });
-    for result in read.into_iter().flatten() {
+    for result in read {
         match result {
             Ok(document) => {
                 problems.extend(document.notes.iter().cloned());

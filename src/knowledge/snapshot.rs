@@ -304,17 +304,15 @@ impl Snapshot {
             segmenter_for(&vocabulary),
             opened.document_hashes,
         )?;
-        let documents = opened.documents;
-        let corpus = Corpus {
-            version: header.version,
+        let corpus = Corpus::new(
+            header.version,
             vocabulary,
-            normalized_titles: (0..documents.len()).map(|_| Default::default()).collect(),
-            documents,
-            passage_count: index.passage_count(),
-            facts: opened.facts,
-            conflicts: opened.conflicts,
-            problems: header.problems,
-        };
+            opened.documents,
+            index.passage_count(),
+            opened.facts,
+            opened.conflicts,
+            header.problems,
+        );
         Ok(Snapshot {
             corpus,
             index,
@@ -383,17 +381,15 @@ impl Snapshot {
                 ..c
             })
             .collect();
-        let conflicts = Chunks::loaded(vec![conflicts]);
-        let corpus = Corpus {
-            version: t.version,
+        let corpus = Corpus::new(
+            t.version,
             vocabulary,
-            normalized_titles: (0..t.documents.len()).map(|_| Default::default()).collect(),
-            documents: Chunks::loaded(vec![t.documents]),
-            passage_count: index.passage_count(),
+            Chunks::loaded(vec![t.documents]),
+            index.passage_count(),
             facts,
-            conflicts,
-            problems: t.problems,
-        };
+            Chunks::loaded(vec![conflicts]),
+            t.problems,
+        );
         Snapshot {
             corpus,
             index,

@@ -330,6 +330,22 @@ impl IndexBuilder {
         Ok(())
     }
 
+    /// A small index's segments (one per writer thread, and one more per
+    /// update) merged into one: a search looks its words up and scores
+    /// them once per segment, so one segment answers fastest. A large
+    /// index is left to tantivy's merge policy, as merging it all would
+    /// make every small update as slow as a full build.
+    fn merge_if_small(&mut self) -> Result<(), IndexError> {
+        let metas = self.index.searchable_segment_metas().map_err(self.err())?;
+        let passages: u32 = metas.iter().map(|m| m.num_docs()).sum();
+        if metas.len() < 2 || passages as usize > MERGE_BELOW_PASSAGES {
+            return Ok(());
+        }
+        let ids: Vec<_> = metas.iter().map(|m| m.id()).collect();
+        self.writer.merge(&ids).wait().map_err(self.err())?;
+        Ok(())
+    }
+
     /// Deletes every passage of the document with this key.
     pub fn delete(&self, key: &str) {
         self.writer
@@ -340,6 +356,7 @@ impl IndexBuilder {
     /// the corpus's documents by key.
     pub fn finish(mut self, documents: &[&str]) -> Result<SearchIndex, IndexError> {
         self.writer.commit().map_err(self.err())?;
+        self.merge_if_small()?;
         let IndexBuilder {
             index,
             writer,
@@ -357,6 +374,10 @@ impl IndexBuilder {
         SearchIndex::from_index(index, &path, segmenter, keys)
     }
 }
+
+/// An index of at most this many passages (a few hundred documents) is
+/// kept in one segment.
+const MERGE_BELOW_PASSAGES: usize = 20_000;
 
 /// Indexing memory for the writer's threads together.
 const WRITER_MEMORY: usize = 120_000_000;
@@ -731,5 +752,66 @@ mod tests {
             &[("甲。", "甲。"), ("乙。", "乙。")],
         );
         assert!(joined.o.is_none() && joined.n.is_none(), "stored once");
+    }
+
+    /// Writes one passage per text under `key` into `builder`.
+    fn add_texts(builder: &IndexBuilder, key: &str, texts: &[&str]) {
+        let sentences: Vec<Sentence> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Sentence {
+                doc: 0,
+                passage: i,
+                original: t.to_string(),
+                normalized: t.to_string(),
+            })
+            .collect();
+        let passages: Vec<Passage> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Passage {
+                doc: 0,
+                original: t.to_string(),
+                normalized: t.to_string(),
+                first_sentence: i,
+                sentence_count: 1,
+            })
+            .collect();
+        let document = DocumentPassages {
+            key,
+            passages: &passages,
+            sentences: &sentences,
+        };
+        builder.add(&document).unwrap();
+    }
+
+    #[test]
+    fn a_small_index_is_searched_as_one_segment_after_a_build_and_after_an_update() {
+        let segmenter = Segmenter::new(["海关", "扣留"]);
+        let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (dir.path().join("1"), dir.path().join("2"));
+        let builder = SearchIndex::create(Some(&first), segmenter.clone()).unwrap();
+        for (key, text) in [
+            ("a", "海关扣留甲"),
+            ("b", "海关扣留乙"),
+            ("c", "海关扣留丙"),
+        ] {
+            add_texts(&builder, key, &[text, "海关"]);
+        }
+        let built = builder.finish(&["a", "b", "c"]).unwrap();
+        assert_eq!(built.reader.searcher().segment_readers().len(), 1);
+        drop(built);
+        let builder = SearchIndex::update(&first, &second, segmenter).unwrap();
+        builder.delete("b");
+        add_texts(&builder, "d", &["海关扣留丁"]);
+        let updated = builder.finish(&["a", "c", "d"]).unwrap();
+        assert_eq!(updated.reader.searcher().segment_readers().len(), 1);
+        let found: Vec<usize> = updated
+            .search(&["扣留"], 10)
+            .iter()
+            .map(|p| p.doc)
+            .collect();
+        assert_eq!(found.len(), 3, "a, c and d, not the deleted b: {found:?}");
+        assert_eq!(updated.passage_count(), 5);
     }
 }

@@ -515,10 +515,11 @@ fn quotes_another_period(snapshot: &Knowledge<'_>, asked: PeriodKind, answer: &s
     let first = snapshot
         .vocabulary
         .normalize(answer.lines().next().unwrap_or(""));
-    let words = snapshot.vocabulary.period_words();
-    crate::domain::vocabulary::find_words(&first, words.iter().map(|w| w.0))
+    snapshot
+        .vocabulary
+        .period_hits(&first)
         .iter()
-        .any(|&(_, _, i)| words[i].1 != asked && words[i].1 != PeriodKind::YearEnd)
+        .any(|&(_, _, k)| k != asked && k != PeriodKind::YearEnd)
 }
 
 /// A customs house's figure that its document gives only for a part

@@ -1444,10 +1444,10 @@ impl<'v> Extractor<'v> {
     /// Period words and month ranges (1至11月) in `s`; a year-end word that
     /// ends a range (自2022年2月1日至年底) is no stock.
     fn period_hits(&self, s: &str) -> Vec<(usize, usize, PeriodKind)> {
-        let words = self.vocabulary.period_words();
-        let mut hits: Vec<(usize, usize, PeriodKind)> = find_words(s, words.iter().map(|w| w.0))
+        let mut hits: Vec<(usize, usize, PeriodKind)> = self
+            .vocabulary
+            .period_hits(s)
             .into_iter()
-            .map(|(start, end, i)| (start, end, words[i].1))
             .filter(|&(start, _, k)| {
                 !(k == PeriodKind::YearEnd && s[..start].trim_end().ends_with(['至', '到']))
             })

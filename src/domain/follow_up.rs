@@ -10,7 +10,7 @@
 
 use crate::domain::model::Scope;
 use crate::domain::understand::{Intent, Query};
-use crate::domain::vocabulary::{contains_any, find_words, Vocabulary};
+use crate::domain::vocabulary::{contains_any, Vocabulary};
 
 /// The question `next` asks when it follows `previous`, or None when it is
 /// a question of its own (or `previous` gives nothing to fill it with).
@@ -71,8 +71,7 @@ fn is_partial(next: &Query, vocabulary: &Vocabulary) -> bool {
 }
 
 fn names_a_period(query: &Query, vocabulary: &Vocabulary) -> bool {
-    let words = vocabulary.period_words();
-    !find_words(&query.normalized, words.iter().map(|w| w.0)).is_empty()
+    !vocabulary.period_hits(&query.normalized).is_empty()
 }
 
 fn intent_of(merged: &Query, previous: &Query, next: &Query, vocabulary: &Vocabulary) -> Intent {

@@ -8,7 +8,7 @@
 use crate::domain::model::{Language, PeriodKind, Scope};
 use crate::domain::normalize::detect_language;
 use crate::domain::numbers::chinese_year;
-use crate::domain::vocabulary::{contains_any, find_words, Vocabulary};
+use crate::domain::vocabulary::{contains_any, Vocabulary};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -85,9 +85,8 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let normalized = vocabulary.normalize(question);
     let q = normalized.as_str();
     let (years, han_year_spans) = read_years(q);
-    let period_words = vocabulary.period_words();
-    let period_hits = find_words(q, period_words.iter().map(|w| w.0));
-    let period = read_period(q, &period_hits, &period_words);
+    let period_hits = vocabulary.period_hits(q);
+    let period = read_period(q, &period_hits);
     let dim_hits = vocabulary.dimension_hits(q);
     let (metric, metric_hits) = read_metric(q, vocabulary, &dim_hits);
     let dims = read_dims(&dim_hits);
@@ -101,10 +100,9 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
         .first()
         .map_or(Scope::Nationwide, |c| Scope::Customs(c.2.clone()));
     let i = &vocabulary.intents;
-    let mut known: Vec<(usize, usize)> = Vec::new();
-    for hits in [&metric_hits, &period_hits, &han_year_spans] {
-        known.extend(hits.iter().map(|h| (h.0, h.1)));
-    }
+    let mut known: Vec<(usize, usize)> = metric_hits;
+    known.extend(period_hits.iter().map(|h| (h.0, h.1)));
+    known.extend(han_year_spans.iter().map(|h| (h.0, h.1)));
     known.extend(dim_hits.iter().map(|h| (h.start, h.end)));
     known.extend(customs.iter().map(|c| (c.0, c.1)));
     known.extend(
@@ -172,17 +170,13 @@ fn read_years(q: &str) -> (Vec<u16>, Vec<(usize, usize, usize)>) {
 
 /// The period asked for: the longest period word; a named month (2025年6
 /// 月) is a period no row holds; else the year.
-fn read_period(
-    q: &str,
-    period_hits: &[(usize, usize, usize)],
-    period_words: &[(&str, PeriodKind)],
-) -> PeriodKind {
+fn read_period(q: &str, period_hits: &[(usize, usize, PeriodKind)]) -> PeriodKind {
     // "2025年1至11月", "from January to October": a range of months.
     if let Some(r) = crate::domain::numbers::month_ranges(q).first() {
         return PeriodKind::months(r.from, r.to);
     }
-    if let Some(&(_, _, i)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
-        return period_words[i].1;
+    if let Some(&(_, _, kind)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
+        return kind;
     }
     crate::domain::numbers::month_mentions(q)
         .into_iter()
@@ -197,29 +191,22 @@ fn read_metric(
     q: &str,
     vocabulary: &Vocabulary,
     dim_hits: &[crate::domain::vocabulary::DimensionHit],
-) -> (Option<String>, Vec<(usize, usize, usize)>) {
-    let mut ask: Vec<(&str, &str, bool)> = Vec::new();
-    for m in &vocabulary.metrics {
-        ask.extend(m.ask.iter().map(|w| (w.as_str(), m.id.as_str(), true)));
-        ask.extend(
-            m.ask_weak
-                .iter()
-                .map(|w| (w.as_str(), m.id.as_str(), false)),
-        );
-    }
-    let inside_dimension = |h: &(usize, usize, usize)| {
+) -> (Option<String>, Vec<(usize, usize)>) {
+    let inside_dimension = |h: &(usize, usize, &(String, bool))| {
         dim_hits
             .iter()
             .any(|d| d.start <= h.0 && d.end >= h.1 && d.end - d.start > h.1 - h.0)
     };
-    let metric_hits: Vec<(usize, usize, usize)> = find_words(q, ask.iter().map(|a| a.0))
+    let asked: Vec<(usize, usize, &(String, bool))> = vocabulary
+        .ask_hits(q)
         .into_iter()
         .filter(|h| !inside_dimension(h))
         .collect();
-    let metric = metric_hits
+    let metric = asked
         .iter()
-        .max_by_key(|h| (ask[h.2].2, h.1 - h.0, h.0))
-        .map(|&(_, _, i)| ask[i].1.to_string());
+        .max_by_key(|h| (h.2 .1, h.1 - h.0, h.0))
+        .map(|h| h.2 .0.clone());
+    let metric_hits = asked.iter().map(|h| (h.0, h.1)).collect();
     (metric, metric_hits)
 }
 
@@ -241,24 +228,12 @@ fn read_dims(dim_hits: &[crate::domain::vocabulary::DimensionHit]) -> Vec<(Strin
 /// What is left of the question once the `known` spans, intent words and
 /// filler are taken out: the question's own subject (电动平衡车, 行邮).
 fn subject_words(q: &str, vocabulary: &Vocabulary, known: &[(usize, usize)]) -> Vec<String> {
-    let i = &vocabulary.intents;
     let mut covered = vec![false; q.len()];
     let mut cover = |s: usize, e: usize| covered[s..e].iter_mut().for_each(|c| *c = true);
     for &(s, e) in known {
         cover(s, e);
     }
-    let mut intent_words: Vec<&str> = Vec::new();
-    for list in [
-        &i.comparison,
-        &i.trend,
-        &i.summary,
-        &i.yoy,
-        &i.share,
-        &vocabulary.question.filler,
-    ] {
-        intent_words.extend(list.iter().map(String::as_str));
-    }
-    for (s, e, _) in find_words(q, intent_words) {
+    for (s, e) in vocabulary.not_subject_spans(q) {
         cover(s, e);
     }
     let mut subject = Vec::new();

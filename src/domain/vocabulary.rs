@@ -377,6 +377,82 @@ pub struct Vocabulary {
     pub frame: FrameWords,
     #[serde(default)]
     pub english: EnglishWords,
+    /// The lists every question is read with, prepared for finding.
+    #[serde(skip)]
+    prepared: Prepared,
+}
+
+/// Word lists prepared once, when the vocabulary is read.
+#[derive(Debug, Clone, Default)]
+struct Prepared {
+    periods: WordTable<crate::domain::model::PeriodKind>,
+    /// Dimension words with their kind and value.
+    dimensions: WordTable<(String, String)>,
+    /// Question words with the metric they ask for, and whether they name
+    /// it (`ask`) or only its unit (`ask_weak`).
+    asks: WordTable<(String, bool)>,
+    /// Words that ask how (compare, trend, summary, change, share) and
+    /// filler: a question's words that name no subject.
+    not_subject: WordTable<()>,
+}
+
+impl Prepared {
+    fn of(v: &Vocabulary) -> Prepared {
+        use crate::domain::model::PeriodKind;
+        let p = &v.periods;
+        let mut periods: Vec<(String, PeriodKind)> = Vec::new();
+        periods.extend(p.year_end.iter().map(|w| (w.clone(), PeriodKind::YearEnd)));
+        periods.extend(
+            p.first_half
+                .iter()
+                .map(|w| (w.clone(), PeriodKind::FirstHalf)),
+        );
+        for q in &p.quarters {
+            periods.extend(
+                q.words
+                    .iter()
+                    .map(|w| (w.clone(), PeriodKind::Quarter(q.n))),
+            );
+        }
+        for q in &p.first_quarters {
+            let kind = PeriodKind::FirstQuarters(q.n);
+            periods.extend(q.words.iter().map(|w| (w.clone(), kind)));
+        }
+        let mut dimensions = Vec::new();
+        for d in &v.dimensions {
+            for value in &d.values {
+                let named = (d.kind.clone(), value.id.clone());
+                dimensions.extend(value.words.iter().map(|w| (w.clone(), named.clone())));
+            }
+        }
+        let mut asks = Vec::new();
+        for m in &v.metrics {
+            asks.extend(m.ask.iter().map(|w| (w.clone(), (m.id.clone(), true))));
+            asks.extend(
+                m.ask_weak
+                    .iter()
+                    .map(|w| (w.clone(), (m.id.clone(), false))),
+            );
+        }
+        let i = &v.intents;
+        let not_subject = [
+            &i.comparison,
+            &i.trend,
+            &i.summary,
+            &i.yoy,
+            &i.share,
+            &v.question.filler,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|w| (w.clone(), ()));
+        Prepared {
+            not_subject: WordTable::new(not_subject),
+            periods: WordTable::new(periods),
+            dimensions: WordTable::new(dimensions),
+            asks: WordTable::new(asks),
+        }
+    }
 }
 
 /// A word found in a text: where, and what it names.
@@ -395,6 +471,7 @@ impl Vocabulary {
         let mut vocabulary: Vocabulary = toml::from_str(text)?;
         check_metric_ids(text)?;
         vocabulary.normalize_words();
+        vocabulary.prepared = Prepared::of(&vocabulary);
         Ok(vocabulary)
     }
 
@@ -504,32 +581,28 @@ impl Vocabulary {
         crate::domain::normalize::normalize_keeping(text, &self.chinese_words)
     }
 
-    /// Every period word with the period kind it names.
-    pub fn period_words(&self) -> Vec<(&str, crate::domain::model::PeriodKind)> {
-        use crate::domain::model::PeriodKind;
-        let p = &self.periods;
-        let mut words: Vec<(&str, PeriodKind)> = Vec::new();
-        words.extend(p.year_end.iter().map(|w| (w.as_str(), PeriodKind::YearEnd)));
-        words.extend(
-            p.first_half
-                .iter()
-                .map(|w| (w.as_str(), PeriodKind::FirstHalf)),
-        );
-        for q in &p.quarters {
-            words.extend(
-                q.words
-                    .iter()
-                    .map(|w| (w.as_str(), PeriodKind::Quarter(q.n))),
-            );
-        }
-        for q in &p.first_quarters {
-            words.extend(
-                q.words
-                    .iter()
-                    .map(|w| (w.as_str(), PeriodKind::FirstQuarters(q.n))),
-            );
-        }
-        words
+    /// The period words in `text` (leftmost-longest), each with the
+    /// period kind it names.
+    pub fn period_hits(&self, text: &str) -> Vec<(usize, usize, crate::domain::model::PeriodKind)> {
+        self.prepared
+            .periods
+            .find(text)
+            .into_iter()
+            .map(|(s, e, k)| (s, e, *k))
+            .collect()
+    }
+
+    /// Where `text` has words that ask how (compare, trend, summary,
+    /// change, share) or are filler: words that name no subject.
+    pub fn not_subject_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let hits = self.prepared.not_subject.find(text);
+        hits.into_iter().map(|(s, e, _)| (s, e)).collect()
+    }
+
+    /// The metric question words in `text` (leftmost-longest): each with
+    /// its metric, and whether it names the metric rather than its unit.
+    pub fn ask_hits(&self, text: &str) -> Vec<(usize, usize, &(String, bool))> {
+        self.prepared.asks.find(text)
     }
 
     /// What a figure's qualifier (as kept on its row: 逾, 近…余) says of
@@ -565,21 +638,15 @@ impl Vocabulary {
 
     /// Every dimension word in `text`, leftmost-longest, not overlapping.
     pub fn dimension_hits(&self, text: &str) -> Vec<DimensionHit> {
-        let mut entries: Vec<(&str, &str, &str)> = Vec::new();
-        for d in &self.dimensions {
-            for v in &d.values {
-                for w in &v.words {
-                    entries.push((w.as_str(), d.kind.as_str(), v.id.as_str()));
-                }
-            }
-        }
-        find_words(text, entries.iter().map(|(w, _, _)| *w))
+        self.prepared
+            .dimensions
+            .find(text)
             .into_iter()
-            .map(|(start, end, i)| DimensionHit {
+            .map(|(start, end, (kind, value))| DimensionHit {
                 start,
                 end,
-                kind: entries[i].1.to_string(),
-                value: entries[i].2.to_string(),
+                kind: kind.clone(),
+                value: value.clone(),
             })
             .collect()
     }
@@ -592,10 +659,8 @@ pub fn find_words<'a>(
     text: &str,
     words: impl IntoIterator<Item = &'a str>,
 ) -> Vec<(usize, usize, usize)> {
-    // Only the words whose first character occurs in the text can match;
-    // sorted by that character (in list order within it), so that at each
-    // place only those that can start there are tried. (No hash map: a
-    // question is short and the lists are long.)
+    // Only the words whose first character occurs in the text can match.
+    // (No hash map: a text is short and the lists are long.)
     let mut firsts: Vec<char> = text.chars().collect();
     firsts.sort_unstable();
     firsts.dedup();
@@ -608,15 +673,23 @@ pub fn find_words<'a>(
         })
         .collect();
     by_first.sort_unstable();
+    scan(text, &by_first)
+}
+
+/// `find_words` over words sorted by their first character (in list
+/// order within it), so that at each place of `text` only those that can
+/// start there are tried.
+fn scan<S: AsRef<str>>(text: &str, by_first: &[(char, usize, S)]) -> Vec<(usize, usize, usize)> {
     let mut hits = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
         let rest = &text[pos..];
         let mut best: Option<(usize, usize)> = None;
         let c = rest.chars().next().unwrap_or_default();
-        let from = by_first.partition_point(|&(x, _, _)| x < c);
-        let to = by_first.partition_point(|&(x, _, _)| x <= c);
-        for &(_, i, w) in &by_first[from..to] {
+        let from = by_first.partition_point(|(x, _, _)| *x < c);
+        let to = from + by_first[from..].partition_point(|(x, _, _)| *x <= c);
+        for (_, i, w) in &by_first[from..to] {
+            let w = w.as_ref();
             if !rest.starts_with(w) {
                 continue;
             }
@@ -636,7 +709,7 @@ pub fn find_words<'a>(
                 w.len()
             };
             if best.is_none_or(|(best_len, _)| len > best_len) {
-                best = Some((len, i));
+                best = Some((len, *i));
             }
         }
         match best {
@@ -644,10 +717,51 @@ pub fn find_words<'a>(
                 hits.push((pos, pos + len, i));
                 pos += len;
             }
-            None => pos += rest.chars().next().map_or(1, char::len_utf8),
+            None => pos += c.len_utf8().max(1),
         }
     }
     hits
+}
+
+/// A list of words, each with what it names, prepared once for finding
+/// in many texts (`find_words` prepares its list on every call).
+#[derive(Debug, Clone)]
+pub struct WordTable<T> {
+    /// The words by first character, in list order within it.
+    by_first: Vec<(char, usize, String)>,
+    values: Vec<T>,
+}
+
+impl<T> Default for WordTable<T> {
+    fn default() -> Self {
+        WordTable {
+            by_first: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T> WordTable<T> {
+    pub fn new(entries: impl IntoIterator<Item = (String, T)>) -> WordTable<T> {
+        let mut by_first = Vec::new();
+        let mut values = Vec::new();
+        for (word, value) in entries {
+            if let Some(c) = word.chars().next() {
+                by_first.push((c, values.len(), word));
+                values.push(value);
+            }
+        }
+        by_first.sort_unstable_by_key(|e| (e.0, e.1));
+        WordTable { by_first, values }
+    }
+
+    /// What `find_words` finds in `text`, each hit with its word's value.
+    pub fn find(&self, text: &str) -> Vec<(usize, usize, &T)> {
+        scan(text, &self.by_first)
+            .into_iter()
+            .map(|(s, e, i)| (s, e, &self.values[i]))
+            .collect()
+    }
 }
 
 /// The longest of `words` found anywhere in `text`, with its index.

@@ -775,9 +775,24 @@ pub fn longest_word_in<'a>(
         .map(|(s, _, i)| (s, i))
 }
 
-/// Whether any of `words` occurs in `text` (Latin words at word boundaries).
+/// Whether any of `words` occurs in `text` (Latin words at word
+/// boundaries, or as their plurals): whether `find_words` finds anything,
+/// without preparing the list.
 pub fn contains_any(text: &str, words: &[String]) -> bool {
-    !find_words(text, words.iter().map(String::as_str)).is_empty()
+    words.iter().any(|w| {
+        if w.is_empty() {
+            return false;
+        }
+        if !is_latin_word(w) {
+            return text.contains(w.as_str());
+        }
+        text.match_indices(w.as_str()).any(|(pos, _)| {
+            ["", "s", "es"].iter().any(|suffix| {
+                let end = pos + w.len() + suffix.len();
+                text[pos + w.len()..].starts_with(suffix) && at_word_boundaries(text, pos, end)
+            })
+        })
+    })
 }
 
 fn is_latin_word(w: &str) -> bool {
@@ -802,6 +817,29 @@ mod tests {
         let found: Vec<usize> = hits.iter().map(|h| h.2).collect();
         assert_eq!(found, [0, 1, 2]);
         assert_eq!((hits[0].0, hits[0].1), (0, "patents".len()));
+    }
+
+    #[test]
+    fn contains_any_says_whether_find_words_finds_anything() {
+        let words: Vec<String> = ["patent", "tax", "海关", "关区", "a"]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        for text in [
+            "patents",
+            "patently",
+            "taxes and",
+            "syntax",
+            "该关区",
+            "海关区",
+            "a b",
+            "ab",
+            "",
+            "无关",
+        ] {
+            let found = !find_words(text, words.iter().map(String::as_str)).is_empty();
+            assert_eq!(contains_any(text, &words), found, "{text:?}");
+        }
     }
 
     pub(crate) fn shipped() -> Vocabulary {

@@ -1,10 +1,11 @@
 //! A set of made-up fixture documents with its question set
-//! (tests/data/realworld, tests/data/heldout): its files, the seed
+//! (tests/data/realworld, heldout, fresh, fresh2): its files, the seed
 //! knowledge with its documents dropped in, and grading as
 //! ../shared/eval/check.py grades (strict, wrong figures counted apart).
 
 use super::copy_knowledge;
 use customs_ip_bot::domain::model::{Answer, AnswerKind};
+use customs_ip_bot::knowledge::formats::read_document;
 use customs_ip_bot::knowledge::gating::{self, Item};
 use customs_ip_bot::knowledge::snapshot::Snapshot;
 use std::path::{Path, PathBuf};
@@ -60,27 +61,41 @@ impl FixtureSet {
         Snapshot::build_in_memory(&files).unwrap()
     }
 
-    /// Fails unless every document says it is a made-up fixture, there are
-    /// at least `documents` of them and `questions` items over every
-    /// category.
+    /// Fails unless every document says it is made up (in its first
+    /// lines as read, in any of its encodings, or in its raw head), there
+    /// are at least `documents` of them and `questions` items over every
+    /// category (a "no data" item filed as `nodata` or `none`).
     pub fn assert_labelled_and_large_enough(&self, documents: usize, questions: usize) {
         let paths = self.documents();
         assert!(paths.len() >= documents, "{} documents", paths.len());
+        let says_made_up = |t: &str| {
+            let t = t.to_lowercase();
+            ["made-up", "虚构", "虛構"].iter().any(|w| t.contains(w))
+        };
         for path in &paths {
-            let text = std::fs::read_to_string(path).unwrap();
-            let head: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
+            let bytes = std::fs::read(path).unwrap();
+            let text = read_document(path, &bytes).unwrap().text;
+            let head: String = text.lines().take(12).collect::<Vec<_>>().join("\n");
+            let raw_head: String = String::from_utf8_lossy(&bytes).chars().take(600).collect();
             assert!(
-                head.contains("made-up fixture"),
-                "{} does not say it is a made-up fixture",
+                says_made_up(&head) || says_made_up(&raw_head),
+                "{} does not say it is made up",
                 path.display()
             );
         }
         let items = self.items();
         assert!(items.len() >= questions, "{} questions", items.len());
-        for cat in ["fact", "compare", "trend", "summary", "passage", "nodata"] {
+        for cats in [
+            &["fact"][..],
+            &["compare"],
+            &["trend"],
+            &["summary"],
+            &["passage"],
+            &["nodata", "none"],
+        ] {
             assert!(
-                items.iter().any(|i| i.cat == cat),
-                "no question of category {cat}"
+                items.iter().any(|i| cats.contains(&i.cat.as_str())),
+                "no question of category {cats:?}"
             );
         }
     }

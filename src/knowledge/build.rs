@@ -11,7 +11,7 @@
 //! is visible until `generations` publishes it.
 
 use crate::domain::extract::{Extractor, SentenceInput};
-use crate::domain::ingest::split_passages;
+use crate::domain::ingest::{split_passages, RawPassage};
 use crate::domain::model::{
     Conflict, Document, Fact, Passage, Period, PeriodKind, Scope, Sentence,
 };
@@ -256,11 +256,16 @@ fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> Docume
                 normalized: extractor.vocabulary().normalize(s),
             });
         }
-        let original = raw.text(language);
+        // A passage is its sentences joined, and so is its normalized text
+        // (each sentence is normalized once).
+        let normalized: Vec<&str> = rows.sentences[first_sentence..]
+            .iter()
+            .map(|s| s.normalized.as_str())
+            .collect();
         rows.passages.push(Passage {
             doc: 0,
-            normalized: extractor.vocabulary().normalize(&original),
-            original,
+            normalized: normalized.join(RawPassage::joiner(language)),
+            original: raw.text(language),
             first_sentence,
             sentence_count: raw.sentences.len(),
         });

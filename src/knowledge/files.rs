@@ -175,15 +175,7 @@ impl Signature {
             hasher.update((text.len() as u64).to_le_bytes());
             hasher.update(&text);
         }
-        let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir.join("documents"))
-            .ok()?
-            .collect::<Result<_, _>>()
-            .ok()?;
-        // Stat on all cores: at 10,000 documents the stats are most of it.
-        let mut files: Vec<(String, FileStat)> = Vec::new();
-        for file in on_all_cores(&entries, listed) {
-            files.extend(file?);
-        }
+        let mut files = listed_with_stats(&dir.join("documents"))?;
         if files
             .iter()
             .any(|(_, stat)| now - stat.modified_ns.max(stat.changed_ns) <= SETTLED_NS)
@@ -239,6 +231,55 @@ fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
+    })
+}
+
+/// Every document file in `dir` with its stat (None when the folder or a
+/// file cannot be read). At 10,000 documents listing and stat'ing are most
+/// of a cold start, so the entries are stat'ed on all cores while the
+/// folder is still being listed, a batch at a time.
+fn listed_with_stats(dir: &Path) -> Option<Vec<(String, FileStat)>> {
+    const BATCH: usize = 256;
+    let entries = std::fs::read_dir(dir).ok()?;
+    let (send, receive) = std::sync::mpsc::channel::<Vec<std::fs::DirEntry>>();
+    let receive = std::sync::Mutex::new(receive);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut files = Vec::new();
+                    loop {
+                        let batch = receive.lock().ok().and_then(|r| r.recv().ok());
+                        let Some(batch) = batch else { break };
+                        for entry in &batch {
+                            files.push(listed(entry));
+                        }
+                    }
+                    files
+                })
+            })
+            .collect();
+        let mut listing_failed = false;
+        let mut batch = Vec::with_capacity(BATCH);
+        for entry in entries {
+            match entry {
+                Ok(entry) => batch.push(entry),
+                Err(_) => listing_failed = true,
+            }
+            if batch.len() == BATCH {
+                let _ = send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
+        }
+        let _ = send.send(batch);
+        drop(send);
+        let mut files = Vec::new();
+        for worker in workers {
+            for file in worker.join().ok()? {
+                files.extend(file?);
+            }
+        }
+        (!listing_failed).then_some(files)
     })
 }
 

@@ -27,8 +27,9 @@ use std::sync::LazyLock;
 
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
-/// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "27";
+/// it whenever the rows extracted from some text change, or the way a
+/// generation stores passages.
+pub const EXTRACTION_VERSION: &str = "28";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";

@@ -207,18 +207,16 @@ fn schema() -> (Schema, Fields) {
 /// Its text as written and normalized are stored only when they are not
 /// its sentences joined (as they nearly always are): a search decodes
 /// every passage it finds, and the text stored once decodes twice as fast.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+/// Stored as text: a header, then records (see `StoredPassage::encode`).
+#[derive(Debug, PartialEq)]
 struct StoredPassage {
     /// Its number within its document.
     i: usize,
     /// As written, when not its sentences joined by `j`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     o: Option<String>,
     /// Normalized, when not its sentences' normalized text joined by `j`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     n: Option<String>,
     /// Its sentences are joined by a space (English), not directly.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     j: bool,
     /// Its sentences, as written and normalized.
     s: Vec<(String, String)>,
@@ -227,13 +225,48 @@ struct StoredPassage {
 }
 
 /// What a search reads of a stored passage (the text as written is skipped).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug)]
 struct SearchedPassage {
-    #[serde(default)]
     n: Option<String>,
-    #[serde(default)]
     j: bool,
     s: Vec<(String, String)>,
+}
+
+/// Separates the records of a stored passage: its header, its text as
+/// written and normalized (when stored), then one per sentence.
+const RECORD: char = '\u{1e}';
+/// Separates the fields of a record.
+const FIELD: char = '\u{1f}';
+
+/// A text with the separators (control characters that cleaned text never
+/// holds) made spaces, so that it always reads back as one field.
+fn field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([RECORD, FIELD]) {
+        std::borrow::Cow::Owned(text.replace([RECORD, FIELD], " "))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A stored passage's header (number, first sentence, flags) and the rest
+/// of its records.
+fn header(body: &str) -> Option<(usize, usize, &str, std::str::Split<'_, char>)> {
+    let mut records = body.split(RECORD);
+    let mut head = records.next()?.split(FIELD);
+    let i = head.next()?.parse().ok()?;
+    let f = head.next()?.parse().ok()?;
+    let flags = head.next()?;
+    Some((i, f, flags, records))
+}
+
+/// The sentence records, as written and normalized.
+fn sentence_records(records: std::str::Split<'_, char>) -> Option<Vec<(String, String)>> {
+    records
+        .map(|r| {
+            let (o, n) = r.split_once(FIELD)?;
+            Some((o.to_string(), n.to_string()))
+        })
+        .collect()
 }
 
 /// `parts` joined by a space (`spaced`) or directly.
@@ -269,6 +302,52 @@ impl StoredPassage {
         }
     }
 
+    /// The stored text: `i FIELD f FIELD flags` (j, o, n: joined by a
+    /// space, text as written stored, normalized text stored), then a
+    /// record for each of o and n when stored, then `original FIELD
+    /// normalized` for each sentence.
+    fn encode(&self) -> String {
+        let flags: String = [
+            (self.j, 'j'),
+            (self.o.is_some(), 'o'),
+            (self.n.is_some(), 'n'),
+        ]
+        .iter()
+        .filter(|x| x.0)
+        .map(|x| x.1)
+        .collect();
+        let mut body = format!("{}{FIELD}{}{FIELD}{flags}", self.i, self.f);
+        for text in self.o.iter().chain(&self.n) {
+            body.push(RECORD);
+            body.push_str(&field(text));
+        }
+        for (o, n) in &self.s {
+            body.push(RECORD);
+            body.push_str(&field(o));
+            body.push(FIELD);
+            body.push_str(&field(n));
+        }
+        body
+    }
+
+    fn decode(body: &str) -> Option<StoredPassage> {
+        let (i, f, flags, mut records) = header(body)?;
+        let mut stored = |flag| match flags.contains(flag) {
+            true => records.next().map(|r| Some(r.to_string())),
+            false => Some(None),
+        };
+        let o = stored('o')?;
+        let n = stored('n')?;
+        Some(StoredPassage {
+            i,
+            o,
+            n,
+            j: flags.contains('j'),
+            s: sentence_records(records)?,
+            f,
+        })
+    }
+
     fn original(self) -> String {
         let j = self.j;
         self.o
@@ -277,6 +356,23 @@ impl StoredPassage {
 }
 
 impl SearchedPassage {
+    /// What `StoredPassage::encode` wrote, without the text as written.
+    fn decode(body: &str) -> Option<SearchedPassage> {
+        let (_, _, flags, mut records) = header(body)?;
+        if flags.contains('o') {
+            records.next()?;
+        }
+        let n = match flags.contains('n') {
+            true => Some(records.next()?.to_string()),
+            false => None,
+        };
+        Some(SearchedPassage {
+            n,
+            j: flags.contains('j'),
+            s: sentence_records(records)?,
+        })
+    }
+
     fn normalized(&mut self) -> String {
         self.n
             .take()
@@ -316,7 +412,7 @@ impl IndexBuilder {
             let sentences =
                 &document.sentences[p.first_sentence..p.first_sentence + p.sentence_count];
             let stored = StoredPassage::new(i, p, sentences);
-            let body = serde_json::to_string(&stored).expect("plain data serializes");
+            let body = stored.encode();
             let mut passage = doc!(
                 self.fields.text => p.normalized.as_str(),
                 self.fields.doc => document.key,
@@ -551,8 +647,8 @@ impl SearchIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let (doc, mut stored): (usize, SearchedPassage) =
-                    self.stored(&searcher.doc(address).ok()?)?;
+                let (doc, mut stored) =
+                    self.stored(&searcher.doc(address).ok()?, SearchedPassage::decode)?;
                 Some(FoundPassage {
                     doc,
                     score,
@@ -572,11 +668,15 @@ impl SearchIndex {
 
     /// A stored passage (or the part of it `T` reads) with its document's
     /// number.
-    fn stored<T: serde::de::DeserializeOwned>(&self, doc: &TantivyDocument) -> Option<(usize, T)> {
+    fn stored<T>(
+        &self,
+        doc: &TantivyDocument,
+        decode: impl Fn(&str) -> Option<T>,
+    ) -> Option<(usize, T)> {
         let key = doc.get_first(self.fields.doc)?.as_str()?;
         let number = *self.numbers().get(key)?;
         let body = doc.get_first(self.fields.body)?.as_str()?;
-        Some((number, serde_json::from_str(body).ok()?))
+        Some((number, decode(body)?))
     }
 
     /// The passages of document `doc`, as written, in order.
@@ -602,7 +702,7 @@ impl SearchIndex {
         };
         let mut passages: Vec<StoredPassage> = found
             .into_iter()
-            .filter_map(|address| self.stored(&searcher.doc(address).ok()?))
+            .filter_map(|address| self.stored(&searcher.doc(address).ok()?, StoredPassage::decode))
             .map(|(_, p)| p)
             .collect();
         passages.sort_by_key(|p| p.i);
@@ -677,7 +777,7 @@ impl PassageSearch for SearchIndex {
             .search(&query, &tantivy::collector::DocSetCollector)
             .ok()?;
         let address = found.into_iter().next()?;
-        let (_, passage): (usize, StoredPassage) = self.stored(&searcher.doc(address).ok()?)?;
+        let (_, passage) = self.stored(&searcher.doc(address).ok()?, StoredPassage::decode)?;
         let (original, _) = passage
             .s
             .into_iter()
@@ -712,8 +812,7 @@ mod tests {
             sentence_count: sentences.len(),
         };
         let stored = StoredPassage::new(0, &p, &sentences);
-        let body = serde_json::to_string(&stored).unwrap();
-        serde_json::from_str(&body).unwrap()
+        StoredPassage::decode(&stored.encode()).unwrap()
     }
 
     #[test]
@@ -741,8 +840,13 @@ mod tests {
         ];
         for (original, normalized, sentences) in cases {
             let stored = passage(original, normalized, &sentences);
-            let mut searched: SearchedPassage =
-                serde_json::from_str(&serde_json::to_string(&stored).unwrap()).unwrap();
+            let read: Vec<(&str, &str)> = stored
+                .s
+                .iter()
+                .map(|(o, n)| (o.as_str(), n.as_str()))
+                .collect();
+            assert_eq!(read, sentences);
+            let mut searched = SearchedPassage::decode(&stored.encode()).unwrap();
             assert_eq!(searched.normalized(), normalized, "{original}");
             assert_eq!(stored.original(), original);
         }
@@ -752,6 +856,28 @@ mod tests {
             &[("甲。", "甲。"), ("乙。", "乙。")],
         );
         assert!(joined.o.is_none() && joined.n.is_none(), "stored once");
+    }
+
+    #[test]
+    fn a_stored_passage_reads_back_whatever_its_text_holds_and_a_cut_one_reads_as_none() {
+        let odd = passage(
+            "甲\u{1e}乙\u{1f}。",
+            "甲\u{1e}乙\u{1f}。",
+            &[("甲\u{1e}乙\u{1f}。", "甲\u{1e}乙\u{1f}。"), ("", "")],
+        );
+        assert_eq!(
+            odd.s[0].0, "甲 乙 。",
+            "separators in the text read back as spaces"
+        );
+        assert_eq!(odd.s.len(), 2);
+        let body = odd.encode();
+        for cut in (0..body.len()).filter(|&i| body.is_char_boundary(i)) {
+            // Never a panic; what reads back is a passage or nothing.
+            let _ = StoredPassage::decode(&body[..cut]);
+            let _ = SearchedPassage::decode(&body[..cut]);
+        }
+        assert!(StoredPassage::decode("").is_none());
+        assert!(StoredPassage::decode("x\u{1f}0\u{1f}").is_none());
     }
 
     /// Writes one passage per text under `key` into `builder`.

@@ -874,9 +874,12 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let Some(metric) = query.metric.as_deref() else {
         return described();
     };
+    // "2021年以来的变化": the years from the one named on.
+    let since = query.years.iter().min().copied().unwrap_or(0);
     let picked: Vec<&Fact> = snapshot
         .years()
         .into_iter()
+        .filter(|&year| year >= since)
         .filter_map(|year| {
             let period = Period {
                 year,

@@ -269,6 +269,10 @@ pub struct IntentWords {
     pub yoy: Vec<String>,
     #[serde(default)]
     pub share: Vec<String>,
+    /// "2021年以来…的变化", "changes since 2021": with a change word and
+    /// one year, the trend from that year on.
+    #[serde(default)]
+    pub since: Vec<String>,
 }
 
 /// How the percentages after a figure are read.
@@ -557,6 +561,7 @@ impl Vocabulary {
             &mut self.intents.summary,
             &mut self.intents.yoy,
             &mut self.intents.share,
+            &mut self.intents.since,
             &mut self.percentages.up,
             &mut self.percentages.down,
             &mut self.percentages.share,

@@ -12,8 +12,12 @@ pub fn to_text(source: &str) -> String {
     let mut out = String::from(front);
     let mut paragraph: Vec<String> = vec![String::new()];
     let mut table: Option<Table> = None;
-    let flush = |out: &mut String, paragraph: &mut Vec<String>| {
-        let line = super::join_lines(paragraph);
+    let mut in_item = false;
+    let flush = |out: &mut String, paragraph: &mut Vec<String>, in_item: bool| {
+        let mut line = super::join_lines(paragraph);
+        if in_item {
+            line = label_value_en(&line).unwrap_or(line);
+        }
         if !line.is_empty() {
             out.push_str(&line);
             out.push_str("\n\n");
@@ -42,16 +46,46 @@ pub fn to_text(source: &str) -> String {
                 }
             }
             Event::SoftBreak => paragraph.push(String::new()),
-            Event::HardBreak | Event::Rule => flush(&mut out, &mut paragraph),
-            Event::Start(Tag::Paragraph | Tag::Heading { .. } | Tag::Item)
-            | Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
-            ) => flush(&mut out, &mut paragraph),
+            Event::HardBreak | Event::Rule => flush(&mut out, &mut paragraph, in_item),
+            Event::Start(Tag::Item) => {
+                flush(&mut out, &mut paragraph, in_item);
+                in_item = true;
+            }
+            Event::End(TagEnd::Item) => {
+                flush(&mut out, &mut paragraph, in_item);
+                in_item = false;
+            }
+            Event::Start(Tag::Paragraph | Tag::Heading { .. })
+            | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock) => {
+                flush(&mut out, &mut paragraph, in_item)
+            }
             _ => {}
         }
     }
-    flush(&mut out, &mut paragraph);
+    flush(&mut out, &mut paragraph, in_item);
     out
+}
+
+/// An English "Label: figure" list item written as English states a
+/// figure, the figure before its label ("Batches detained: 33,000 (first
+/// three quarters)" → "33,000 batches detained (first three quarters).");
+/// None for any other item.
+fn label_value_en(line: &str) -> Option<String> {
+    static LABEL_VALUE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^([A-Za-z][A-Za-z ,'’&/-]{1,60}?)\s*:\s*(\d[\d,.]*(?:\s*(?:million|billion|thousand))?)\s*(\(.*\))?\s*[.;]?$",
+        )
+        .expect("fixed pattern")
+    });
+    let c = LABEL_VALUE.captures(line.trim())?;
+    let label = c[1].trim();
+    let mut chars = label.chars();
+    let first = chars.next()?.to_lowercase();
+    let label: String = first.chain(chars).collect();
+    let after = c
+        .get(3)
+        .map_or(String::new(), |m| format!(" {}", m.as_str()));
+    Some(format!("{} {label}{after}.", &c[2]))
 }
 
 /// Reads one event into the table being gathered; false for the events
@@ -110,6 +144,17 @@ fn split_front(source: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_english_label_value_item_states_its_figure_before_the_label() {
+        let text = to_text(
+            "## Key figures (2019)\n\n- **Shipments detained:** 12,000 (first half)\n- **Pieces seized:** 3.5 million\n- Note: see the annex\n",
+        );
+        assert_eq!(
+            text,
+            "Key figures (2019)\n\n12,000 shipments detained (first half).\n\n3.5 million pieces seized.\n\nNote: see the annex\n\n"
+        );
+    }
 
     #[test]
     fn a_table_of_figures_becomes_one_sentence_a_cell() {

@@ -28,7 +28,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "26";
+pub const EXTRACTION_VERSION: &str = "27";
 
 /// Lines longer than this (characters) are no heading.
 const HEADING_CHARS: usize = 48;
@@ -284,6 +284,9 @@ impl<'v> Extractor<'v> {
             .map(|y| y.year)
             .collect();
         years.dedup();
+        if joins_two_years(r, r.s.len()) {
+            return (None, None);
+        }
         match years.len() {
             0 => document,
             1 => self.period_at(r, document, r.s.len()),

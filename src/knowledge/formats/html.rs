@@ -476,6 +476,19 @@ mod tests {
     }
 
     #[test]
+    fn a_data_table_in_the_article_gives_a_sentence_a_cell_and_a_layout_table_its_text() {
+        let page = "<html><body><table><tr><td><div class=\"content\"><p>2019年，某海关查扣侵权嫌疑货物300批，同比有所增长，出口环节占多数。</p>\
+<table><caption>表1　2019年某海关分渠道查扣情况</caption><tr><th>渠道</th><th>批次（批）</th></tr>\
+<tr><td>邮递</td><td>120</td></tr><tr><td>合计</td><td>300</td></tr></table>\
+<p>该关将继续加强知识产权保护，严厉打击侵权违法行为。</p></div></td></tr></table></body></html>";
+        let decoded = read(page).unwrap();
+        assert_eq!(
+            decoded.text,
+            "2019年，某海关查扣侵权嫌疑货物300批，同比有所增长，出口环节占多数。\n2019年某海关分渠道查扣情况：邮递，批次120批。\n2019年某海关分渠道查扣情况：合计，批次300批。\n该关将继续加强知识产权保护，严厉打击侵权违法行为。"
+        );
+    }
+
+    #[test]
     fn markup_is_told_from_its_first_characters() {
         assert!(looks_like_html("\n <!DOCTYPE html><p>x", "txt"));
         assert!(looks_like_html("<div>x</div>", "html"));

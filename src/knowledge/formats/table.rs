@@ -143,7 +143,7 @@ fn split_unit(head: &str) -> (&str, &str) {
         if let Some(i) = head.rfind(open) {
             if head.ends_with(close) {
                 let unit = &head[i + open.len_utf8()..head.len() - close.len_utf8()];
-                if unit.chars().count() <= 6 {
+                if unit.chars().count() <= 10 {
                     return (head[..i].trim(), unit.trim());
                 }
             }

@@ -27,6 +27,8 @@ const PASSAGE_COVERAGE: f32 = 0.5;
 /// first: reading each found passage is most of a passage answer's time,
 /// and every set's passage answers are the same with 8 as with 24.
 const PASSAGE_HITS: usize = 8;
+/// The sentences of an answer quoted after a FAQ's question.
+const ANSWER_SENTENCES: usize = 4;
 
 /// Answers an understood question from the snapshot.
 pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
@@ -35,7 +37,7 @@ pub fn answer(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     }
     // "2019年全年及2020年第一季度…": periods added together are no row's;
     // the sentence that says so, if any.
-    if asks_joined_periods(query) {
+    if asks_joined_periods(&snapshot.vocabulary, query) {
         let quoted = passage(snapshot, query).filter(|a| {
             let first = a.answer.lines().next().unwrap_or("");
             query.years.iter().all(|y| first.contains(&y.to_string()))
@@ -444,10 +446,16 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         return no_figure(snapshot, query, period, metric);
     };
     // A question about something the fact's sentence does not mention is
-    // better answered by the passage that does; never by the total as if
-    // it were that thing.
-    if !query.subject.is_empty() && !mentions_subject(&snapshot.quote(chosen.best), query, snapshot)
-    {
+    // better answered by a restatement that does, or by the passage that
+    // does; never by the total as if it were that thing.
+    let mentions = |f: &Fact| mentions_subject(&snapshot.quote(f), query, snapshot);
+    let chosen = if query.subject.is_empty() {
+        chosen
+    } else {
+        led_by(chosen, mentions)
+            .unwrap_or_else(|_| choose(snapshot, &found).expect("rows were found"))
+    };
+    if !query.subject.is_empty() && !mentions(chosen.best) {
         if let Some(a) = passage(snapshot, query) {
             return a;
         }
@@ -500,12 +508,21 @@ fn running_total(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
 
 /// Whether the question asks for two years' periods added together
 /// ("2019年全年及2020年第一季度").
-fn asks_joined_periods(query: &Query) -> bool {
+fn asks_joined_periods(v: &crate::domain::vocabulary::Vocabulary, query: &Query) -> bool {
     static JOINED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"(?:19|20)\d{2}\s*年?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)\s*(?:以及|及)\s*(?:19|20)\d{2}\s*年")
             .expect("fixed pattern")
     });
-    query.years.len() >= 2 && JOINED.is_match(&query.normalized)
+    // "2021—2025年累计…", "the total … from 2021 to 2025": a sum over
+    // a run of years.
+    static RANGE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:19|20)\d{2}\s*年?\s*(?:-|–|—|~|至|到|to|through)\s*(?:19|20)\d{2}")
+            .expect("fixed pattern")
+    });
+    let sums = |words: &[String]| crate::domain::vocabulary::contains_any(&query.normalized, words);
+    query.years.len() >= 2
+        && (JOINED.is_match(&query.normalized)
+            || (RANGE.is_match(&query.normalized) && sums(&v.question.cumulative)))
 }
 
 /// Whether a passage answer's first line (the sentence answering) names a
@@ -857,9 +874,12 @@ fn trend(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     let Some(metric) = query.metric.as_deref() else {
         return described();
     };
+    // "2021年以来的变化": the years from the one named on.
+    let since = query.years.iter().min().copied().unwrap_or(0);
     let picked: Vec<&Fact> = snapshot
         .years()
         .into_iter()
+        .filter(|&year| year >= since)
         .filter_map(|year| {
             let period = Period {
                 year,
@@ -1135,7 +1155,19 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     // The sentence's neighbours give it context, each sentence once: the
     // answering sentence again only when its first line was cut.
     let lo = si.saturating_sub(1);
-    let hi = (si + 2).min(p.sentences.len());
+    let hi = context_end(&p.sentences, si);
+    let asks_quantity = snapshot
+        .vocabulary
+        .question
+        .quantity
+        .iter()
+        .any(|w| query.normalized.contains(w.as_str()));
+    let has_figure = p.sentences[lo..hi]
+        .iter()
+        .any(|s| s.normalized.chars().any(|c| c.is_ascii_digit()));
+    if asks_quantity && !has_figure {
+        return None;
+    }
     let context: Vec<String> = (lo..hi)
         .filter(|&i| i != si || !whole)
         .map(|i| replies::quote_for(&p.sentences[i].original, doc.language, lang))
@@ -1157,6 +1189,15 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         vec![],
         vec![source_ref(snapshot, p.doc)],
     ))
+}
+
+/// Where the context after the answering sentence ends: the next
+/// sentence; a question's (问：…？ in a FAQ) whole answer after it, up to
+/// `ANSWER_SENTENCES`.
+fn context_end(sentences: &[crate::domain::corpus::FoundSentence], si: usize) -> usize {
+    let asks = sentences[si].normalized.trim_end().ends_with(['?', '？']);
+    let after = if asks { ANSWER_SENTENCES } else { 1 };
+    (si + 1 + after).min(sentences.len())
 }
 
 /// Adjacent character pairs of a question with its filler words taken out.

@@ -29,7 +29,10 @@ use std::sync::LazyLock;
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change, or the way a
 /// generation stores passages.
-pub const EXTRACTION_VERSION: &str = "28";
+pub const EXTRACTION_VERSION: &str = "29";
+
+/// Lines longer than this (characters) are no heading.
+const HEADING_CHARS: usize = 48;
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -248,18 +251,48 @@ impl<'v> Extractor<'v> {
         let frame = self.document_frame(doc, from_title, english);
         let document_period = self.document_period(from_title, english, published_year);
         let mut period = document_period;
+        let mut section = document_period;
         let mut passage = None;
-        for sentence in sentences {
-            // Each passage starts from the document's period, so that a
-            // year mentioned in passing does not carry into the next one.
+        for (i, sentence) in sentences.iter().enumerate() {
+            let reading = self.read(sentence, english, published_year);
+            // Each passage starts from its section's period (a heading's,
+            // else the document's), so that a year mentioned in passing
+            // does not carry into the next one.
             if passage != Some(sentence.passage) {
                 passage = Some(sentence.passage);
-                period = document_period;
+                let alone = sentences
+                    .get(i + 1)
+                    .is_none_or(|n| n.passage != sentence.passage);
+                let title = from_title.first().map(|t| t.index);
+                if alone && title != Some(sentence.index) && is_heading(&reading) {
+                    section = self.heading_period(&reading, document_period);
+                }
+                period = section;
             }
-            let reading = self.read(sentence, english, published_year);
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
         }
         drop_restated_title_rows(from_title.first().map(|t| t.index), facts)
+    }
+
+    /// The period a heading sets for the passages under it: the one it
+    /// names; none when it names several years ("2021—2025年"); the
+    /// document's when it names no year (a day's date is none).
+    fn heading_period(&self, r: &Reading<'_>, document: Carried) -> Carried {
+        let mut years: Vec<u16> = r
+            .years
+            .iter()
+            .filter(|y| !y.dated)
+            .map(|y| y.year)
+            .collect();
+        years.dedup();
+        if joins_two_years(r, r.s.len()) {
+            return (None, None);
+        }
+        match years.len() {
+            0 => document,
+            1 => self.period_at(r, document, r.s.len()),
+            _ => (None, None),
+        }
     }
 
     /// The document's own year (the first year it names; years written out
@@ -1954,16 +1987,28 @@ fn excerpt_of(original: &str, normalized: &str, start: usize, end: usize) -> Str
 /// into one period ("2019全年及2020年第一季度", "2019年至2021年").
 fn joins_two_years(r: &Reading<'_>, pos: usize) -> bool {
     static JOINED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"((?:19|20)\d{2})\s*(?:年度?)?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)?\s*(?:以及|及|和|与|至|到|-|—|~)\s*((?:19|20)\d{2})\s*年")
+        Regex::new(r"((?:19|20)\d{2})\s*(?:年度?)?\s*(?:全年|上半年|下半年|前三季度|第?[一二三四1-4]季度)?\s*(?:以及|及|和|与|至|到|-|–|—|~)\s*((?:19|20)\d{2})\s*年")
             .expect("fixed pattern")
     });
-    if r.english {
-        return false;
-    }
-    JOINED.captures_iter(&r.s[..pos]).any(|c| {
+    // "Total 2021–2025: 289,100 batches", "from 2021 to 2025".
+    static JOINED_EN: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"((?:19|20)\d{2})\s*(?:-|–|—|~|to|through)\s*((?:19|20)\d{2})\b")
+            .expect("fixed pattern")
+    });
+    let joined = if r.english { &*JOINED_EN } else { &*JOINED };
+    joined.captures_iter(&r.s[..pos]).any(|c| {
         let end = c.get(0).map_or(0, |m| m.end());
         c[1] != c[2] && !r.years.iter().any(|y| y.pos >= end && y.pos < pos)
     })
+}
+
+/// A heading: a short line of its own with no figure and no sentence end
+/// ("Headline numbers (January–September 2025)", "二、2024年情况").
+fn is_heading(r: &Reading<'_>) -> bool {
+    let s = r.s.trim_end();
+    s.chars().count() <= HEADING_CHARS
+        && r.figures.is_empty()
+        && !s.ends_with(['。', '.', '!', '?', '；', ';', ':', '：', '，', ','])
 }
 
 /// A line wholly in brackets ("(Made-up test document.)", "（编者按…）").

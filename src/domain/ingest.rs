@@ -305,11 +305,32 @@ pub fn split_sentences(paragraph: &str, language: Language) -> Vec<String> {
     sentences
 }
 
+/// How a FAQ's question and answer lines start (after NFKC).
+const QUESTION_MARKERS: &[&str] = &["问:", "问题:", "q:", "question:"];
+const ANSWER_MARKERS: &[&str] = &["答:", "答复:", "a:", "answer:"];
+
+fn starts_with_marker(line: &str, markers: &[&str]) -> bool {
+    let folded: String = normalize(line)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .take(12)
+        .collect();
+    markers.iter().any(|m| folded.starts_with(m))
+}
+
 /// The cleaned text as passages: each line a paragraph; a long paragraph cut
 /// at sentence ends into passages of about `PASSAGE_CHARS` characters.
 pub fn split_passages(text: &str, language: Language) -> Vec<RawPassage> {
-    let mut passages = Vec::new();
+    let mut passages: Vec<RawPassage> = Vec::new();
+    let mut question_open = false;
     for line in clean_lines(text) {
+        // A FAQ's answer (答：…) belongs with its question (问：…).
+        let answers = question_open && starts_with_marker(&line, ANSWER_MARKERS);
+        question_open = starts_with_marker(&line, QUESTION_MARKERS);
+        if let (true, Some(last)) = (answers, passages.last_mut()) {
+            last.sentences.extend(split_sentences(&line, language));
+            continue;
+        }
         let mut current: Vec<String> = Vec::new();
         let mut chars = 0;
         for sentence in split_sentences(&line, language) {
@@ -386,6 +407,26 @@ mod tests {
         assert_eq!(
             split_sentences("It rose 17.16% in 2020. Then it fell.", Language::English),
             ["It rose 17.16% in 2020.", "Then it fell."]
+        );
+    }
+
+    #[test]
+    fn a_faq_answer_line_joins_its_question_in_one_passage() {
+        let passages = split_passages(
+            "问：备案的有效期是多长？\n答：有效期为10年。期满可以续展。\n问：什么是总担保？\nQ: What is a recordal?\nA: A filing with customs.\n",
+            Language::Simplified,
+        );
+        let texts: Vec<String> = passages
+            .iter()
+            .map(|p| p.text(Language::Simplified))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "问：备案的有效期是多长？答：有效期为10年。期满可以续展。",
+                "问：什么是总担保？",
+                "Q: What is a recordal?A: A filing with customs.",
+            ]
         );
     }
 

@@ -266,6 +266,12 @@ static MONTH_RANGE_EN: LazyLock<Regex> = LazyLock::new(|| {
     .expect("fixed pattern")
 });
 
+/// "between January and June".
+static MONTH_BETWEEN_EN: LazyLock<Regex> = LazyLock::new(|| {
+    let names = MONTH_NAMES.join("|");
+    Regex::new(&format!(r"\bbetween\s+({names})\s+and\s+({names})\b")).expect("fixed pattern")
+});
+
 fn small_number(word: &str) -> Option<u8> {
     const EN: [&str; 12] = [
         "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -319,6 +325,10 @@ pub fn month_ranges(text: &str) -> Vec<MonthRange> {
         };
         out.push((m.start(), m.end(), from, to));
     }
+    for c in MONTH_BETWEEN_EN.captures_iter(text) {
+        let m = c.get(0).expect("group 0");
+        out.push((m.start(), m.end(), month_of(&c[1]), month_of(&c[2])));
+    }
     let mut out: Vec<MonthRange> = out
         .into_iter()
         .filter_map(|(start, end, from, to)| {
@@ -363,6 +373,10 @@ mod tests {
         assert_eq!(ranges("前十一个月"), vec![(1, 11)]);
         assert_eq!(ranges("from september to november in 2017"), vec![(9, 11)]);
         assert_eq!(ranges("in the first ten months of 2025"), vec![(1, 10)]);
+        assert_eq!(
+            ranges("approved 10 between january and june."),
+            vec![(1, 6)]
+        );
         // A range of days is no range of months; nor is one month.
         assert!(ranges("4月19日至5月17日期间").is_empty());
         assert!(ranges("2025年6月扣留").is_empty());

@@ -280,7 +280,10 @@ fn intent_of(
     let i = &vocabulary.intents;
     if contains_any(q, &i.summary) && !has_metric {
         Intent::Summary
-    } else if contains_any(q, &i.trend) && has_metric {
+    } else if has_metric
+        && (contains_any(q, &i.trend)
+            || (years == 1 && contains_any(q, &i.since) && contains_any(q, &i.comparison)))
+    {
         Intent::Trend
     } else if years >= 2 {
         Intent::Comparison

@@ -191,6 +191,14 @@ pub struct QuestionWords {
     /// "the Longteng Action"): the figure asked is the campaign's own.
     #[serde(default)]
     pub campaign: Vec<String>,
+    /// Words asking for a quantity (多少, how many): a passage answering
+    /// such a question must hold a figure.
+    #[serde(default)]
+    pub quantity: Vec<String>,
+    /// Words asking for a sum (累计, total): with a run of years
+    /// (2021—2025年) the question asks for the years added together.
+    #[serde(default)]
+    pub cumulative: Vec<String>,
     /// A message made only of these greets the bot (你好, hello).
     #[serde(default)]
     pub greetings: Vec<String>,
@@ -261,6 +269,10 @@ pub struct IntentWords {
     pub yoy: Vec<String>,
     #[serde(default)]
     pub share: Vec<String>,
+    /// "2021年以来…的变化", "changes since 2021": with a change word and
+    /// one year, the trend from that year on.
+    #[serde(default)]
+    pub since: Vec<String>,
 }
 
 /// How the percentages after a figure are read.
@@ -519,6 +531,8 @@ impl Vocabulary {
         all(&mut self.question.generic);
         all(&mut self.question.follow_up);
         all(&mut self.question.campaign);
+        all(&mut self.question.quantity);
+        all(&mut self.question.cumulative);
         all(&mut self.question.greetings);
         all(&mut self.question.thanks);
         all(&mut self.periods.year);
@@ -547,6 +561,7 @@ impl Vocabulary {
             &mut self.intents.summary,
             &mut self.intents.yoy,
             &mut self.intents.share,
+            &mut self.intents.since,
             &mut self.percentages.up,
             &mut self.percentages.down,
             &mut self.percentages.share,

@@ -9,6 +9,7 @@
 //! the metadata hints; the short lines between the heading and the article
 //! (source, date) are kept for the loader to read.
 
+use super::table::Table;
 use super::{iso_date, Decoded, Format, FormatError};
 use scraper::{ElementRef, Html, Node};
 use std::sync::LazyLock;
@@ -111,6 +112,9 @@ struct Block {
     chars: usize,
     link_chars: usize,
     heading: bool,
+    /// A data table's sentences: part of the article when it is, never
+    /// what makes an element the article.
+    table: bool,
 }
 
 #[derive(Debug)]
@@ -141,6 +145,21 @@ impl Walk {
         let index = self.elements.len();
         self.elements.push(ElementInfo { parent, depth });
         let heading = matches!(el.value().name(), "h1" | "h2" | "h3");
+        if el.value().name() == "table" {
+            if let Some(lines) = data_table(el).sentences() {
+                let text = lines.join("\n");
+                let chars = visible_chars(&text);
+                self.blocks.push(Block {
+                    element: index,
+                    text,
+                    chars,
+                    link_chars: 0,
+                    heading: false,
+                    table: true,
+                });
+                return;
+            }
+        }
         let mut inline = Inline::default();
         self.children(el, index, false, &mut inline, heading);
         self.flush(index, &mut inline, heading);
@@ -193,6 +212,7 @@ impl Walk {
                 chars,
                 link_chars: inline.link_chars.min(chars),
                 heading,
+                table: false,
             });
         }
         *inline = Inline::default();
@@ -211,7 +231,11 @@ impl Walk {
                 chars[e] += block.chars;
                 links[e] += block.link_chars;
             }
-            if block.heading || block.chars < MIN_SCORED_CHARS || link_density(block) >= 0.5 {
+            if block.heading
+                || block.table
+                || block.chars < MIN_SCORED_CHARS
+                || link_density(block) >= 0.5
+            {
                 continue;
             }
             let weight = paragraph_score(&block.text);
@@ -251,6 +275,33 @@ impl Walk {
             .filter(|b| b.chars <= 100 && link_density(b) < 0.5)
             .map(|b| b.text.replace('\n', " "))
             .collect()
+    }
+}
+
+/// A `<table>` as caption and rows of cell texts (a nested table's cells
+/// are its own); whether it is a data table is the table's to say.
+fn data_table(el: ElementRef) -> Table {
+    static ROW: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("tr").expect("fixed selector"));
+    static CELL: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("th, td").expect("fixed selector"));
+    static CAPTION: LazyLock<scraper::Selector> =
+        LazyLock::new(|| scraper::Selector::parse("caption").expect("fixed selector"));
+    let text = |e: ElementRef| tidy(&e.text().collect::<String>()).replace('\n', " ");
+    let nested = el
+        .descendants()
+        .skip(1)
+        .filter_map(ElementRef::wrap)
+        .any(|e| e.value().name() == "table");
+    if nested {
+        return Table::default();
+    }
+    Table {
+        caption: el.select(&CAPTION).next().map(text),
+        rows: el
+            .select(&ROW)
+            .map(|row| row.select(&CELL).map(text).collect())
+            .collect(),
     }
 }
 
@@ -421,6 +472,19 @@ mod tests {
         assert_eq!(
             decoded.text,
             "　　2019年，海关扣留侵权嫌疑货物5.1万批，较上年增长。\n　　出口环节仍是重点，商标权仍占多数。"
+        );
+    }
+
+    #[test]
+    fn a_data_table_in_the_article_gives_a_sentence_a_cell_and_a_layout_table_its_text() {
+        let page = "<html><body><table><tr><td><div class=\"content\"><p>2019年，某海关查扣侵权嫌疑货物300批，同比有所增长，出口环节占多数。</p>\
+<table><caption>表1　2019年某海关分渠道查扣情况</caption><tr><th>渠道</th><th>批次（批）</th></tr>\
+<tr><td>邮递</td><td>120</td></tr><tr><td>合计</td><td>300</td></tr></table>\
+<p>该关将继续加强知识产权保护，严厉打击侵权违法行为。</p></div></td></tr></table></body></html>";
+        let decoded = read(page).unwrap();
+        assert_eq!(
+            decoded.text,
+            "2019年，某海关查扣侵权嫌疑货物300批，同比有所增长，出口环节占多数。\n2019年某海关分渠道查扣情况：邮递，批次120批。\n2019年某海关分渠道查扣情况：合计，批次300批。\n该关将继续加强知识产权保护，严厉打击侵权违法行为。"
         );
     }
 

@@ -16,6 +16,7 @@ mod docx;
 mod html;
 mod markdown;
 mod pdf;
+mod table;
 mod text;
 
 use crate::domain::model::DocumentMeta;

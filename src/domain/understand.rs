@@ -84,9 +84,15 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let language = detect_language(question);
     let normalized = vocabulary.normalize(question);
     let q = normalized.as_str();
-    let (years, han_year_spans) = read_years(q);
+    let (mut years, han_year_spans) = read_years(q);
     let period_hits = vocabulary.period_hits(q);
-    let period = read_period(q, &period_hits);
+    let mut period = read_period(q, &period_hits);
+    // "“十四五”期间（2021—2025年）累计…": one cumulative period, from its
+    // first year.
+    if let Some((from, to, month)) = crate::domain::span::asked_span(q, vocabulary) {
+        years = vec![from];
+        period = PeriodKind::Span(to, month);
+    }
     let dim_hits = vocabulary.dimension_hits(q);
     let (metric, metric_hits) = read_metric(q, vocabulary, &dim_hits);
     let dims = read_dims(&dim_hits);

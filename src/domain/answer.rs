@@ -700,8 +700,8 @@ fn campaign_fact(snapshot: &Knowledge<'_>, query: &Query, metric: &str) -> Optio
     let names_it = |f: &Fact| {
         // A row of a campaign named by its name is that campaign's only.
         if let Scope::Campaign(w) = &f.scope {
-            if names.iter().any(|c| &c.name == w) {
-                return w.contains(&name);
+            if let Some(c) = names.iter().find(|c| &c.name == w) {
+                return w.contains(&name) || c.words.iter().any(|x| x.contains(&name));
             }
         }
         let title = &snapshot.documents[f.doc].meta.title;

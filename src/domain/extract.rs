@@ -427,7 +427,7 @@ impl<'v> Extractor<'v> {
             marks,
             figures,
             percents,
-            dim_hits: self.vocabulary.dimension_hits(s),
+            dim_hits: self.figure_dimension_hits(s),
             scope_hits: self.scope_hits(s, english),
             groups,
             preliminary: crate::domain::vocabulary::contains_any(
@@ -435,6 +435,28 @@ impl<'v> Extractor<'v> {
                 &self.vocabulary.release.preliminary,
             ),
         }
+    }
+
+    /// Dimension words, but those naming what a campaign is about
+    /// ("寄递渠道“蓝网行动”", "出口转运货物知识产权保护“净网行动”"): they
+    /// describe the campaign, not a figure.
+    fn figure_dimension_hits(&self, s: &str) -> Vec<DimensionHit> {
+        let names = &self.vocabulary.scope.campaign_names;
+        let campaigns = find_words(
+            s,
+            names.iter().flat_map(|c| c.words.iter().map(String::as_str)),
+        );
+        let mut hits = self.vocabulary.dimension_hits(s);
+        hits.retain(|h| {
+            !campaigns.iter().any(|&(a, _, _)| {
+                a >= h.end && {
+                    let between = &s[h.end..a];
+                    between.chars().count() <= 8
+                        && !between.char_indices().any(|(i, c)| is_clause_mark(between, i, c, true))
+                }
+            })
+        });
+        hits
     }
 
     /// Figures separated only by list separators form a group.
@@ -724,7 +746,8 @@ impl<'v> Extractor<'v> {
                 Some(s) => matches!(s, Scope::Customs(_)),
                 None => matches!(frame.scope, Scope::Customs(_)),
             };
-            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
+            let named = |w: &String| self.vocabulary.scope.campaign_names.iter().any(|c| &c.name == w);
+            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w) || named(w)) {
                 continue;
             }
             // In a campaign's note, "全国海关" are the campaign's actors.
@@ -1126,15 +1149,19 @@ impl<'v> Extractor<'v> {
     /// stock at a month's end inside the year, periods added together
     /// ("2019全年及2020年第一季度").
     fn group_period(&self, r: &Reading<'_>, carried: Carried, g: &Group) -> Option<Period> {
-        if self.follows_reference_year(r.s, g.start) || joins_two_years(r, g.start) {
+        if self.follows_reference_year(r.s, g.start) {
             return None;
         }
+        // ("2016—2020年" is a span, not two years' periods added together.)
         if let Some(span) = self.span_at(r, g.start) {
             let (from, to, month) = span?;
             return Some(Period {
                 year: from,
                 kind: PeriodKind::Span(to, month),
             });
+        }
+        if joins_two_years(r, g.start) {
+            return None;
         }
         let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
             return None;

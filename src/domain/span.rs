@@ -58,7 +58,7 @@ pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<Spa
     let end = as_of_end(s, v, published);
     let mut out = plan_mentions(s, v, published, &end);
     out.extend(range_mentions(s, v));
-    out.extend(since_mentions(s, v, &end));
+    out.extend(since_mentions(s, v, published, &end));
     out.sort_by_key(|m| m.start);
     // "五年来", "over the past five years": the years named before in the
     // sentence, else none that can be told.
@@ -202,6 +202,7 @@ fn range_mentions(s: &str, v: &Vocabulary) -> Vec<SpanMention> {
 fn since_mentions(
     s: &str,
     v: &Vocabulary,
+    published: Option<u16>,
     end: &Option<(u16, u8, (usize, usize))>,
 ) -> Vec<SpanMention> {
     let q = &v.qualifiers;
@@ -219,6 +220,11 @@ fn since_mentions(
                 return None;
             }
             let from: u16 = m.as_str().parse().ok()?;
+            // (Since this year or the last, in a text of this year: that
+            // year's running total, read as before.)
+            if published.is_some_and(|p| from + 1 >= p) {
+                return None;
+            }
             let mut covers = vec![(m.start(), m.end())];
             let years = end.filter(|e| e.0 >= from).map(|(y, month, at)| {
                 covers.push(at);

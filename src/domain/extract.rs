@@ -29,7 +29,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "26";
+pub const EXTRACTION_VERSION: &str = "27";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -349,9 +349,17 @@ impl<'v> Extractor<'v> {
                 .iter()
                 .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
                 .collect();
-            find_words(title, words.iter().map(|w| w.0))
-                .first()
-                .map(|&(_, _, i)| Scope::Campaign(words[i].1.to_string()))
+            // (A title naming several campaigns is no one campaign's.)
+            let mut named: Vec<&str> = find_words(title, words.iter().map(|w| w.0))
+                .into_iter()
+                .map(|(_, _, i)| words[i].1)
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            match named[..] {
+                [one] => Some(Scope::Campaign(one.to_string())),
+                _ => None,
+            }
         };
         let scope = local(title)
             .or_else(|| (!english).then(|| local(&lead_start)).flatten())
@@ -444,7 +452,9 @@ impl<'v> Extractor<'v> {
         let names = &self.vocabulary.scope.campaign_names;
         let campaigns = find_words(
             s,
-            names.iter().flat_map(|c| c.words.iter().map(String::as_str)),
+            names
+                .iter()
+                .flat_map(|c| c.words.iter().map(String::as_str)),
         );
         let mut hits = self.vocabulary.dimension_hits(s);
         hits.retain(|h| {
@@ -452,7 +462,9 @@ impl<'v> Extractor<'v> {
                 a >= h.end && {
                     let between = &s[h.end..a];
                     between.chars().count() <= 8
-                        && !between.char_indices().any(|(i, c)| is_clause_mark(between, i, c, true))
+                        && !between
+                            .char_indices()
+                            .any(|(i, c)| is_clause_mark(between, i, c, true))
                 }
             })
         });
@@ -543,7 +555,9 @@ impl<'v> Extractor<'v> {
         let is_named = |w: &str| names.iter().any(|c| c.name == w);
         for f in rows.iter_mut() {
             match (&f.scope, named.as_ref()) {
-                (Scope::Campaign(w), Some(n)) if !is_named(w) => f.scope = Scope::Campaign(n.clone()),
+                (Scope::Campaign(w), Some(n)) if !is_named(w) => {
+                    f.scope = Scope::Campaign(n.clone())
+                }
                 _ => {}
             }
         }
@@ -565,7 +579,9 @@ impl<'v> Extractor<'v> {
             Some(m) => m,
             None if r.english => {
                 let clause = clause_end(r.s, pos);
-                r.spans.iter().find(|m| m.start >= pos && m.start < clause)?
+                r.spans
+                    .iter()
+                    .find(|m| m.start >= pos && m.start < clause)?
             }
             None => return None,
         };
@@ -746,7 +762,13 @@ impl<'v> Extractor<'v> {
                 Some(s) => matches!(s, Scope::Customs(_)),
                 None => matches!(frame.scope, Scope::Customs(_)),
             };
-            let named = |w: &String| self.vocabulary.scope.campaign_names.iter().any(|c| &c.name == w);
+            let named = |w: &String| {
+                self.vocabulary
+                    .scope
+                    .campaign_names
+                    .iter()
+                    .any(|c| &c.name == w)
+            };
             if house && matches!(sc, Scope::Campaign(w) if activity.contains(w) || named(w)) {
                 continue;
             }
@@ -2720,6 +2742,8 @@ mod tests {
         #[serde(default)]
         scope: Option<String>,
         #[serde(default)]
+        yoy: Option<String>,
+        #[serde(default)]
         dims: Vec<String>,
         #[serde(default)]
         share: Option<String>,
@@ -2781,6 +2805,10 @@ mod tests {
                 .share
                 .as_deref()
                 .is_none_or(|s| f.share == Some(dec(s)))
+            && want.yoy.as_deref().is_none_or(|y| match y {
+                "none" => f.yoy.is_none(),
+                y => f.yoy == Some(dec(y)),
+            })
     }
 
     #[test]
@@ -2796,7 +2824,11 @@ mod tests {
             let facts = extract_case(case);
             for want in &case.rows {
                 if !facts.iter().any(|f| matches(f, want)) {
-                    failures.push(format!("{}: no row {want:?}", case.name));
+                    let got: Vec<String> = facts
+                        .iter()
+                        .map(|f| format!("{} {:?} {} {:?}", f.period, f.scope, f.value, f.dims))
+                        .collect();
+                    failures.push(format!("{}: no row {want:?} in {got:?}", case.name));
                 }
             }
             if case.exact && facts.len() != case.rows.len() {

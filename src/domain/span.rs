@@ -67,11 +67,7 @@ pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<Spa
         if out.iter().any(|m| m.covers(a)) {
             continue;
         }
-        let years = out
-            .iter()
-            .rev()
-            .find(|m| m.start < a)
-            .and_then(|m| m.years);
+        let years = out.iter().rev().find(|m| m.start < a).and_then(|m| m.years);
         out.push(SpanMention {
             start: a,
             years,
@@ -140,7 +136,11 @@ fn plan_mentions(
     for (a, b, wi) in find_words(s, words.iter().map(|w| w.0)) {
         let plan = &plans[words[wi].1];
         let after = s[b..].trim_start_matches(|c: char| !c.is_alphanumeric());
-        if v.periods.plan_year.iter().any(|w| after.starts_with(w.as_str())) {
+        if v.periods
+            .plan_year
+            .iter()
+            .any(|w| after.starts_with(w.as_str()))
+        {
             continue;
         }
         let since = v
@@ -257,7 +257,10 @@ mod tests {
 
     #[test]
     fn a_plan_names_its_years_unless_it_names_one_of_them() {
-        assert_eq!(years("“十三五”期间，全国海关累计", Some(2021)), vec![Some((2016, 2020, 12))]);
+        assert_eq!(
+            years("“十三五”期间，全国海关累计", Some(2021)),
+            vec![Some((2016, 2020, 12))]
+        );
         assert!(years("“十三五”开局之年的2016年", Some(2021)).is_empty());
         // Not over when written: no years that can be told.
         assert_eq!(years("“十四五”期间，新增", Some(2025)), vec![None]);
@@ -270,14 +273,32 @@ mod tests {
             vec![Some((2021, 2025, 6))]
         );
         assert_eq!(years("“十四五”以来，立案侦办", Some(2025)), vec![None]);
-        assert_eq!(years("截至12月20日，2021年以来累计", Some(2025)), vec![None]);
+        assert_eq!(
+            years("截至12月20日，2021年以来累计", Some(2025)),
+            vec![None]
+        );
     }
 
     #[test]
     fn a_range_is_a_span_only_when_added_up() {
-        assert_eq!(years("2021—2025年五年间，全国海关累计扣留", Some(2026)), vec![Some((2021, 2025, 12)), Some((2021, 2025, 12))]);
-        assert_eq!(years("total 2021–2025: 289,100", Some(2026)), vec![Some((2021, 2025, 12))]);
-        assert_eq!(years("2016—2020年，扣留批次从1.74万批增长到6.19万批", Some(2021)), vec![None]);
-        assert_eq!(asked_span("what was the total number of pieces detained from 2021 to 2025?", &vocabulary()), Some((2021, 2025, 12)));
+        assert_eq!(
+            years("2021—2025年五年间，全国海关累计扣留", Some(2026)),
+            vec![Some((2021, 2025, 12)), Some((2021, 2025, 12))]
+        );
+        assert_eq!(
+            years("total 2021–2025: 289,100", Some(2026)),
+            vec![Some((2021, 2025, 12))]
+        );
+        assert_eq!(
+            years("2016—2020年，扣留批次从1.74万批增长到6.19万批", Some(2021)),
+            vec![None]
+        );
+        assert_eq!(
+            asked_span(
+                "what was the total number of pieces detained from 2021 to 2025?",
+                &vocabulary()
+            ),
+            Some((2021, 2025, 12))
+        );
     }
 }

@@ -431,7 +431,7 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
         // (not for a month's figure, which no passage states as a row, nor
         // for a year held only in parts: those are said to be parts).
         if !query.subject.is_empty()
-            && !matches!(query.period, PeriodKind::Month(_))
+            && !matches!(query.period, PeriodKind::Month(_) | PeriodKind::Span(..))
             && year_parts(snapshot, query, period, metric).is_empty()
         {
             if let Some(a) = passage(snapshot, query)
@@ -713,7 +713,14 @@ fn campaign_fact(snapshot: &Knowledge<'_>, query: &Query, metric: &str) -> Optio
     }
     let name = campaign_named(query, &snapshot.vocabulary)?;
     let year = *query.years.first()?;
+    let names = &snapshot.vocabulary.scope.campaign_names;
     let names_it = |f: &Fact| {
+        // A row of a campaign named by its name is that campaign's only.
+        if let Scope::Campaign(w) = &f.scope {
+            if let Some(c) = names.iter().find(|c| &c.name == w) {
+                return w.contains(&name) || c.words.iter().any(|x| x.contains(&name));
+            }
+        }
         let title = &snapshot.documents[f.doc].meta.title;
         snapshot.vocabulary.normalize(title).contains(&name)
             || snapshot

@@ -19,6 +19,7 @@
 
 use crate::domain::model::{Fact, Language, Period, PeriodKind, Scope, QUALIFIER_DIM, RELEASE_DIM};
 use crate::domain::numbers::{chinese_year, parse_plain, scaled};
+use crate::domain::span::{span_mentions, SpanMention};
 use crate::domain::vocabulary::{find_words, DimensionHit, Metric, Vocabulary};
 use regex::Regex;
 use rust_decimal::Decimal;
@@ -114,6 +115,8 @@ struct Reading<'a> {
     index: usize,
     english: bool,
     years: Vec<YearMention>,
+    /// Several years spoken of at once (十三五期间, 2021—2025年累计).
+    spans: Vec<SpanMention>,
     marks: Vec<PeriodMark>,
     figures: Vec<Figure>,
     percents: Vec<Percent>,
@@ -253,6 +256,7 @@ impl<'v> Extractor<'v> {
         let mut period = document_period;
         let mut section = document_period;
         let mut passage = None;
+        let mut campaign = None;
         for (i, sentence) in sentences.iter().enumerate() {
             let reading = self.read(sentence, english, published_year);
             // Each passage starts from its section's period (a heading's,
@@ -268,8 +272,11 @@ impl<'v> Extractor<'v> {
                     section = self.heading_period(&reading, document_period);
                 }
                 period = section;
+                campaign = None;
             }
+            let before = facts.len();
             self.extract_sentence(&frame, &reading, &mut period, &mut facts);
+            self.name_campaign_rows(&reading, &mut campaign, &mut facts[before..]);
         }
         drop_restated_title_rows(from_title.first().map(|t| t.index), facts)
     }
@@ -376,9 +383,17 @@ impl<'v> Extractor<'v> {
                 .iter()
                 .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
                 .collect();
-            find_words(title, words.iter().map(|w| w.0))
-                .first()
-                .map(|&(_, _, i)| Scope::Campaign(words[i].1.to_string()))
+            // (A title naming several campaigns is no one campaign's.)
+            let mut named: Vec<&str> = find_words(title, words.iter().map(|w| w.0))
+                .into_iter()
+                .map(|(_, _, i)| words[i].1)
+                .collect();
+            named.sort_unstable();
+            named.dedup();
+            match named[..] {
+                [one] => Some(Scope::Campaign(one.to_string())),
+                _ => None,
+            }
         };
         let scope = local(title)
             .or_else(|| (!english).then(|| local(&lead_start)).flatten())
@@ -440,16 +455,21 @@ impl<'v> Extractor<'v> {
             })
             .collect();
         let groups = self.groups_of(s, &figures);
+        // (A year inside a range or a running total's end is the span's.)
+        let spans = span_mentions(s, self.vocabulary, published_year);
+        let mut years = self.year_mentions(s, english, published_year);
+        years.retain(|y| !spans.iter().any(|m| m.covers(y.pos)));
         Reading {
             s,
             original: sentence.original,
             index: sentence.index,
             english,
-            years: self.year_mentions(s, english, published_year),
+            years,
+            spans,
             marks,
             figures,
             percents,
-            dim_hits: self.vocabulary.dimension_hits(s),
+            dim_hits: self.figure_dimension_hits(s),
             scope_hits: self.scope_hits(s, english),
             groups,
             preliminary: crate::domain::vocabulary::contains_any(
@@ -457,6 +477,32 @@ impl<'v> Extractor<'v> {
                 &self.vocabulary.release.preliminary,
             ),
         }
+    }
+
+    /// Dimension words, but those naming what a campaign is about
+    /// ("寄递渠道“蓝网行动”", "出口转运货物知识产权保护“净网行动”"): they
+    /// describe the campaign, not a figure.
+    fn figure_dimension_hits(&self, s: &str) -> Vec<DimensionHit> {
+        let names = &self.vocabulary.scope.campaign_names;
+        let campaigns = find_words(
+            s,
+            names
+                .iter()
+                .flat_map(|c| c.words.iter().map(String::as_str)),
+        );
+        let mut hits = self.vocabulary.dimension_hits(s);
+        hits.retain(|h| {
+            !campaigns.iter().any(|&(a, _, _)| {
+                a >= h.end && {
+                    let between = &s[h.end..a];
+                    between.chars().count() <= 8
+                        && !between
+                            .char_indices()
+                            .any(|(i, c)| is_clause_mark(between, i, c, true))
+                }
+            })
+        });
+        hits
     }
 
     /// Figures separated only by list separators form a group.
@@ -526,7 +572,55 @@ impl<'v> Extractor<'v> {
         for gi in 0..r.groups.len() {
             self.emit_rows(frame, r, *carried, gi, &mut subset, facts);
         }
-        *carried = at_end;
+        // A sentence ending in several years at once leaves no year in
+        // force for the next ones.
+        let last_year = r.years.last().map_or(0, |y| y.pos + 1);
+        *carried = if r.spans.last().is_some_and(|m| m.start + 1 > last_year) {
+            (None, None)
+        } else {
+            at_end
+        };
+    }
+
+    /// "“蓝网行动2025”…。行动期间，…": a campaign row named only by a
+    /// word for "the campaign" is the campaign the passage named last.
+    fn name_campaign_rows(&self, r: &Reading<'_>, named: &mut Option<String>, rows: &mut [Fact]) {
+        let names = &self.vocabulary.scope.campaign_names;
+        let is_named = |w: &str| names.iter().any(|c| c.name == w);
+        for f in rows.iter_mut() {
+            match (&f.scope, named.as_ref()) {
+                (Scope::Campaign(w), Some(n)) if !is_named(w) => {
+                    f.scope = Scope::Campaign(n.clone())
+                }
+                _ => {}
+            }
+        }
+        let last = r.scope_hits.iter().rev().find_map(|h| match &h.1 {
+            Scope::Campaign(w) if is_named(w) => Some(w.clone()),
+            _ => None,
+        });
+        if last.is_some() {
+            *named = last;
+        }
+    }
+
+    /// The span in force at `pos`: the latest one before it with no year
+    /// named after it (in English, else the first in the figure's clause
+    /// after it); its years, or None when they cannot be told.
+    fn span_at(&self, r: &Reading<'_>, pos: usize) -> Option<Option<(u16, u16, u8)>> {
+        let before = r.spans.iter().rev().find(|m| m.start < pos);
+        let span = match before {
+            Some(m) => m,
+            None if r.english => {
+                let clause = clause_end(r.s, pos);
+                r.spans
+                    .iter()
+                    .find(|m| m.start >= pos && m.start < clause)?
+            }
+            None => return None,
+        };
+        let year_after = r.years.iter().any(|y| y.pos > span.start && y.pos < pos);
+        (!year_after).then_some(span.years)
     }
 
     /// The year and period in force at `pos`: the latest year mention
@@ -607,6 +701,7 @@ impl<'v> Extractor<'v> {
         r: &Reading<'_>,
         from: usize,
         to: usize,
+        own_clause: bool,
     ) -> (Vec<(PercentKind, Decimal)>, Option<usize>) {
         let p = &self.vocabulary.percentages;
         let has = |text: &str, words: &[String]| words.iter().any(|w| text.contains(w.as_str()));
@@ -619,6 +714,9 @@ impl<'v> Extractor<'v> {
         // the totals": the share word comes after the last).
         let mut pending: Vec<(Decimal, usize)> = Vec::new();
         for &(ps, pe, value) in r.percents.iter().filter(|p| p.0 >= from && p.0 < to) {
+            if own_clause && self.names_another_part(r, from, ps) {
+                continue;
+            }
             let between = &s[cursor.min(ps)..ps];
             let from_group = &s[from..ps];
             let after = s[pe..].trim_start();
@@ -662,6 +760,18 @@ impl<'v> Extractor<'v> {
         (kinds, last_used)
     }
 
+    /// Whether the percentage at `ps`, in a clause after the one ending at
+    /// `from`, names a part of its own ("2410批、486.3万件，其中跨境电商
+    /// 渠道查扣批次同比增长42%"): the change is that part's, not the
+    /// figures' before it.
+    fn names_another_part(&self, r: &Reading<'_>, from: usize, ps: usize) -> bool {
+        let clause_start = ps - clause_before(r.s, ps).len();
+        clause_start > from
+            && r.dim_hits
+                .iter()
+                .any(|h| !h.value.is_empty() && h.start >= clause_start && h.start < ps)
+    }
+
     /// Scope of a group: campaign words stick; otherwise the latest scope
     /// word before it, else the document's scope; a count of customs houses
     /// before it (其中15个直属海关) makes it a subset.
@@ -686,7 +796,14 @@ impl<'v> Extractor<'v> {
                 Some(s) => matches!(s, Scope::Customs(_)),
                 None => matches!(frame.scope, Scope::Customs(_)),
             };
-            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w)) {
+            let named = |w: &String| {
+                self.vocabulary
+                    .scope
+                    .campaign_names
+                    .iter()
+                    .any(|c| &c.name == w)
+            };
+            if house && matches!(sc, Scope::Campaign(w) if activity.contains(w) || named(w)) {
                 continue;
             }
             // In a campaign's note, "全国海关" are the campaign's actors.
@@ -1074,7 +1191,7 @@ impl<'v> Extractor<'v> {
         if r.groups.len() < 2 || !self.says_respectively(r.s) {
             return None;
         }
-        let mut kinds = self.percents_after(r, last.end, r.s.len()).0;
+        let mut kinds = self.percents_after(r, last.end, r.s.len(), true).0;
         let list_start = r.percents.iter().find(|p| p.0 >= last.end)?.0;
         let amounts = MONEY.find_iter(&r.s[last.end..list_start]).count();
         if kinds.len() == r.figures.len() + amounts {
@@ -1088,7 +1205,18 @@ impl<'v> Extractor<'v> {
     /// stock at a month's end inside the year, periods added together
     /// ("2019全年及2020年第一季度").
     fn group_period(&self, r: &Reading<'_>, carried: Carried, g: &Group) -> Option<Period> {
-        if self.follows_reference_year(r.s, g.start) || joins_two_years(r, g.start) {
+        if self.follows_reference_year(r.s, g.start) {
+            return None;
+        }
+        // ("2016—2020年" is a span, not two years' periods added together.)
+        if let Some(span) = self.span_at(r, g.start) {
+            let (from, to, month) = span?;
+            return Some(Period {
+                year: from,
+                kind: PeriodKind::Span(to, month),
+            });
+        }
+        if joins_two_years(r, g.start) {
             return None;
         }
         let (Some(year), Some(kind)) = self.period_at(r, carried, g.start) else {
@@ -1122,7 +1250,7 @@ impl<'v> Extractor<'v> {
         if let (Scope::Campaign(name), Scope::Customs(_)) = (&frame.scope, &scope) {
             qualifiers.push(name.clone());
         }
-        let (kinds, last_used_percent) = self.percents_after(r, g.end, g.next_start);
+        let (kinds, last_used_percent) = self.percents_after(r, g.end, g.next_start, true);
         let percentages = GroupPercentages::new(self, r, g, kinds);
         let excerpt = self.excerpt_for(r, gi, last_used_percent);
         let preliminary = frame.preliminary || r.preliminary;
@@ -1314,7 +1442,7 @@ impl<'v> Extractor<'v> {
         let mut quoted = false;
         for &(ps, pe, _) in percents {
             let clause = &s[from..ps];
-            let (kinds, _) = self.percents_after(r, from, pe);
+            let (kinds, _) = self.percents_after(r, from, pe, false);
             from = pe;
             let (Some(metric), [(kind, value)]) = (self.metric_named(clause), &kinds[..]) else {
                 continue;
@@ -1513,6 +1641,26 @@ impl<'v> Extractor<'v> {
                 .iter()
                 .map(|w| (w.as_str(), Scope::Customs(w.clone()))),
         );
+        // A campaign named by its name, when the sentence names only one
+        // ("部署开展“龙腾行动”、“蓝网行动”…" lists what was done).
+        let named: Vec<(&str, &str)> = sc
+            .campaign_names
+            .iter()
+            .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
+            .collect();
+        let mut names: Vec<&str> = find_words(s, named.iter().map(|w| w.0))
+            .into_iter()
+            .map(|(_, _, i)| named[i].1)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() == 1 {
+            words.extend(
+                named
+                    .iter()
+                    .map(|&(w, name)| (w, Scope::Campaign(name.to_string()))),
+            );
+        }
         let word_hits = find_words(s, words.iter().map(|w| w.0));
         // "按照海关总署统一部署", "在全国率先": a nationwide word that names
         // no subject.
@@ -2640,6 +2788,8 @@ mod tests {
         #[serde(default)]
         scope: Option<String>,
         #[serde(default)]
+        yoy: Option<String>,
+        #[serde(default)]
         dims: Vec<String>,
         #[serde(default)]
         share: Option<String>,
@@ -2701,6 +2851,10 @@ mod tests {
                 .share
                 .as_deref()
                 .is_none_or(|s| f.share == Some(dec(s)))
+            && want.yoy.as_deref().is_none_or(|y| match y {
+                "none" => f.yoy.is_none(),
+                y => f.yoy == Some(dec(y)),
+            })
     }
 
     #[test]
@@ -2716,7 +2870,11 @@ mod tests {
             let facts = extract_case(case);
             for want in &case.rows {
                 if !facts.iter().any(|f| matches(f, want)) {
-                    failures.push(format!("{}: no row {want:?}", case.name));
+                    let got: Vec<String> = facts
+                        .iter()
+                        .map(|f| format!("{} {:?} {} {:?}", f.period, f.scope, f.value, f.dims))
+                        .collect();
+                    failures.push(format!("{}: no row {want:?} in {got:?}", case.name));
                 }
             }
             if case.exact && facts.len() != case.rows.len() {

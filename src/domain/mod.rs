@@ -12,5 +12,6 @@ pub mod normalize;
 pub mod numbers;
 pub mod replies;
 pub mod small_talk;
+pub mod span;
 pub mod understand;
 pub mod vocabulary;

@@ -100,6 +100,10 @@ pub enum PeriodKind {
     /// Months `from..=to` of the year (1至11月, a campaign's 3月至11月)
     /// that no other kind names: see [`PeriodKind::months`].
     Months(u8, u8),
+    /// Years from the period's year through `.0`, up to month `.1` of that
+    /// last year (12: whole years): a cumulative figure ("十三五"期间,
+    /// 2021—2025年累计, 截至2025年6月底"十四五"以来), never one year's.
+    Span(u16, u8),
 }
 
 impl PeriodKind {
@@ -132,7 +136,7 @@ impl Period {
     }
 
     /// Stable key as used in JSON output: `2024`, `2021-Q1`, `2021-Q1-Q3`,
-    /// `2021-H1`, `2016-end`.
+    /// `2021-H1`, `2016-end`, `2016-2020` (cumulative), `2021-2025-06`.
     pub fn key(&self) -> String {
         match self.kind {
             PeriodKind::Year => format!("{}", self.year),
@@ -142,6 +146,8 @@ impl Period {
             PeriodKind::YearEnd => format!("{}-end", self.year),
             PeriodKind::Month(m) => format!("{}-{:02}", self.year, m),
             PeriodKind::Months(a, b) => format!("{}-{:02}-{:02}", self.year, a, b),
+            PeriodKind::Span(to, 12) => format!("{}-{}", self.year, to),
+            PeriodKind::Span(to, m) => format!("{}-{}-{:02}", self.year, to, m),
         }
     }
 }

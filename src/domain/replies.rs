@@ -30,6 +30,8 @@ pub fn period_label(period: &Period, language: Language) -> String {
             PeriodKind::YearEnd => format!("截至{y}年底"),
             PeriodKind::Month(m) => format!("{y}年{m}月"),
             PeriodKind::Months(a, b) => format!("{y}年{a}-{b}月"),
+            PeriodKind::Span(to, 12) => format!("{y}—{to}年累计"),
+            PeriodKind::Span(to, m) => format!("{y}年至{to}年{m}月累计"),
         }
     } else {
         match period.kind {
@@ -43,6 +45,11 @@ pub fn period_label(period: &Period, language: Language) -> String {
                 "{}–{} {y}",
                 MONTHS_EN[a as usize - 1],
                 MONTHS_EN[b as usize - 1]
+            ),
+            PeriodKind::Span(to, 12) => format!("{y}–{to} (cumulative)"),
+            PeriodKind::Span(to, m) => format!(
+                "{y} to {} {to} (cumulative)",
+                MONTHS_EN[(m as usize).clamp(1, 12) - 1]
             ),
         }
     }

@@ -84,9 +84,15 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let language = detect_language(question);
     let normalized = vocabulary.normalize(question);
     let q = normalized.as_str();
-    let (years, han_year_spans) = read_years(q);
+    let (mut years, han_year_spans) = read_years(q);
     let period_hits = vocabulary.period_hits(q);
-    let period = read_period(q, &period_hits);
+    let mut period = read_period(q, &period_hits, vocabulary);
+    // "“十四五”期间（2021—2025年）累计…": one cumulative period, from its
+    // first year.
+    if let Some((from, to, month)) = crate::domain::span::asked_span(q, vocabulary) {
+        years = vec![from];
+        period = PeriodKind::Span(to, month);
+    }
     let dim_hits = vocabulary.dimension_hits(q);
     let (metric, metric_hits) = read_metric(q, vocabulary, &dim_hits);
     let dims = read_dims(&dim_hits);
@@ -170,13 +176,37 @@ fn read_years(q: &str) -> (Vec<u16>, Vec<(usize, usize, usize)>) {
 
 /// The period asked for: the longest period word; a named month (2025年6
 /// 月) is a period no row holds; else the year.
-fn read_period(q: &str, period_hits: &[(usize, usize, PeriodKind)]) -> PeriodKind {
+fn read_period(
+    q: &str,
+    period_hits: &[(usize, usize, PeriodKind)],
+    vocabulary: &Vocabulary,
+) -> PeriodKind {
     // "2025年1至11月", "from January to October": a range of months.
     if let Some(r) = crate::domain::numbers::month_ranges(q).first() {
         return PeriodKind::months(r.from, r.to);
     }
     if let Some(&(_, _, kind)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {
         return kind;
+    }
+    // "截至7月底", "截至2025年12月20日": the year so far up to a month, a
+    // period no row holds (never the full year).
+    static AS_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(\d{1,2})\s*月\s*(?:底|末|(\d{1,2})\s*日)").expect("fixed pattern")
+    });
+    let as_of = crate::domain::vocabulary::find_words(
+        q,
+        vocabulary.periods.as_of.iter().map(String::as_str),
+    );
+    if let Some(&(_, end, _)) = as_of.first() {
+        // (Up to 12月31日 is the whole year.)
+        let month = AS_OF_MONTH
+            .captures(&q[end..])
+            .filter(|c| !(&c[1] == "12" && c.get(2).is_some_and(|d| d.as_str() == "31")))
+            .and_then(|c| c[1].parse::<u8>().ok())
+            .filter(|m| (1..=12).contains(m));
+        if let Some(m) = month {
+            return PeriodKind::Month(m);
+        }
     }
     crate::domain::numbers::month_mentions(q)
         .into_iter()

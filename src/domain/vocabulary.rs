@@ -232,6 +232,30 @@ pub struct PeriodWords {
     /// month, which only a running total's sentence ("今年以来") answers.
     #[serde(default)]
     pub as_of: Vec<String>,
+    /// Named periods spanning years (十三五 = 2016..=2020): a figure of
+    /// one is a cumulative row of its own period.
+    #[serde(default)]
+    pub plans: Vec<Plan>,
+    /// Words right after a plan's name that make it name one of its years
+    /// ("十三五"开局之年的2016年), not the whole period.
+    #[serde(default)]
+    pub plan_year: Vec<String>,
+    /// Words saying a figure adds several years up (累计, total): with a
+    /// range of years (2021—2025年) the figure is the range's.
+    #[serde(default)]
+    pub cumulative: Vec<String>,
+    /// Words saying a figure spans several years without naming which
+    /// (五年来, over the past five years).
+    #[serde(default)]
+    pub several_years: Vec<String>,
+}
+
+/// A named period of whole years (a five-year plan).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Plan {
+    pub from: u16,
+    pub to: u16,
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -246,6 +270,9 @@ pub struct QualifierWords {
     /// the running total since then is not that year's figure.
     #[serde(default)]
     pub since_after: Vec<String>,
+    /// Words before a year that make it a starting point ("since 2021").
+    #[serde(default)]
+    pub since_before: Vec<String>,
     /// Qualifiers saying the true value is at least the figure (逾, 余).
     #[serde(default)]
     pub at_least: Vec<String>,
@@ -540,6 +567,12 @@ impl Vocabulary {
         all(&mut self.periods.first_half);
         all(&mut self.periods.to_date);
         all(&mut self.periods.as_of);
+        all(&mut self.periods.plan_year);
+        all(&mut self.periods.cumulative);
+        all(&mut self.periods.several_years);
+        for plan in &mut self.periods.plans {
+            all(&mut plan.words);
+        }
         for n in self
             .periods
             .first_quarters
@@ -552,6 +585,7 @@ impl Vocabulary {
         all(&mut self.qualifiers.after);
         all(&mut self.qualifiers.reference_year);
         all(&mut self.qualifiers.since_after);
+        all(&mut self.qualifiers.since_before);
         all(&mut self.qualifiers.at_least);
         all(&mut self.qualifiers.at_most);
         all(&mut self.qualifiers.about);

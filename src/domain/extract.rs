@@ -29,7 +29,7 @@ use std::sync::LazyLock;
 /// The version of what extraction gives for a text: part of the knowledge
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change.
-pub const EXTRACTION_VERSION: &str = "27";
+pub const EXTRACTION_VERSION: &str = "28";
 
 /// The value of the release dimension for a preliminary count.
 pub const PRELIMINARY: &str = "preliminary";
@@ -1150,9 +1150,6 @@ impl<'v> Extractor<'v> {
     /// its place in the list too, after the figures: the list's first items
     /// are theirs.
     fn sentence_wide(&self, r: &Reading<'_>) -> Option<Vec<(PercentKind, Decimal)>> {
-        static MONEY: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
-        });
         let last = r.groups.last()?;
         if r.groups.len() < 2 || !self.says_respectively(r.s) {
             return None;
@@ -1308,6 +1305,19 @@ impl GroupPercentages {
             })
             .flatten();
         let signed = |k: &(PercentKind, Decimal)| if k.0 == PercentKind::Fall { -k.1 } else { k.1 };
+        let respectively = x.says_respectively(&r.s[g.end..g.next_start]);
+        // "1020批次、2315.6万件，案值7120万元，同比分别增长12.4%、9.8%和6.5%":
+        // the amounts of money after the group take the list's last places.
+        let list_start = r
+            .percents
+            .iter()
+            .find(|p| p.0 >= g.end)
+            .map_or(g.end, |p| p.0);
+        let amounts = MONEY.find_iter(&r.s[g.end..list_start.max(g.end)]).count();
+        let mut kinds = kinds;
+        if respectively && amounts > 0 && kinds.len() == g.members.len() + amounts {
+            kinds.truncate(g.members.len());
+        }
         GroupPercentages {
             size: g.members.len(),
             shares: kinds
@@ -1321,7 +1331,7 @@ impl GroupPercentages {
                 .map(signed)
                 .collect(),
             wide: x.sentence_wide(r),
-            respectively: x.says_respectively(&r.s[g.end..g.next_start]),
+            respectively,
             named,
         }
     }
@@ -1867,6 +1877,12 @@ impl<'v> Extractor<'v> {
             .map(|h| h.1)
     }
 }
+
+/// An amount of money ("案值7120万元"): an item of a 分别 list of changes
+/// that is no figure of the table.
+static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
+});
 
 /// A year at the end of a text: "2022年", "2022".
 static REFERENCE_TAIL: LazyLock<Regex> =

@@ -30,7 +30,7 @@ use std::sync::LazyLock;
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change, or the way a
 /// generation stores passages.
-pub const EXTRACTION_VERSION: &str = "29";
+pub const EXTRACTION_VERSION: &str = "30";
 
 /// Lines longer than this (characters) are no heading.
 const HEADING_CHARS: usize = 48;
@@ -1184,9 +1184,6 @@ impl<'v> Extractor<'v> {
     /// its place in the list too, after the figures: the list's first items
     /// are theirs.
     fn sentence_wide(&self, r: &Reading<'_>) -> Option<Vec<(PercentKind, Decimal)>> {
-        static MONEY: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
-        });
         let last = r.groups.last()?;
         if r.groups.len() < 2 || !self.says_respectively(r.s) {
             return None;
@@ -1342,6 +1339,19 @@ impl GroupPercentages {
             })
             .flatten();
         let signed = |k: &(PercentKind, Decimal)| if k.0 == PercentKind::Fall { -k.1 } else { k.1 };
+        let respectively = x.says_respectively(&r.s[g.end..g.next_start]);
+        // "1020批次、2315.6万件，案值7120万元，同比分别增长12.4%、9.8%和6.5%":
+        // the amounts of money after the group take the list's last places.
+        let list_start = r
+            .percents
+            .iter()
+            .find(|p| p.0 >= g.end)
+            .map_or(g.end, |p| p.0);
+        let amounts = MONEY.find_iter(&r.s[g.end..list_start.max(g.end)]).count();
+        let mut kinds = kinds;
+        if respectively && amounts > 0 && kinds.len() == g.members.len() + amounts {
+            kinds.truncate(g.members.len());
+        }
         GroupPercentages {
             size: g.members.len(),
             shares: kinds
@@ -1355,7 +1365,7 @@ impl GroupPercentages {
                 .map(signed)
                 .collect(),
             wide: x.sentence_wide(r),
-            respectively: x.says_respectively(&r.s[g.end..g.next_start]),
+            respectively,
             named,
         }
     }
@@ -1901,6 +1911,12 @@ impl<'v> Extractor<'v> {
             .map(|h| h.1)
     }
 }
+
+/// An amount of money ("案值7120万元"): an item of a 分别 list of changes
+/// that is no figure of the table.
+static MONEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:美元|元)").expect("fixed pattern")
+});
 
 /// A year at the end of a text: "2022年", "2022".
 static REFERENCE_TAIL: LazyLock<Regex> =

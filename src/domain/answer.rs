@@ -1163,16 +1163,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     // answering sentence again only when its first line was cut.
     let lo = si.saturating_sub(1);
     let hi = context_end(&p.sentences, si);
-    let asks_quantity = snapshot
-        .vocabulary
-        .question
-        .quantity
-        .iter()
-        .any(|w| query.normalized.contains(w.as_str()));
-    let has_figure = p.sentences[lo..hi]
-        .iter()
-        .any(|s| s.normalized.chars().any(|c| c.is_ascii_digit()));
-    if asks_quantity && !has_figure {
+    if lacks_asked_figure(snapshot, query, &p.sentences[lo..hi]) {
         return None;
     }
     let context: Vec<String> = (lo..hi)
@@ -1196,6 +1187,25 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         vec![],
         vec![source_ref(snapshot, p.doc)],
     ))
+}
+
+/// Whether the question asks a quantity (多少, how many) and the quoted
+/// sentences hold no figure.
+fn lacks_asked_figure(
+    snapshot: &Knowledge<'_>,
+    query: &Query,
+    quoted: &[crate::domain::corpus::FoundSentence],
+) -> bool {
+    let asks_quantity = snapshot
+        .vocabulary
+        .question
+        .quantity
+        .iter()
+        .any(|w| query.normalized.contains(w.as_str()));
+    asks_quantity
+        && !quoted
+            .iter()
+            .any(|s| s.normalized.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// Where the context after the answering sentence ends: the next

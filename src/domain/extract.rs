@@ -2531,7 +2531,7 @@ mod tests {
         let channel = |id: &str| row(&facts, "detained_batches", &[("channel", id)]).value;
         assert_eq!(channel("sea"), dec("2150"));
         assert_eq!(channel("air"), dec("1840"));
-        assert_eq!(channel("mail_express"), dec("36700"));
+        assert_eq!(channel("mail"), dec("36700"));
         assert_eq!(facts.len(), 3, "{facts:#?}");
         // Two words of one item count once.
         let facts = extract(

@@ -928,7 +928,9 @@ mod tests {
     fn latin_words_match_whole_words_only() {
         let v = shipped();
         assert!(v.dimension_hits("importer").is_empty());
-        assert_eq!(v.dimension_hits("mail channels")[0].value, "mail_express");
+        assert_eq!(v.dimension_hits("mail channels")[0].value, "mail");
+        let joined = v.dimension_hits("mail and express channels");
+        assert_eq!(joined[0].value, "mail_express", "{joined:?}");
     }
 
     #[test]

@@ -17,10 +17,6 @@ use crate::domain::replies;
 use crate::domain::understand::{Intent, Query};
 use std::collections::BTreeSet;
 
-/// The longest first line a reply leads with.
-const FIRST_LINE_CHARS: usize = 190;
-/// The longest answering sentence a passage answer leads with whole.
-const PASSAGE_FIRST_LINE_CHARS: usize = 400;
 /// Share of a question's weighted words a passage must hold to be an answer.
 const PASSAGE_COVERAGE: f32 = 0.5;
 /// Passages weighed for an open question, best by the search's score
@@ -1147,27 +1143,16 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     let doc = &snapshot.documents[p.doc].meta;
     let lang = query.language;
     let plain = replies::quote_text(&p.sentences[si].original, doc.language, lang);
-    // A sentence short enough leads whole; a longer one by its window.
-    let first = if plain.chars().count() <= PASSAGE_FIRST_LINE_CHARS {
-        replies::verbatim(&plain)
-    } else {
-        replies::verbatim(&first_line_window(
-            &plain,
-            &p.sentences[si].normalized,
-            &keys,
-        ))
-    };
-    let whole = first.trim() == replies::verbatim(&plain).trim();
-    let mut lines = vec![first];
-    // The sentence's neighbours give it context, each sentence once: the
-    // answering sentence again only when its first line was cut.
+    // The answering sentence leads whole (a passage is cut at sentence
+    // ends only), and its neighbours follow once each.
+    let mut lines = vec![replies::verbatim(&plain)];
     let lo = si.saturating_sub(1);
     let hi = context_end(&p.sentences, si);
     if lacks_asked_figure(snapshot, query, &p.sentences[lo..hi]) {
         return None;
     }
     let context: Vec<String> = (lo..hi)
-        .filter(|&i| i != si || !whole)
+        .filter(|&i| i != si)
         .map(|i| replies::quote_for(&p.sentences[i].original, doc.language, lang))
         .collect();
     let joiner = if doc.language == Language::English {
@@ -1251,64 +1236,6 @@ fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
     pairs.sort();
     pairs.dedup();
     pairs
-}
-
-/// A sentence cut to fit a first line, at clause ends only, keeping the
-/// run of clauses with the most query words.
-fn first_line_window(sentence: &str, normalized: &str, keys: &[&str]) -> String {
-    let chars: Vec<char> = sentence.chars().collect();
-    if chars.len() <= FIRST_LINE_CHARS {
-        return sentence.to_string();
-    }
-    let norm: Vec<char> = normalized.chars().collect();
-    let matchable: &[char] = if norm.len() == chars.len() {
-        &norm
-    } else {
-        &chars
-    };
-    // Clause bounds: after each clause mark.
-    let mut bounds = vec![0];
-    for (i, c) in chars.iter().enumerate() {
-        if "，,；;：:".contains(*c) && i + 1 < chars.len() {
-            bounds.push(i + 1);
-        }
-    }
-    bounds.push(chars.len());
-    let mut best: Option<(usize, usize, usize)> = None;
-    for (a, &start) in bounds.iter().enumerate() {
-        let mut end_best = None;
-        for &end in bounds[a + 1..].iter() {
-            if end - start > FIRST_LINE_CHARS {
-                break;
-            }
-            end_best = Some(end);
-        }
-        let Some(end) = end_best else { continue };
-        let window: String = matchable[start..end]
-            .iter()
-            .collect::<String>()
-            .to_lowercase();
-        let hits = keys.iter().filter(|k| window.contains(*k)).count();
-        if best.is_none_or(|b| hits > b.0) {
-            best = Some((hits, start, end));
-        }
-    }
-    // No clause short enough: the sentence whole, rather than a cut word.
-    let Some((_, start, end)) = best else {
-        return sentence.to_string();
-    };
-    let mut out: String = chars[start..end].iter().collect();
-    let out_trimmed = out
-        .trim_end_matches(|c: char| "，,；;：:".contains(c))
-        .to_string();
-    out = out_trimmed.trim().to_string();
-    if start > 0 {
-        out.insert(0, '…');
-    }
-    if end < chars.len() {
-        out.push('…');
-    }
-    out
 }
 
 /// "No data", with the years and figures the bot does have.

@@ -82,6 +82,16 @@ pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<Spa
 /// range with a word adding it up ("total … from 2021 to 2025"), a
 /// running total up to a month (截至2025年6月底，"十四五"以来).
 pub fn asked_span(q: &str, v: &Vocabulary) -> Option<Years> {
+    // Only a plan's name, a word adding years up or a running total's end
+    // gives a span its years: a question with none of them (most) asks for
+    // no span, and is not read for one.
+    let p = &v.periods;
+    let may_ask = contains_any(q, &p.cumulative)
+        || contains_any(q, &p.as_of)
+        || p.plans.iter().any(|plan| contains_any(q, &plan.words));
+    if !may_ask {
+        return None;
+    }
     span_mentions(q, v, None).into_iter().find_map(|m| m.years)
 }
 

@@ -55,6 +55,15 @@ static YEAR: LazyLock<Regex> =
 /// text was published (a sentence's; None for a question), which says
 /// whether a plan is over and what 今年 is.
 pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<SpanMention> {
+    // Every span is a plan's name, a year (a range's or a running total's
+    // start) or a word for several years: a text with none has none.
+    let p = &v.periods;
+    if !YEAR.is_match(s)
+        && !contains_any(s, &p.several_years)
+        && !p.plans.iter().any(|plan| contains_any(s, &plan.words))
+    {
+        return Vec::new();
+    }
     let end = as_of_end(s, v, published);
     let mut out = plan_mentions(s, v, published, &end);
     out.extend(range_mentions(s, v));

@@ -133,12 +133,7 @@ fn figures_of_category(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer
             }
         }
     }
-    let joiner = if query.language == Language::English {
-        " "
-    } else {
-        ""
-    };
-    merged.answer = std::iter::once(heads.join(joiner))
+    merged.answer = std::iter::once(heads.join(query.language.sentence_joiner()))
         .chain(lines.iter().map(|l| l.to_string()))
         .collect::<Vec<_>>()
         .join("\n");
@@ -1155,12 +1150,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
         .filter(|&i| i != si)
         .map(|i| replies::quote_for(&p.sentences[i].original, doc.language, lang))
         .collect();
-    let joiner = if doc.language == Language::English {
-        " "
-    } else {
-        ""
-    };
-    let context = context.join(joiner);
+    let context = context.join(doc.language.sentence_joiner());
     if !context.trim().is_empty() {
         lines.push(context);
     }

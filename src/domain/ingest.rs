@@ -18,17 +18,7 @@ pub struct RawPassage {
 
 impl RawPassage {
     pub fn text(&self, language: Language) -> String {
-        self.sentences.join(Self::joiner(language))
-    }
-
-    /// What joins a passage's sentences: a space in English, nothing in
-    /// Chinese.
-    pub fn joiner(language: Language) -> &'static str {
-        if language == Language::English {
-            " "
-        } else {
-            ""
-        }
+        self.sentences.join(language.sentence_joiner())
     }
 }
 

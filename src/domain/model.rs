@@ -33,6 +33,16 @@ impl Language {
             Language::English => "en",
         }
     }
+
+    /// What joins sentences written in this language: a space in English,
+    /// nothing in Chinese.
+    pub fn sentence_joiner(self) -> &'static str {
+        if self == Language::English {
+            " "
+        } else {
+            ""
+        }
+    }
 }
 
 /// What is known about a document's origin.

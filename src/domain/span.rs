@@ -58,10 +58,7 @@ pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<Spa
     // Every span is a plan's name, a year (a range's or a running total's
     // start) or a word for several years: a text with none has none.
     let p = &v.periods;
-    if !YEAR.is_match(s)
-        && !contains_any(s, &p.several_years)
-        && !p.plans.iter().any(|plan| contains_any(s, &plan.words))
-    {
+    if !YEAR.is_match(s) && !contains_any(s, &p.several_years) && !names_a_plan(s, v) {
         return Vec::new();
     }
     let end = as_of_end(s, v, published);
@@ -87,6 +84,11 @@ pub fn span_mentions(s: &str, v: &Vocabulary, published: Option<u16>) -> Vec<Spa
     out
 }
 
+/// Whether `s` names a plan the vocabulary knows (十三五).
+fn names_a_plan(s: &str, v: &Vocabulary) -> bool {
+    v.periods.plans.iter().any(|p| contains_any(s, &p.words))
+}
+
 /// The cumulative period a question asks for: a plan (十四五期间), a
 /// range with a word adding it up ("total … from 2021 to 2025"), a
 /// running total up to a month (截至2025年6月底，"十四五"以来).
@@ -95,9 +97,7 @@ pub fn asked_span(q: &str, v: &Vocabulary) -> Option<Years> {
     // gives a span its years: a question with none of them (most) asks for
     // no span, and is not read for one.
     let p = &v.periods;
-    let may_ask = contains_any(q, &p.cumulative)
-        || contains_any(q, &p.as_of)
-        || p.plans.iter().any(|plan| contains_any(q, &plan.words));
+    let may_ask = contains_any(q, &p.cumulative) || contains_any(q, &p.as_of) || names_a_plan(q, v);
     if !may_ask {
         return None;
     }
@@ -188,8 +188,7 @@ fn plan_mentions(
 /// Ranges of years: the range's when a word adds it up (or a plan is
 /// named with it), else none that can be told.
 fn range_mentions(s: &str, v: &Vocabulary) -> Vec<SpanMention> {
-    let adds_up = contains_any(s, &v.periods.cumulative)
-        || v.periods.plans.iter().any(|p| contains_any(s, &p.words));
+    let adds_up = contains_any(s, &v.periods.cumulative) || names_a_plan(s, v);
     RANGE
         .captures_iter(s)
         .filter_map(|c| {

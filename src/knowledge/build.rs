@@ -11,7 +11,7 @@
 //! is visible until `generations` publishes it.
 
 use crate::domain::extract::{Extractor, SentenceInput};
-use crate::domain::ingest::{split_passages, RawPassage};
+use crate::domain::ingest::split_passages;
 use crate::domain::model::{
     Conflict, Document, Fact, Passage, Period, PeriodKind, Scope, Sentence,
 };
@@ -264,7 +264,7 @@ fn extract_document(extractor: &Extractor, file: &files::DocumentFile) -> Docume
             .collect();
         rows.passages.push(Passage {
             doc: 0,
-            normalized: normalized.join(RawPassage::joiner(language)),
+            normalized: normalized.join(language.sentence_joiner()),
             original: raw.text(language),
             first_sentence,
             sentence_count: raw.sentences.len(),

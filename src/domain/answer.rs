@@ -439,14 +439,17 @@ fn fact(snapshot: &Knowledge<'_>, query: &Query) -> Answer {
     // A question about something the fact's sentence does not mention is
     // better answered by a restatement that does, or by the passage that
     // does; never by the total as if it were that thing.
-    let mentions = |f: &Fact| mentions_subject(&snapshot.quote(f), query, snapshot);
-    let chosen = if query.subject.is_empty() {
-        chosen
+    let subject = subject_terms(snapshot, query);
+    let mentions = |f: &Fact| mentions_subject(&snapshot.quote(f), &subject, snapshot);
+    let (chosen, best_mentions) = if query.subject.is_empty() {
+        (chosen, true)
     } else {
-        led_by(chosen, mentions)
-            .unwrap_or_else(|_| choose(snapshot, &found).expect("rows were found"))
+        match led_by(chosen, mentions) {
+            Ok(chosen) => (chosen, true),
+            Err(_) => (choose(snapshot, &found).expect("rows were found"), false),
+        }
     };
-    if !query.subject.is_empty() && !mentions(chosen.best) {
+    if !best_mentions {
         if let Some(a) = passage(snapshot, query) {
             return a;
         }
@@ -746,6 +749,15 @@ fn year_parts(
         return vec![];
     }
     let frame = Frame::of(snapshot, query);
+    // Only the kinds of period the year's rows have are looked up.
+    let held: Vec<PeriodKind> = snapshot
+        .facts_of(period.year, metric, &query.dims)
+        .filter(|f| f.period.year == period.year && f.period.kind != PeriodKind::Year)
+        .map(|f| f.period.kind)
+        .collect();
+    if held.is_empty() {
+        return vec![];
+    }
     [PeriodKind::FirstHalf]
         .into_iter()
         .chain((1..=4).map(PeriodKind::Quarter))
@@ -755,6 +767,7 @@ fn year_parts(
                 .flat_map(|a| (a + 1..=12).map(move |b| PeriodKind::months(a, b)))
                 .filter(|kind| matches!(kind, PeriodKind::Months(..))),
         )
+        .filter(|kind| held.contains(kind))
         .filter_map(|kind| {
             let p = Period {
                 year: period.year,
@@ -773,16 +786,21 @@ fn pick<'a>(snapshot: &'a Corpus, query: &Query, period: Period, metric: &str) -
     best_row(&rows(snapshot, &frame, period, metric, &query.dims))
 }
 
-fn mentions_subject(quote: &str, query: &Query, snapshot: &Knowledge<'_>) -> bool {
-    let normalized = snapshot.vocabulary.normalize(quote);
-    let words: Vec<&str> = query
+/// The words of a question's subject, as the search cuts them.
+fn subject_terms<'q>(snapshot: &Knowledge<'_>, query: &'q Query) -> Vec<&'q str> {
+    query
         .subject
         .iter()
         .flat_map(|s| snapshot.segment(s))
-        .collect();
+        .collect()
+}
+
+/// Whether a quote names at least half of the subject's `words`.
+fn mentions_subject(quote: &str, words: &[&str], snapshot: &Knowledge<'_>) -> bool {
     if words.is_empty() {
         return true;
     }
+    let normalized = snapshot.vocabulary.normalize(quote);
     let hit = words.iter().filter(|w| normalized.contains(*w)).count();
     hit * 2 >= words.len()
 }
@@ -1120,8 +1138,8 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
             continue;
         }
         let title = snapshot.normalized_title(p.doc);
-        for (si, sentence) in p.sentences.iter().enumerate() {
-            let sentence = &sentence.normalized;
+        for si in 0..p.sentences.len() {
+            let sentence = p.sentence(si);
             if sentence.trim() == title.trim() {
                 continue; // a title line names the document; it answers nothing
             }
@@ -1137,18 +1155,22 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     let p = &found[pi];
     let doc = &snapshot.documents[p.doc].meta;
     let lang = query.language;
-    let plain = replies::quote_text(&p.sentences[si].original, doc.language, lang);
     // The answering sentence leads whole (a passage is cut at sentence
     // ends only), and its neighbours follow once each.
-    let mut lines = vec![replies::verbatim(&plain)];
     let lo = si.saturating_sub(1);
-    let hi = context_end(&p.sentences, si);
-    if lacks_asked_figure(snapshot, query, &p.sentences[lo..hi]) {
+    let hi = context_end(p, si);
+    if lacks_asked_figure(snapshot, query, p, lo..hi) {
         return None;
     }
-    let context: Vec<String> = (lo..hi)
-        .filter(|&i| i != si)
-        .map(|i| replies::quote_for(&p.sentences[i].original, doc.language, lang))
+    let written = snapshot.sentences(p.doc, p.first_sentence + lo..p.first_sentence + hi);
+    let original = written.get(si - lo)?;
+    let plain = replies::quote_text(original, doc.language, lang);
+    let mut lines = vec![replies::verbatim(&plain)];
+    let context: Vec<String> = written
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != si - lo)
+        .map(|(_, s)| replies::quote_for(s, doc.language, lang))
         .collect();
     let context = context.join(doc.language.sentence_joiner());
     if !context.trim().is_empty() {
@@ -1169,7 +1191,8 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
 fn lacks_asked_figure(
     snapshot: &Knowledge<'_>,
     query: &Query,
-    quoted: &[crate::domain::corpus::FoundSentence],
+    p: &crate::domain::corpus::FoundPassage,
+    quoted: std::ops::Range<usize>,
 ) -> bool {
     let asks_quantity = snapshot
         .vocabulary
@@ -1179,17 +1202,17 @@ fn lacks_asked_figure(
         .any(|w| query.normalized.contains(w.as_str()));
     asks_quantity
         && !quoted
-            .iter()
-            .any(|s| s.normalized.chars().any(|c| c.is_ascii_digit()))
+            .clone()
+            .any(|i| p.sentence(i).chars().any(|c| c.is_ascii_digit()))
 }
 
 /// Where the context after the answering sentence ends: the next
 /// sentence; a question's (问：…？ in a FAQ) whole answer after it, up to
 /// `ANSWER_SENTENCES`.
-fn context_end(sentences: &[crate::domain::corpus::FoundSentence], si: usize) -> usize {
-    let asks = sentences[si].normalized.trim_end().ends_with(['?', '？']);
+fn context_end(p: &crate::domain::corpus::FoundPassage, si: usize) -> usize {
+    let asks = p.sentence(si).trim_end().ends_with(['?', '？']);
     let after = if asks { ANSWER_SENTENCES } else { 1 };
-    (si + 1 + after).min(sentences.len())
+    (si + 1 + after).min(p.sentences.len())
 }
 
 /// Adjacent character pairs of a question with its filler words taken out.

@@ -209,26 +209,30 @@ impl std::ops::Deref for FactTable {
     }
 }
 
-/// One sentence of a found passage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundSentence {
-    /// As written, for display.
-    pub original: String,
-    /// Normalized, for matching.
-    pub normalized: String,
-}
-
-/// A passage the search found for some words, with its text.
+/// A passage the search found for some words, with its normalized text
+/// (its text as written is read only for the passage an answer quotes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundPassage {
     /// Index into the corpus's documents.
     pub doc: usize,
     /// The search's score (BM25).
     pub score: f32,
-    /// The passage's normalized text.
+    /// The passage's normalized text: its sentences joined.
     pub normalized: String,
-    /// Its sentences in order.
-    pub sentences: Vec<FoundSentence>,
+    /// Where each of its sentences lies in `normalized`.
+    pub sentences: Vec<std::ops::Range<usize>>,
+    /// The number (within its document) of its first sentence.
+    pub first_sentence: usize,
+}
+
+impl FoundPassage {
+    /// Its sentence `i` (from 0), normalized.
+    pub fn sentence(&self, i: usize) -> &str {
+        self.sentences
+            .get(i)
+            .and_then(|r| self.normalized.get(r.clone()))
+            .unwrap_or("")
+    }
 }
 
 /// Finds passages for words, and cuts text into the words it finds by.
@@ -237,9 +241,9 @@ pub trait PassageSearch: Send + Sync {
     fn segment<'t>(&self, text: &'t str) -> Vec<&'t str>;
     /// Passages for these (normalized) words, best first, with their text.
     fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage>;
-    /// Sentence `sentence` (numbered within its document) of document
-    /// `doc`, as written.
-    fn sentence(&self, doc: usize, sentence: usize) -> Option<String>;
+    /// Sentences `sentences` (numbered within document `doc`) as written,
+    /// as far as the passage holding the first of them goes.
+    fn sentences(&self, doc: usize, sentences: std::ops::Range<usize>) -> Vec<String>;
 }
 
 /// What answering reads: the corpus and a search over its passages.
@@ -264,8 +268,14 @@ impl Knowledge<'_> {
             return std::borrow::Cow::Borrowed(&f.quote);
         }
         f.sentence
-            .and_then(|s| self.passages_search.sentence(f.doc, s))
+            .and_then(|s| self.passages_search.sentences(f.doc, s..s + 1).pop())
             .map_or(std::borrow::Cow::Borrowed(""), std::borrow::Cow::Owned)
+    }
+
+    /// Sentences `sentences` of document `doc` as written, as far as the
+    /// passage holding the first of them goes.
+    pub fn sentences(&self, doc: usize, sentences: std::ops::Range<usize>) -> Vec<String> {
+        self.passages_search.sentences(doc, sentences)
     }
 
     /// Segments a normalized text as the search does.

@@ -30,7 +30,7 @@ use std::sync::LazyLock;
 /// version, so that tables stored by an older extractor are rebuilt. Bump
 /// it whenever the rows extracted from some text change, or the way a
 /// generation stores passages.
-pub const EXTRACTION_VERSION: &str = "30";
+pub const EXTRACTION_VERSION: &str = "31";
 
 /// Lines longer than this (characters) are no heading.
 const HEADING_CHARS: usize = 48;

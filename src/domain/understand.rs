@@ -86,7 +86,8 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     let q = normalized.as_str();
     let (mut years, han_year_spans) = read_years(q);
     let period_hits = vocabulary.period_hits(q);
-    let mut period = read_period(q, &period_hits, vocabulary);
+    let month_ranges = crate::domain::numbers::month_ranges(q);
+    let mut period = read_period(q, &period_hits, &month_ranges, vocabulary);
     // "“十四五”期间（2021—2025年）累计…": one cumulative period, from its
     // first year.
     if let Some((from, to, month)) = crate::domain::span::asked_span(q, vocabulary) {
@@ -111,11 +112,7 @@ pub fn understand(question: &str, vocabulary: &Vocabulary) -> Query {
     known.extend(han_year_spans.iter().map(|h| (h.0, h.1)));
     known.extend(dim_hits.iter().map(|h| (h.start, h.end)));
     known.extend(customs.iter().map(|c| (c.0, c.1)));
-    known.extend(
-        crate::domain::numbers::month_ranges(q)
-            .iter()
-            .map(|r| (r.start, r.end)),
-    );
+    known.extend(month_ranges.iter().map(|r| (r.start, r.end)));
     let subject = subject_words(q, vocabulary, &known);
     let qualifiers = qualifier_words(q, vocabulary, &subject);
     let intent = intent_of(q, vocabulary, metric.is_some(), years.len(), &subject);
@@ -179,10 +176,11 @@ fn read_years(q: &str) -> (Vec<u16>, Vec<(usize, usize, usize)>) {
 fn read_period(
     q: &str,
     period_hits: &[(usize, usize, PeriodKind)],
+    month_ranges: &[crate::domain::numbers::MonthRange],
     vocabulary: &Vocabulary,
 ) -> PeriodKind {
     // "2025年1至11月", "from January to October": a range of months.
-    if let Some(r) = crate::domain::numbers::month_ranges(q).first() {
+    if let Some(r) = month_ranges.first() {
         return PeriodKind::months(r.from, r.to);
     }
     if let Some(&(_, _, kind)) = period_hits.iter().max_by_key(|h| h.1 - h.0) {

@@ -722,22 +722,28 @@ pub fn find_words<'a>(
         })
         .collect();
     by_first.sort_unstable();
-    scan(text, &by_first)
+    scan(text, &by_first, |c| {
+        let from = by_first.partition_point(|(x, _, _)| *x < c);
+        from..from + by_first[from..].partition_point(|(x, _, _)| *x <= c)
+    })
 }
 
 /// `find_words` over words sorted by their first character (in list
 /// order within it), so that at each place of `text` only those that can
 /// start there are tried.
-fn scan<S: AsRef<str>>(text: &str, by_first: &[(char, usize, S)]) -> Vec<(usize, usize, usize)> {
+/// `starting(c)` is where the words starting with `c` lie in `by_first`.
+fn scan<S: AsRef<str>>(
+    text: &str,
+    by_first: &[(char, usize, S)],
+    starting: impl Fn(char) -> std::ops::Range<usize>,
+) -> Vec<(usize, usize, usize)> {
     let mut hits = Vec::new();
     let mut pos = 0;
     while pos < text.len() {
         let rest = &text[pos..];
         let mut best: Option<(usize, usize)> = None;
         let c = rest.chars().next().unwrap_or_default();
-        let from = by_first.partition_point(|(x, _, _)| *x < c);
-        let to = from + by_first[from..].partition_point(|(x, _, _)| *x <= c);
-        for (_, i, w) in &by_first[from..to] {
+        for (_, i, w) in &by_first[starting(c)] {
             let w = w.as_ref();
             if !rest.starts_with(w) {
                 continue;
@@ -779,6 +785,10 @@ pub struct WordTable<T> {
     /// The words by first character, in list order within it.
     by_first: Vec<(char, usize, String)>,
     values: Vec<T>,
+    /// Where the words starting with a character lie in `by_first`: one
+    /// lookup for each character of a text, and none for the (many)
+    /// characters that start no word.
+    starts: rustc_hash::FxHashMap<char, (u32, u32)>,
 }
 
 impl<T> Default for WordTable<T> {
@@ -786,6 +796,7 @@ impl<T> Default for WordTable<T> {
         WordTable {
             by_first: Vec::new(),
             values: Vec::new(),
+            starts: rustc_hash::FxHashMap::default(),
         }
     }
 }
@@ -801,15 +812,27 @@ impl<T> WordTable<T> {
             }
         }
         by_first.sort_unstable_by_key(|e| (e.0, e.1));
-        WordTable { by_first, values }
+        let mut starts = rustc_hash::FxHashMap::default();
+        for (i, e) in by_first.iter().enumerate() {
+            starts.entry(e.0).or_insert((i as u32, i as u32)).1 = i as u32 + 1;
+        }
+        WordTable {
+            by_first,
+            values,
+            starts,
+        }
     }
 
     /// What `find_words` finds in `text`, each hit with its word's value.
     pub fn find(&self, text: &str) -> Vec<(usize, usize, &T)> {
-        scan(text, &self.by_first)
-            .into_iter()
-            .map(|(s, e, i)| (s, e, &self.values[i]))
-            .collect()
+        scan(text, &self.by_first, |c| {
+            self.starts
+                .get(&c)
+                .map_or(0..0, |&(from, to)| from as usize..to as usize)
+        })
+        .into_iter()
+        .map(|(s, e, i)| (s, e, &self.values[i]))
+        .collect()
     }
 }
 
@@ -830,6 +853,11 @@ pub fn longest_word_in<'a>(
 pub fn contains_any(text: &str, words: &[String]) -> bool {
     words.iter().any(|w| {
         if w.is_empty() {
+            return false;
+        }
+        // Setting up a search for a word costs more than looking for its
+        // first character, which most texts lack.
+        if !w.chars().next().is_some_and(|c| text.contains(c)) {
             return false;
         }
         if !is_latin_word(w) {

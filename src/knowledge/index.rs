@@ -9,7 +9,7 @@
 //! Invariant: queries are built in code from segmented terms, never parsed
 //! from user text; a complete generation's index is never written.
 
-use crate::domain::corpus::{Chunks, FoundPassage, FoundSentence, PassageSearch};
+use crate::domain::corpus::{Chunks, FoundPassage, PassageSearch};
 use crate::domain::model::{Passage, Sentence};
 use jieba_rs::Jieba;
 use std::collections::HashMap;
@@ -162,17 +162,22 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
-/// The fields of a passage: its words (indexed, not stored), its
-/// document's key (indexed whole, stored: what a changed document is
-/// deleted by) and its text with its sentences (stored only).
+/// The fields of a passage. Each passage is two index documents, both
+/// under its document's key (indexed whole, stored: what a changed
+/// document is deleted by): one a search finds, by its words (indexed, not
+/// stored), holding its sentences normalized (`body`); and one holding its
+/// text as written (`written`), found by its sentences' numbers. A search
+/// so decodes only the normalized text of the passages it finds, and the
+/// text as written only of the passage an answer quotes.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
     text: Field,
     doc: Field,
     body: Field,
+    written: Field,
     /// `KEY#N` for each sentence N (numbered within its document) the
-    /// passage holds (indexed whole, not stored): how a cited sentence is
-    /// found.
+    /// passage holds (indexed whole, not stored, on the document as
+    /// written): how a cited sentence is found.
     sentence: Field,
 }
 
@@ -190,56 +195,49 @@ fn schema() -> (Schema, Fields) {
         TextOptions::default().set_indexing_options(indexing),
     );
     let doc = builder.add_text_field("doc", STRING | STORED);
-    let body = builder.add_text_field("body", STORED);
+    // Bytes: read back without tantivy's UTF-8 check, which took a tenth
+    // of a passage answer; `stored` checks them with a faster one.
+    let body = builder.add_bytes_field("body", STORED);
     let sentence = builder.add_text_field("sentence", STRING);
+    let written = builder.add_text_field("written", STORED);
     (
         builder.build(),
         Fields {
             text,
             doc,
             body,
+            written,
             sentence,
         },
     )
 }
 
-/// What the index stores of a passage, read back when a search finds it.
-/// Its text as written and normalized are stored only when they are not
-/// its sentences joined (as they nearly always are): a search decodes
-/// every passage it finds, and the text stored once decodes twice as fast.
-/// Stored as text: a header, then records (see `StoredPassage::encode`).
+/// A passage as written, stored apart from what a search reads. Its text
+/// as written is stored only when it is not its sentences joined (as it
+/// nearly always is). Stored as text: a header, then records (see
+/// `WrittenPassage::encode`).
 #[derive(Debug, PartialEq)]
-struct StoredPassage {
+struct WrittenPassage {
     /// Its number within its document.
     i: usize,
     /// As written, when not its sentences joined by `j`.
     o: Option<String>,
-    /// Normalized, when not its sentences' normalized text joined by `j`.
-    n: Option<String>,
     /// Its sentences are joined by a space (English), not directly.
     j: bool,
-    /// Its sentences, as written and normalized.
-    s: Vec<(String, String)>,
+    /// Its sentences as written.
+    s: Vec<String>,
     /// The number (within its document) of its first sentence.
     f: usize,
 }
 
-/// What a search reads of a stored passage (the text as written is skipped).
-#[derive(Debug)]
-struct SearchedPassage {
-    n: Option<String>,
-    j: bool,
-    s: Vec<(String, String)>,
-}
-
 /// Separates the records of a stored passage: its header, its text as
-/// written and normalized (when stored), then one per sentence.
+/// written (when stored), then one per sentence.
 const RECORD: char = '\u{1e}';
-/// Separates the fields of a record.
+/// Separates the fields of the header.
 const FIELD: char = '\u{1f}';
 
 /// A text with the separators (control characters that cleaned text never
-/// holds) made spaces, so that it always reads back as one field.
+/// holds) made spaces, so that it always reads back as one record.
 fn field(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains([RECORD, FIELD]) {
         std::borrow::Cow::Owned(text.replace([RECORD, FIELD], " "))
@@ -259,14 +257,15 @@ fn header(body: &str) -> Option<(usize, usize, &str, std::str::Split<'_, char>)>
     Some((i, f, flags, records))
 }
 
-/// The sentence records, as written and normalized.
-fn sentence_records(records: std::str::Split<'_, char>) -> Option<Vec<(String, String)>> {
-    records
-        .map(|r| {
-            let (o, n) = r.split_once(FIELD)?;
-            Some((o.to_string(), n.to_string()))
-        })
-        .collect()
+/// A stored text: the header `i FIELD f FIELD flags`, then a record for
+/// each of `records`.
+fn encode<'a>(i: usize, f: usize, flags: &str, records: impl Iterator<Item = &'a str>) -> String {
+    let mut body = format!("{i}{FIELD}{f}{FIELD}{flags}");
+    for r in records {
+        body.push(RECORD);
+        body.push_str(&field(r));
+    }
+    body
 }
 
 /// `parts` joined by a space (`spaced`) or directly.
@@ -281,69 +280,45 @@ fn joined<'a>(parts: impl Iterator<Item = &'a str>, spaced: bool) -> String {
     text
 }
 
-impl StoredPassage {
-    fn new(i: usize, p: &Passage, sentences: &[Sentence]) -> StoredPassage {
-        let s: Vec<(String, String)> = sentences
-            .iter()
-            .map(|s| (s.original.clone(), s.normalized.clone()))
-            .collect();
-        let direct = joined(s.iter().map(|x| x.0.as_str()), false);
-        let j = p.original != direct && p.original == joined(s.iter().map(|x| x.0.as_str()), true);
+impl WrittenPassage {
+    fn new(i: usize, p: &Passage, sentences: &[Sentence]) -> WrittenPassage {
+        let s: Vec<String> = sentences.iter().map(|s| s.original.clone()).collect();
+        let direct = joined(s.iter().map(String::as_str), false);
+        let j = p.original != direct && p.original == joined(s.iter().map(String::as_str), true);
         let o = (!j && p.original != direct).then(|| p.original.clone());
-        let n = (p.normalized != joined(s.iter().map(|x| x.1.as_str()), j))
-            .then(|| p.normalized.clone());
-        StoredPassage {
+        WrittenPassage {
             i,
             o,
-            n,
             j,
             s,
             f: p.first_sentence,
         }
     }
 
-    /// The stored text: `i FIELD f FIELD flags` (j, o, n: joined by a
-    /// space, text as written stored, normalized text stored), then a
-    /// record for each of o and n when stored, then `original FIELD
-    /// normalized` for each sentence.
+    /// The stored text: the header with flags j (joined by a space) and o
+    /// (text as written stored), then a record for o when stored, then one
+    /// for each sentence.
     fn encode(&self) -> String {
-        let flags: String = [
-            (self.j, 'j'),
-            (self.o.is_some(), 'o'),
-            (self.n.is_some(), 'n'),
-        ]
-        .iter()
-        .filter(|x| x.0)
-        .map(|x| x.1)
-        .collect();
-        let mut body = format!("{}{FIELD}{}{FIELD}{flags}", self.i, self.f);
-        for text in self.o.iter().chain(&self.n) {
-            body.push(RECORD);
-            body.push_str(&field(text));
-        }
-        for (o, n) in &self.s {
-            body.push(RECORD);
-            body.push_str(&field(o));
-            body.push(FIELD);
-            body.push_str(&field(n));
-        }
-        body
+        let flags = match (self.j, self.o.is_some()) {
+            (true, _) => "j",
+            (false, true) => "o",
+            (false, false) => "",
+        };
+        let records = self.o.iter().chain(&self.s).map(String::as_str);
+        encode(self.i, self.f, flags, records)
     }
 
-    fn decode(body: &str) -> Option<StoredPassage> {
+    fn decode(body: &str) -> Option<WrittenPassage> {
         let (i, f, flags, mut records) = header(body)?;
-        let mut stored = |flag| match flags.contains(flag) {
-            true => records.next().map(|r| Some(r.to_string())),
-            false => Some(None),
+        let o = match flags.contains('o') {
+            true => Some(records.next()?.to_string()),
+            false => None,
         };
-        let o = stored('o')?;
-        let n = stored('n')?;
-        Some(StoredPassage {
+        Some(WrittenPassage {
             i,
             o,
-            n,
             j: flags.contains('j'),
-            s: sentence_records(records)?,
+            s: records.map(str::to_string).collect(),
             f,
         })
     }
@@ -351,33 +326,35 @@ impl StoredPassage {
     fn original(self) -> String {
         let j = self.j;
         self.o
-            .unwrap_or_else(|| joined(self.s.iter().map(|x| x.0.as_str()), j))
+            .unwrap_or_else(|| joined(self.s.iter().map(String::as_str), j))
     }
 }
 
-impl SearchedPassage {
-    /// What `StoredPassage::encode` wrote, without the text as written.
-    fn decode(body: &str) -> Option<SearchedPassage> {
-        let (_, _, flags, mut records) = header(body)?;
-        if flags.contains('o') {
-            records.next()?;
-        }
-        let n = match flags.contains('n') {
-            true => Some(records.next()?.to_string()),
-            false => None,
-        };
-        Some(SearchedPassage {
-            n,
-            j: flags.contains('j'),
-            s: sentence_records(records)?,
-        })
-    }
+/// What a search reads of a passage: its sentences normalized, under a
+/// header whose flag j says they are joined by a space (English).
+fn searched_body(i: usize, p: &Passage, sentences: &[Sentence]) -> String {
+    let spaced = sentences.len() > 1
+        && p.normalized == joined(sentences.iter().map(|s| s.normalized.as_str()), true);
+    let records = sentences.iter().map(|s| s.normalized.as_str());
+    encode(i, p.first_sentence, if spaced { "j" } else { "" }, records)
+}
 
-    fn normalized(&mut self) -> String {
-        self.n
-            .take()
-            .unwrap_or_else(|| joined(self.s.iter().map(|x| x.1.as_str()), self.j))
+/// A found passage from what `searched_body` wrote: its sentences joined,
+/// and where each lies in the text.
+fn found_text(body: &str) -> Option<(usize, String, Vec<std::ops::Range<usize>>)> {
+    let (_, f, flags, records) = header(body)?;
+    let joiner = if flags.contains('j') { " " } else { "" };
+    let mut text = String::with_capacity(body.len());
+    let mut sentences = Vec::new();
+    for (k, r) in records.enumerate() {
+        if k > 0 {
+            text.push_str(joiner);
+        }
+        let start = text.len();
+        text.push_str(r);
+        sentences.push(start..text.len());
     }
+    Some((f, text, sentences))
 }
 
 /// A document's passages, each with its sentences, to be indexed under the
@@ -406,17 +383,21 @@ impl IndexBuilder {
         }
     }
 
-    /// Adds a document's passages (the writer's threads segment them).
+    /// Adds a document's passages (the writer's threads segment them):
+    /// two index documents for each (see `Fields`).
     pub fn add(&self, document: &DocumentPassages<'_>) -> Result<(), IndexError> {
         for (i, p) in document.passages.iter().enumerate() {
             let sentences =
                 &document.sentences[p.first_sentence..p.first_sentence + p.sentence_count];
-            let stored = StoredPassage::new(i, p, sentences);
-            let body = stored.encode();
-            let mut passage = doc!(
+            let searched = doc!(
                 self.fields.text => p.normalized.as_str(),
                 self.fields.doc => document.key,
-                self.fields.body => body,
+                self.fields.body => searched_body(i, p, sentences).into_bytes(),
+            );
+            self.writer.add_document(searched).map_err(self.err())?;
+            let mut passage = doc!(
+                self.fields.doc => document.key,
+                self.fields.written => WrittenPassage::new(i, p, sentences).encode(),
             );
             for n in p.first_sentence..p.first_sentence + p.sentence_count {
                 passage.add_text(self.fields.sentence, sentence_term(document.key, n));
@@ -433,11 +414,15 @@ impl IndexBuilder {
     /// make every small update as slow as a full build.
     fn merge_if_small(&mut self) -> Result<(), IndexError> {
         let metas = self.index.searchable_segment_metas().map_err(self.err())?;
-        let passages: u32 = metas.iter().map(|m| m.num_docs()).sum();
-        if metas.len() < 2 || passages as usize > MERGE_BELOW_PASSAGES {
+        let documents: u32 = metas.iter().map(|m| m.num_docs()).sum();
+        if metas.len() < 2 || documents as usize / 2 > MERGE_BELOW_PASSAGES {
             return Ok(());
         }
         let ids: Vec<_> = metas.iter().map(|m| m.id()).collect();
+        // A segment's files are kept while anything holds its meta: these
+        // go first, so that the merge removes the merged segments' files
+        // (else they would stay, linked into every later generation).
+        drop(metas);
         self.writer.merge(&ids).wait().map_err(self.err())?;
         Ok(())
     }
@@ -621,7 +606,8 @@ impl SearchIndex {
 
     /// How many passages the index holds.
     pub fn passage_count(&self) -> usize {
-        self.reader.searcher().num_docs() as usize
+        // Two index documents for each passage.
+        self.reader.searcher().num_docs() as usize / 2
     }
 
     /// The best passages for these (normalized) words, best first, with
@@ -647,35 +633,35 @@ impl SearchIndex {
         };
         top.into_iter()
             .filter_map(|(score, address)| {
-                let (doc, mut stored) =
-                    self.stored(&searcher.doc(address).ok()?, SearchedPassage::decode)?;
+                let (doc, (first_sentence, normalized, sentences)) =
+                    self.stored(&searcher.doc(address).ok()?, self.fields.body, found_text)?;
                 Some(FoundPassage {
                     doc,
                     score,
-                    normalized: stored.normalized(),
-                    sentences: stored
-                        .s
-                        .into_iter()
-                        .map(|(original, normalized)| FoundSentence {
-                            original,
-                            normalized,
-                        })
-                        .collect(),
+                    normalized,
+                    sentences,
+                    first_sentence,
                 })
             })
             .collect()
     }
 
-    /// A stored passage (or the part of it `T` reads) with its document's
-    /// number.
+    /// What a stored passage holds in `field` (decoded by `decode`), with
+    /// its document's number; None when it holds nothing there (the other
+    /// document of the passage).
     fn stored<T>(
         &self,
         doc: &TantivyDocument,
+        field: Field,
         decode: impl Fn(&str) -> Option<T>,
     ) -> Option<(usize, T)> {
         let key = doc.get_first(self.fields.doc)?.as_str()?;
         let number = *self.numbers().get(key)?;
-        let body = doc.get_first(self.fields.body)?.as_str()?;
+        let value = doc.get_first(field)?;
+        let body = match value.as_str() {
+            Some(text) => text,
+            None => simdutf8::basic::from_utf8(value.as_bytes()?).ok()?,
+        };
         Some((number, decode(body)?))
     }
 
@@ -683,12 +669,12 @@ impl SearchIndex {
     pub fn passages_of(&self, doc: usize) -> Vec<String> {
         self.stored_passages(doc)
             .into_iter()
-            .map(StoredPassage::original)
+            .map(WrittenPassage::original)
             .collect()
     }
 
-    /// What the index stores of document `doc`'s passages, in order.
-    fn stored_passages(&self, doc: usize) -> Vec<StoredPassage> {
+    /// Document `doc`'s passages as written, in order.
+    fn stored_passages(&self, doc: usize) -> Vec<WrittenPassage> {
         let Some(key) = self.keys.get(doc) else {
             return Vec::new();
         };
@@ -700,13 +686,42 @@ impl SearchIndex {
         let Ok(found) = searcher.search(&query, &tantivy::collector::DocSetCollector) else {
             return Vec::new();
         };
-        let mut passages: Vec<StoredPassage> = found
+        let mut passages: Vec<WrittenPassage> = found
             .into_iter()
-            .filter_map(|address| self.stored(&searcher.doc(address).ok()?, StoredPassage::decode))
+            .filter_map(|address| {
+                let doc = searcher.doc(address).ok()?;
+                self.stored(&doc, self.fields.written, WrittenPassage::decode)
+            })
             .map(|(_, p)| p)
             .collect();
         passages.sort_by_key(|p| p.i);
         passages
+    }
+
+    /// Sentences `sentences` (numbered within document `doc`) as written,
+    /// as far as the passage holding the first of them goes.
+    fn written(&self, doc: usize, sentences: std::ops::Range<usize>) -> Option<Vec<String>> {
+        let key = self.keys.get(doc)?;
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.sentence, &sentence_term(key, sentences.start)),
+            IndexRecordOption::Basic,
+        );
+        let searcher = self.reader.searcher();
+        let found = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .ok()?;
+        let address = found.into_iter().next()?;
+        let doc = searcher.doc(address).ok()?;
+        let (_, passage) = self.stored(&doc, self.fields.written, WrittenPassage::decode)?;
+        let from = sentences.start.checked_sub(passage.f)?;
+        Some(
+            passage
+                .s
+                .into_iter()
+                .skip(from)
+                .take(sentences.len())
+                .collect(),
+        )
     }
 }
 
@@ -766,23 +781,8 @@ impl PassageSearch for SearchIndex {
         self.segmenter.words(text)
     }
 
-    fn sentence(&self, doc: usize, sentence: usize) -> Option<String> {
-        let key = self.keys.get(doc)?;
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.sentence, &sentence_term(key, sentence)),
-            IndexRecordOption::Basic,
-        );
-        let searcher = self.reader.searcher();
-        let found = searcher
-            .search(&query, &tantivy::collector::DocSetCollector)
-            .ok()?;
-        let address = found.into_iter().next()?;
-        let (_, passage) = self.stored(&searcher.doc(address).ok()?, StoredPassage::decode)?;
-        let (original, _) = passage
-            .s
-            .into_iter()
-            .nth(sentence.checked_sub(passage.f)?)?;
-        Some(original)
+    fn sentences(&self, doc: usize, sentences: std::ops::Range<usize>) -> Vec<String> {
+        self.written(doc, sentences).unwrap_or_default()
     }
 
     fn search(&self, words: &[&str], limit: usize) -> Vec<FoundPassage> {
@@ -794,8 +794,8 @@ impl PassageSearch for SearchIndex {
 mod tests {
     use super::*;
 
-    fn passage(original: &str, normalized: &str, sentences: &[(&str, &str)]) -> StoredPassage {
-        let sentences: Vec<Sentence> = sentences
+    fn sentences_of(sentences: &[(&str, &str)]) -> Vec<Sentence> {
+        sentences
             .iter()
             .map(|(o, n)| Sentence {
                 doc: 0,
@@ -803,16 +803,32 @@ mod tests {
                 original: o.to_string(),
                 normalized: n.to_string(),
             })
-            .collect();
-        let p = Passage {
+            .collect()
+    }
+
+    fn passage_of(original: &str, normalized: &str, count: usize) -> Passage {
+        Passage {
             doc: 0,
             original: original.into(),
             normalized: normalized.into(),
             first_sentence: 0,
-            sentence_count: sentences.len(),
-        };
-        let stored = StoredPassage::new(0, &p, &sentences);
-        StoredPassage::decode(&stored.encode()).unwrap()
+            sentence_count: count,
+        }
+    }
+
+    /// The passage as written and as a search reads it, each stored and
+    /// read back.
+    fn stored(
+        original: &str,
+        normalized: &str,
+        sentences: &[(&str, &str)],
+    ) -> (WrittenPassage, String, Vec<String>) {
+        let p = passage_of(original, normalized, sentences.len());
+        let sentences = sentences_of(sentences);
+        let written = WrittenPassage::decode(&WrittenPassage::new(0, &p, &sentences).encode());
+        let (_, text, ranges) = found_text(&searched_body(0, &p, &sentences)).unwrap();
+        let searched = ranges.iter().map(|r| text[r.clone()].to_string()).collect();
+        (written.unwrap(), text, searched)
     }
 
     #[test]
@@ -839,45 +855,47 @@ mod tests {
             ("甲\n乙", "甲 乙", vec![("甲", "甲"), ("乙", "乙")]),
         ];
         for (original, normalized, sentences) in cases {
-            let stored = passage(original, normalized, &sentences);
-            let read: Vec<(&str, &str)> = stored
-                .s
-                .iter()
-                .map(|(o, n)| (o.as_str(), n.as_str()))
-                .collect();
-            assert_eq!(read, sentences);
-            let mut searched = SearchedPassage::decode(&stored.encode()).unwrap();
-            assert_eq!(searched.normalized(), normalized, "{original}");
-            assert_eq!(stored.original(), original);
+            let (written, text, searched) = stored(original, normalized, &sentences);
+            let as_written: Vec<&str> = sentences.iter().map(|s| s.0).collect();
+            let as_normalized: Vec<&str> = sentences.iter().map(|s| s.1).collect();
+            assert_eq!(written.s, as_written);
+            assert_eq!(searched, as_normalized);
+            assert_eq!(text, normalized, "{original}");
+            assert_eq!(written.original(), original);
         }
-        let joined = passage(
+        let (joined, _, _) = stored(
             "甲。乙。",
             "甲。乙。",
             &[("甲。", "甲。"), ("乙。", "乙。")],
         );
-        assert!(joined.o.is_none() && joined.n.is_none(), "stored once");
+        assert!(joined.o.is_none(), "stored once");
     }
 
     #[test]
     fn a_stored_passage_reads_back_whatever_its_text_holds_and_a_cut_one_reads_as_none() {
-        let odd = passage(
-            "甲\u{1e}乙\u{1f}。",
-            "甲\u{1e}乙\u{1f}。",
-            &[("甲\u{1e}乙\u{1f}。", "甲\u{1e}乙\u{1f}。"), ("", "")],
-        );
+        let odd = "甲\u{1e}乙\u{1f}。";
+        let (written, _, searched) = stored(odd, odd, &[(odd, odd), ("", "")]);
         assert_eq!(
-            odd.s[0].0, "甲 乙 。",
+            written.s[0], "甲 乙 。",
             "separators in the text read back as spaces"
         );
-        assert_eq!(odd.s.len(), 2);
-        let body = odd.encode();
-        for cut in (0..body.len()).filter(|&i| body.is_char_boundary(i)) {
-            // Never a panic; what reads back is a passage or nothing.
-            let _ = StoredPassage::decode(&body[..cut]);
-            let _ = SearchedPassage::decode(&body[..cut]);
+        assert_eq!(searched[0], "甲 乙 。");
+        assert_eq!((written.s.len(), searched.len()), (2, 2));
+        let p = passage_of(odd, odd, 2);
+        let sentences = sentences_of(&[(odd, odd), ("", "")]);
+        for body in [
+            WrittenPassage::new(0, &p, &sentences).encode(),
+            searched_body(0, &p, &sentences),
+        ] {
+            for cut in (0..body.len()).filter(|&i| body.is_char_boundary(i)) {
+                // Never a panic; what reads back is a passage or nothing.
+                let _ = WrittenPassage::decode(&body[..cut]);
+                let _ = found_text(&body[..cut]);
+            }
         }
-        assert!(StoredPassage::decode("").is_none());
-        assert!(StoredPassage::decode("x\u{1f}0\u{1f}").is_none());
+        assert!(WrittenPassage::decode("").is_none());
+        assert!(WrittenPassage::decode("x\u{1f}0\u{1f}").is_none());
+        assert!(found_text("").is_none());
     }
 
     /// Writes one passage per text under `key` into `builder`.
@@ -932,6 +950,15 @@ mod tests {
         add_texts(&builder, "d", &["海关扣留丁"]);
         let updated = builder.finish(&["a", "c", "d"]).unwrap();
         assert_eq!(updated.reader.searcher().segment_readers().len(), 1);
+        let segments: std::collections::BTreeSet<String> = std::fs::read_dir(&second)
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                let (stem, _) = name.split_once('.')?;
+                (stem.len() == 32).then(|| stem.to_string())
+            })
+            .collect();
+        assert_eq!(segments.len(), 1, "the merged segments' files are gone");
         let found: Vec<usize> = updated
             .search(&["扣留"], 10)
             .iter()

@@ -1010,10 +1010,14 @@ fn summary_dimensions<'a>(
     let v = &snapshot.vocabulary;
     let english = language == Language::English;
     let frame = Frame::nationwide();
+    let held = snapshot.single_breakdowns(year);
     let mut lines = Vec::new();
     for d in &v.dimensions {
         let mut items = Vec::new();
         for value in d.values.iter().filter(|x| !x.id.is_empty()) {
+            if !held.contains(&(d.kind.as_str(), value.id.as_str())) {
+                continue;
+            }
             let dims = vec![(d.kind.clone(), value.id.clone())];
             let figures: Vec<&Fact> = v
                 .metrics
@@ -1122,7 +1126,7 @@ fn passage(snapshot: &Knowledge<'_>, query: &Query) -> Option<Answer> {
     };
     // Character pairs of the question's own words: a name written as in
     // the question (剑网2020) beats the same characters apart (网剑).
-    let pairs = char_pairs(&query.normalized, filler);
+    let pairs = char_pairs(&query.normalized, &snapshot.vocabulary);
     let pair_coverage = |text: &str| {
         if pairs.is_empty() {
             0.0
@@ -1230,11 +1234,10 @@ fn speaks_of_years(
         })
 }
 
-fn char_pairs(question: &str, filler: &[String]) -> Vec<String> {
-    let hits = crate::domain::vocabulary::find_words(question, filler.iter().map(String::as_str));
+fn char_pairs(question: &str, vocabulary: &crate::domain::vocabulary::Vocabulary) -> Vec<String> {
     let mut kept = String::new();
     let mut pos = 0;
-    for (s, e, _) in hits {
+    for (s, e) in vocabulary.filler_spans(question) {
         kept.push_str(&question[pos..s]);
         kept.push(' ');
         pos = e;

@@ -442,6 +442,20 @@ impl Corpus {
         self.facts.of_year(year).iter()
     }
 
+    /// The (kind, value) pairs that some row of `year` is broken down by
+    /// alone (its only dimension, release and qualifier aside).
+    pub fn single_breakdowns(&self, year: u16) -> std::collections::HashSet<(&str, &str)> {
+        self.facts
+            .of_year(year)
+            .iter()
+            .filter_map(|f| {
+                let mut dims = key_dims(f);
+                let first = dims.next()?;
+                dims.next().is_none().then(|| pair(first))
+            })
+            .collect()
+    }
+
     /// The years the fact table has figures for, ascending.
     pub fn years(&self) -> Vec<u16> {
         self.facts.entries().iter().map(|e| e.year).collect()

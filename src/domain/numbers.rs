@@ -203,6 +203,10 @@ static MONTH: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Every [`MonthMention`] in `text`, in order.
 pub fn month_mentions(text: &str) -> Vec<MonthMention> {
+    // (Every mention has a 月; most texts have none.)
+    if !text.contains('月') {
+        return Vec::new();
+    }
     MONTH
         .captures_iter(text)
         .filter_map(|c| {
@@ -303,7 +307,11 @@ pub fn month_ranges(text: &str) -> Vec<MonthRange> {
             .map(|i| i as u8 + 1)
     };
     let mut out = Vec::new();
-    for c in MONTH_RANGE_ZH.captures_iter(text) {
+    // Chinese ranges all have a 月, English ones Latin letters: a text
+    // without them is not searched for them.
+    let chinese = text.contains('月');
+    let english = text.bytes().any(|b| b.is_ascii_alphabetic());
+    for c in MONTH_RANGE_ZH.captures_iter(if chinese { text } else { "" }) {
         let (from, to, first) = match (c.get(1), c.get(2), c.get(3)) {
             (Some(a), Some(b), _) => (a.as_str().parse().ok(), b.as_str().parse().ok(), a),
             (_, _, Some(n)) => (Some(1), small_number(n.as_str()), n),
@@ -316,7 +324,7 @@ pub fn month_ranges(text: &str) -> Vec<MonthRange> {
         };
         out.push((start, c.get(0).expect("group 0").end(), from, to));
     }
-    for c in MONTH_RANGE_EN.captures_iter(text) {
+    for c in MONTH_RANGE_EN.captures_iter(if english { text } else { "" }) {
         let m = c.get(0).expect("group 0");
         let (from, to) = match (c.get(1), c.get(2), c.get(3)) {
             (Some(a), Some(b), _) => (month_of(a.as_str()), month_of(b.as_str())),
@@ -325,7 +333,7 @@ pub fn month_ranges(text: &str) -> Vec<MonthRange> {
         };
         out.push((m.start(), m.end(), from, to));
     }
-    for c in MONTH_BETWEEN_EN.captures_iter(text) {
+    for c in MONTH_BETWEEN_EN.captures_iter(if english { text } else { "" }) {
         let m = c.get(0).expect("group 0");
         out.push((m.start(), m.end(), month_of(&c[1]), month_of(&c[2])));
     }

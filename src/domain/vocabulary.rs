@@ -433,6 +433,8 @@ struct Prepared {
     /// Words that ask how (compare, trend, summary, change, share) and
     /// filler: a question's words that name no subject.
     not_subject: WordTable<()>,
+    /// Filler words alone.
+    filler: WordTable<()>,
 }
 
 impl Prepared {
@@ -487,6 +489,7 @@ impl Prepared {
         .map(|w| (w.clone(), ()));
         Prepared {
             not_subject: WordTable::new(not_subject),
+            filler: WordTable::new(v.question.filler.iter().map(|w| (w.clone(), ()))),
             periods: WordTable::new(periods),
             dimensions: WordTable::new(dimensions),
             asks: WordTable::new(asks),
@@ -645,6 +648,12 @@ impl Vocabulary {
     /// change, share) or are filler: words that name no subject.
     pub fn not_subject_spans(&self, text: &str) -> Vec<(usize, usize)> {
         let hits = self.prepared.not_subject.find(text);
+        hits.into_iter().map(|(s, e, _)| (s, e)).collect()
+    }
+
+    /// Where `text` has filler words (leftmost-longest).
+    pub fn filler_spans(&self, text: &str) -> Vec<(usize, usize)> {
+        let hits = self.prepared.filler.find(text);
         hits.into_iter().map(|(s, e, _)| (s, e)).collect()
     }
 

@@ -195,9 +195,7 @@ fn schema() -> (Schema, Fields) {
         TextOptions::default().set_indexing_options(indexing),
     );
     let doc = builder.add_text_field("doc", STRING | STORED);
-    // Bytes: read back without tantivy's UTF-8 check, which took a tenth
-    // of a passage answer; `stored` checks them with a faster one.
-    let body = builder.add_bytes_field("body", STORED);
+    let body = builder.add_text_field("body", STORED);
     let sentence = builder.add_text_field("sentence", STRING);
     let written = builder.add_text_field("written", STORED);
     (
@@ -392,7 +390,7 @@ impl IndexBuilder {
             let searched = doc!(
                 self.fields.text => p.normalized.as_str(),
                 self.fields.doc => document.key,
-                self.fields.body => searched_body(i, p, sentences).into_bytes(),
+                self.fields.body => searched_body(i, p, sentences),
             );
             self.writer.add_document(searched).map_err(self.err())?;
             let mut passage = doc!(
@@ -657,11 +655,7 @@ impl SearchIndex {
     ) -> Option<(usize, T)> {
         let key = doc.get_first(self.fields.doc)?.as_str()?;
         let number = *self.numbers().get(key)?;
-        let value = doc.get_first(field)?;
-        let body = match value.as_str() {
-            Some(text) => text,
-            None => simdutf8::basic::from_utf8(value.as_bytes()?).ok()?,
-        };
+        let body = doc.get_first(field)?.as_str()?;
         Some((number, decode(body)?))
     }
 

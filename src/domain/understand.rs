@@ -146,14 +146,16 @@ fn read_years(q: &str) -> (Vec<u16>, Vec<(usize, usize, usize)>) {
             years.push((m.start(), y));
         }
     }
-    for c in YEAR_SHORT.captures_iter(q) {
+    // (Short and Chinese-numeral years are written with 年.)
+    let nian = q.contains('年');
+    for c in YEAR_SHORT.captures_iter(if nian { q } else { "" }) {
         let m = c.get(1).expect("group 1");
         if let Ok(y) = m.as_str().parse::<u16>() {
             years.push((m.start(), 2000 + y));
         }
     }
     let mut han_year_spans: Vec<(usize, usize, usize)> = Vec::new();
-    for c in YEAR_HAN.captures_iter(q) {
+    for c in YEAR_HAN.captures_iter(if nian { q } else { "" }) {
         let m = c.get(1).expect("group 1");
         if let Some(y) = chinese_year(m.as_str()) {
             years.push((m.start(), y));

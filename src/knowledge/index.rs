@@ -626,7 +626,9 @@ impl SearchIndex {
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
-        let Ok(top) = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()) else {
+        let top = TopDocs::with_limit(limit).order_by_score();
+        let statistics = PassageStatistics(&searcher);
+        let Ok(top) = searcher.search_with_statistics_provider(&query, &top, &statistics) else {
             return Vec::new();
         };
         top.into_iter()
@@ -716,6 +718,25 @@ impl SearchIndex {
                 .take(sentences.len())
                 .collect(),
         )
+    }
+}
+
+/// BM25's statistics over passages: the index holds two documents for
+/// each (see `Fields`), only one of them with words, so that without this
+/// every word would look rarer and every passage shorter than it is.
+struct PassageStatistics<'s>(&'s tantivy::Searcher);
+
+impl tantivy::query::Bm25StatisticsProvider for PassageStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        self.0.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.0.total_num_docs()? / 2)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.0.doc_freq(term)
     }
 }
 
@@ -921,6 +942,47 @@ mod tests {
             sentences: &sentences,
         };
         builder.add(&document).unwrap();
+    }
+
+    #[test]
+    fn a_passage_scores_as_it_would_were_it_the_only_document_of_its_passage() {
+        let segmenter = Segmenter::new(["海关", "扣留", "侵权"]);
+        let texts = ["海关扣留侵权货物", "海关", "扣留", "海关扣留扣留"];
+        let builder = SearchIndex::create(None, segmenter.clone()).unwrap();
+        add_texts(&builder, "a", &texts);
+        let index = builder.finish(&["a"]).unwrap();
+        let mut scores: Vec<f32> = index
+            .search(&["扣留"], 10)
+            .iter()
+            .map(|p| p.score)
+            .collect();
+        // The same passages, one plain tantivy document each.
+        let (schema, fields) = schema();
+        let plain = Index::create_in_ram(schema);
+        plain.tokenizers().register(TOKENIZER, segmenter);
+        let mut writer: IndexWriter = plain.writer_with_num_threads(1, 15_000_000).unwrap();
+        for t in texts {
+            writer.add_document(doc!(fields.text => t)).unwrap();
+        }
+        writer.commit().unwrap();
+        let query = TermQuery::new(
+            Term::from_field_text(fields.text, "扣留"),
+            IndexRecordOption::WithFreqs,
+        );
+        let top = TopDocs::with_limit(10).order_by_score();
+        let found = plain
+            .reader()
+            .unwrap()
+            .searcher()
+            .search(&query, &top)
+            .unwrap();
+        let mut expected: Vec<f32> = found.iter().map(|(s, _)| *s).collect();
+        scores.sort_by(f32::total_cmp);
+        expected.sort_by(f32::total_cmp);
+        assert_eq!(scores.len(), 3);
+        for (got, want) in scores.iter().zip(&expected) {
+            assert!((got - want).abs() < 1e-4, "{scores:?} against {expected:?}");
+        }
     }
 
     #[test]

@@ -378,19 +378,8 @@ impl<'v> Extractor<'v> {
         // A campaign's note ("Chinese customs seized … in 'Longteng Action
         // 2019'"): its figures are the campaign's.
         let campaign = || {
-            let names = &self.vocabulary.scope.campaign_names;
-            let words: Vec<(&str, &str)> = names
-                .iter()
-                .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
-                .collect();
             // (A title naming several campaigns is no one campaign's.)
-            let mut named: Vec<&str> = find_words(title, words.iter().map(|w| w.0))
-                .into_iter()
-                .map(|(_, _, i)| words[i].1)
-                .collect();
-            named.sort_unstable();
-            named.dedup();
-            match named[..] {
+            match self.vocabulary.scope.campaigns_in(title)[..] {
                 [one] => Some(Scope::Campaign(one.to_string())),
                 _ => None,
             }
@@ -585,8 +574,7 @@ impl<'v> Extractor<'v> {
     /// "“蓝网行动2025”…。行动期间，…": a campaign row named only by a
     /// word for "the campaign" is the campaign the passage named last.
     fn name_campaign_rows(&self, r: &Reading<'_>, named: &mut Option<String>, rows: &mut [Fact]) {
-        let names = &self.vocabulary.scope.campaign_names;
-        let is_named = |w: &str| names.iter().any(|c| c.name == w);
+        let is_named = |w: &str| self.vocabulary.scope.is_campaign_name(w);
         for f in rows.iter_mut() {
             match (&f.scope, named.as_ref()) {
                 (Scope::Campaign(w), Some(n)) if !is_named(w) => {
@@ -796,13 +784,7 @@ impl<'v> Extractor<'v> {
                 Some(s) => matches!(s, Scope::Customs(_)),
                 None => matches!(frame.scope, Scope::Customs(_)),
             };
-            let named = |w: &String| {
-                self.vocabulary
-                    .scope
-                    .campaign_names
-                    .iter()
-                    .any(|c| &c.name == w)
-            };
+            let named = |w: &str| self.vocabulary.scope.is_campaign_name(w);
             if house && matches!(sc, Scope::Campaign(w) if activity.contains(w) || named(w)) {
                 continue;
             }
@@ -1653,23 +1635,12 @@ impl<'v> Extractor<'v> {
         );
         // A campaign named by its name, when the sentence names only one
         // ("部署开展“龙腾行动”、“蓝网行动”…" lists what was done).
-        let named: Vec<(&str, &str)> = sc
-            .campaign_names
-            .iter()
-            .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
-            .collect();
-        let mut names: Vec<&str> = find_words(s, named.iter().map(|w| w.0))
-            .into_iter()
-            .map(|(_, _, i)| named[i].1)
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        if names.len() == 1 {
-            words.extend(
-                named
+        if sc.campaigns_in(s).len() == 1 {
+            words.extend(sc.campaign_names.iter().flat_map(|c| {
+                c.words
                     .iter()
-                    .map(|&(w, name)| (w, Scope::Campaign(name.to_string()))),
-            );
+                    .map(|w| (w.as_str(), Scope::Campaign(c.name.clone())))
+            }));
         }
         let word_hits = find_words(s, words.iter().map(|w| w.0));
         // "按照海关总署统一部署", "在全国率先": a nationwide word that names

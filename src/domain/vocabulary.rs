@@ -146,6 +146,28 @@ pub struct CustomsHouse {
 }
 
 impl ScopeWords {
+    /// The campaigns (by the name rows carry) that words of `text` name,
+    /// each once, sorted.
+    pub fn campaigns_in(&self, text: &str) -> Vec<&str> {
+        let words: Vec<(&str, &str)> = self
+            .campaign_names
+            .iter()
+            .flat_map(|c| c.words.iter().map(|w| (w.as_str(), c.name.as_str())))
+            .collect();
+        let mut named: Vec<&str> = find_words(text, words.iter().map(|w| w.0))
+            .into_iter()
+            .map(|(_, _, i)| words[i].1)
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        named
+    }
+
+    /// Whether `word` is a campaign's name as rows carry it (龙腾行动).
+    pub fn is_campaign_name(&self, word: &str) -> bool {
+        self.campaign_names.iter().any(|c| c.name == word)
+    }
+
     /// The house whose English name ends `text` ("… hong kong customs").
     pub fn house_ending_en(&self, text: &str) -> Option<&CustomsHouse> {
         self.houses
